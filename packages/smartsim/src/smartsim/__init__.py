@@ -1,0 +1,3 @@
+"""smartsim: launch simulations, ensembles and a tensor database from Python."""
+
+__version__ = "0.1.0"
