@@ -15,7 +15,9 @@ Loaded by the repository's root ``conftest.py``.  Fixtures:
 Markers (declared in the root pyproject): ``torch``, ``tf``, ``onnx``, ``ray`` skip when the
 package cannot be imported; ``mpi`` skips without ``mpirun``; ``slurm`` without a running
 Slurm; ``interop`` without the official client's environment (``SMARTREDIS_OFFICIAL_PYTHON``).
-The environment variable ``SMARTSIM_TEST_ENGINES`` (e.g. ``valkey``) limits the engines.
+The environment variable ``SMARTSIM_TEST_ENGINES`` (e.g. ``valkey``) limits the engines, and
+``SMARTSIM_TEST_SERVER_ADDRESS=host:port`` points ``ai_server`` at an already running
+RedisAI-compatible server instead (e.g. the original RedisAI container from docker/).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,7 +64,25 @@ def engine_binary(engine: str) -> ServerBinary:
     raise AssertionError("unreachable")
 
 
+EXTERNAL_ENV = "SMARTSIM_TEST_SERVER_ADDRESS"
+
+
+@dataclass
+class ExternalServer:
+    """A server this test run did not start (``SMARTSIM_TEST_SERVER_ADDRESS``)."""
+
+    host: str
+    port: int
+    binary: None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
 def _selected_engines() -> list[str]:
+    if os.environ.get(EXTERNAL_ENV):
+        return ["external"]
     wanted = os.environ.get("SMARTSIM_TEST_ENGINES")
     if not wanted:
         return list(ENGINES)
@@ -70,6 +91,10 @@ def _selected_engines() -> list[str]:
 
 @pytest.fixture(scope="session", params=_selected_engines())
 def ai_server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    if request.param == "external":
+        host, _, port = os.environ[EXTERNAL_ENV].rpartition(":")
+        yield ExternalServer(host or "127.0.0.1", int(port))  # type: ignore[misc]
+        return
     server = ServerProcess(engine_binary(request.param))
     with server:
         yield server
