@@ -1,0 +1,1 @@
+"""The parts of :class:`smartredis.Client`, one mixin per family of operations."""

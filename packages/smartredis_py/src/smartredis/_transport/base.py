@@ -1,0 +1,224 @@
+"""One database node (a pool of redis-py connections) and the executor interface.
+
+Retry rule: a command is resent only when it never reached the server (the connection
+could not be made or the send failed) or when it is idempotent (``_commands.IDEMPOTENT``).
+A lost reply of any other command (RPUSH, AI.MODELEXECUTE, RENAME, ...) raises
+``RedisDatabaseError`` at once instead of running it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+
+from smartredis._commands import IDEMPOTENT
+from smartredis._transport.resp import ReplyError, SocketReader, pack
+from smartredis._wire.address import Address
+from smartredis.error import RedisDatabaseError
+from smartredis.errors import error_from_reply
+
+logger = logging.getLogger("smartredis.transport")
+
+Reader = Callable[[redis.Connection], object]
+_IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connection and command timing, in seconds (from the SR_* settings)."""
+
+    connect: float = 100.0
+    connect_interval: float = 1.0
+    command: float = 100.0
+    command_interval: float = 1.0
+    socket: float = 0.25
+
+
+def hiredis_reader(conn: redis.Connection) -> object:
+    """Read one reply with redis-py's parser (hiredis); error replies are returned."""
+    try:
+        return conn.read_response(disconnect_on_error=True)
+    except redis.ResponseError as exc:
+        return exc
+
+
+def buffer_reader(conn: redis.Connection) -> object:
+    """Read one reply receiving large bulk strings in place (tensors, models)."""
+    sock = conn._sock
+    assert sock is not None
+    reader = SocketReader(sock)
+    reply = reader.read()
+    if reader.leftover():
+        raise ConnectionError("unexpected bytes after a reply; the connection is out of step")
+    return reply
+
+
+def reply_text(error: BaseException) -> str:
+    """The full server text of an error reply (redis-py strips the leading code)."""
+    code = getattr(error, "status_code", None)
+    return f"{code} {error}" if code else str(error)
+
+
+def is_error(reply: object) -> bool:
+    return isinstance(reply, (redis.ResponseError, ReplyError))
+
+
+def raise_for_reply(reply: object) -> object:
+    """Raise the SmartRedis exception for an error reply, else return the reply."""
+    if is_error(reply):
+        raise error_from_reply(reply_text(reply))  # type: ignore[arg-type]
+    return reply
+
+
+class Node:
+    """A database node at ``address`` with its pool of connections."""
+
+    def __init__(self, address: Address, timeouts: Timeouts) -> None:
+        self.address = address
+        self.timeouts = timeouts
+        self._idle: list[redis.Connection] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Node({self.address})"
+
+    def _new_connection(self) -> redis.Connection:
+        common = {
+            "socket_timeout": self.timeouts.command,
+            "socket_connect_timeout": max(self.timeouts.socket, 0.05),
+        }
+        if self.address.is_unix:
+            return redis.UnixDomainSocketConnection(path=self.address.path, **common)
+        return redis.Connection(
+            host=self.address.host, port=self.address.port, socket_keepalive=True, **common
+        )
+
+    def _acquire(self, deadline: float) -> redis.Connection:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is not None and conn._sock is not None:
+            return conn
+        conn = conn or self._new_connection()
+        while True:
+            try:
+                conn.connect()
+                return conn
+            except _IO_ERRORS as exc:
+                conn.disconnect()
+                if time.monotonic() + self.timeouts.connect_interval > deadline:
+                    raise RedisDatabaseError(
+                        f"Could not connect to the database at {self.address} within "
+                        f"{self.timeouts.connect:g} s: {exc}. Check that the server is "
+                        "running and the address (SSDB) is right; SR_CONN_TIMEOUT sets the wait."
+                    ) from None
+                logger.debug("connect to %s failed (%s); retrying", self.address, exc)
+                time.sleep(self.timeouts.connect_interval)
+
+    def _release(self, conn: redis.Connection) -> None:
+        with self._lock:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.disconnect()
+
+    def ping(self) -> None:
+        """Connect (retrying up to the connect timeout) and check that PING answers PONG."""
+        reply = self.call(["PING"])
+        if reply not in (b"PONG", "PONG", True):
+            raise RedisDatabaseError(f"The server at {self.address} answered {reply!r} to PING.")
+
+    def call(
+        self, args: Sequence[object], reader: Reader = hiredis_reader, read_timeout: float = 0
+    ) -> object:
+        """Send one command and return its reply (an error reply raises)."""
+        return raise_for_reply(self.pipeline([args], [reader], read_timeout)[0])
+
+    def pipeline(
+        self,
+        commands: Sequence[Sequence[object]],
+        readers: Sequence[Reader] | None = None,
+        read_timeout: float = 0,
+    ) -> list[object]:
+        """Send ``commands`` back to back on one connection and read every reply.
+
+        Error replies are returned in place (as exceptions, not raised).  ``read_timeout``
+        (seconds) replaces the command timeout while waiting for the replies.
+        """
+        if not commands:
+            return []
+        readers = readers or [hiredis_reader] * len(commands)
+        packed = pack(commands)
+        names = {str(c[0]).upper() for c in commands}
+        resendable = names <= IDEMPOTENT
+        start = time.monotonic()
+        connect_deadline = start + self.timeouts.connect
+        attempt_deadline = start + self.timeouts.command
+        while True:
+            conn = self._acquire(connect_deadline)
+            sent = False
+            try:
+                conn.send_packed_command(packed, check_health=False)
+                sent = True
+                if read_timeout:
+                    conn._sock.settimeout(read_timeout)  # type: ignore[union-attr]
+                replies = [read(conn) for read in readers]
+                if read_timeout and conn._sock is not None:
+                    conn._sock.settimeout(self.timeouts.command)
+            except _IO_ERRORS as exc:
+                conn.disconnect()
+                what = ", ".join(sorted(names))
+                if sent and not resendable:
+                    raise RedisDatabaseError(
+                        f"The reply to {what} from {self.address} was lost ({exc}). The "
+                        "command may have run, so it was not sent again."
+                    ) from None
+                if time.monotonic() + self.timeouts.command_interval > attempt_deadline:
+                    raise RedisDatabaseError(
+                        f"{what} to {self.address} failed after retrying for "
+                        f"{self.timeouts.command:g} s: {exc}"
+                    ) from None
+                logger.debug("%s to %s failed (%s); resending", what, self.address, exc)
+                time.sleep(self.timeouts.command_interval)
+                continue
+            except BaseException:
+                conn.disconnect()
+                raise
+            self._release(conn)
+            return replies
+
+
+class Executor(Protocol):
+    """What the client needs from a transport."""
+
+    is_cluster: bool
+    nodes: list[Node]
+
+    def node_for_key(self, key: str | bytes | None) -> Node: ...
+
+    def node_for_address(self, address: str) -> Node: ...
+
+    def call(
+        self,
+        args: Sequence[object],
+        key: str | bytes | None = None,
+        reader: Reader = ...,
+        read_timeout: float = 0,
+    ) -> object: ...
+
+    def pipeline(
+        self,
+        commands: Sequence[Sequence[object]],
+        key: str | bytes | None = None,
+        readers: Sequence[Reader] | None = None,
+    ) -> list[object]: ...
+
+    def close(self) -> None: ...

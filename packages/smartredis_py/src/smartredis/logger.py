@@ -1,0 +1,116 @@
+"""The SmartRedis logging API: ``log_data``, ``log_warning``, ``log_error`` and the levels.
+
+Lines are written as ``<context>@HH-MM-SS:<text>`` (warnings add ``WARNING: ``, errors
+``ERROR: ``) to ``SR_LOG_FILE`` (append) or stdout, when the message's level is at most
+``SR_LOG_LEVEL`` (QUIET, INFO, DEBUG or DEVELOPER; default INFO).  Output goes through the
+standard :mod:`logging` logger ``smartredis.log``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import sys
+import threading
+import time
+
+__all__ = [
+    "LLDebug",
+    "LLDeveloper",
+    "LLInfo",
+    "LLQuiet",
+    "SRLoggingLevel",
+    "log_data",
+    "log_error",
+    "log_warning",
+]
+
+
+class SRLoggingLevel(enum.IntEnum):
+    """Logging levels, from least to most verbose."""
+
+    LLQuiet = 1
+    LLInfo = 2
+    LLDebug = 3
+    LLDeveloper = 4
+
+
+LLQuiet = SRLoggingLevel.LLQuiet
+LLInfo = SRLoggingLevel.LLInfo
+LLDebug = SRLoggingLevel.LLDebug
+LLDeveloper = SRLoggingLevel.LLDeveloper
+
+_LEVELS = {
+    "QUIET": SRLoggingLevel.LLQuiet,
+    "INFO": SRLoggingLevel.LLInfo,
+    "DEBUG": SRLoggingLevel.LLDebug,
+    "DEVELOPER": SRLoggingLevel.LLDeveloper,
+}
+_logger = logging.getLogger("smartredis.log")
+_lock = threading.Lock()
+_state: dict[str, object] = {}
+
+
+def _configure() -> SRLoggingLevel:
+    with _lock:
+        if "level" in _state:
+            return _state["level"]  # type: ignore[return-value]
+        level_name = os.environ.get("SR_LOG_LEVEL")
+        path = os.environ.get("SR_LOG_FILE")
+        level = SRLoggingLevel.LLInfo
+        if level_name:
+            try:
+                level = _LEVELS[level_name.upper()]
+            except KeyError:
+                raise ValueError(
+                    f"SR_LOG_LEVEL={level_name!r} is not one of {', '.join(_LEVELS)}."
+                ) from None
+        handler: logging.Handler = (
+            logging.FileHandler(path, mode="a") if path else logging.StreamHandler(sys.stdout)
+        )
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        _logger.addHandler(handler)
+        _logger.setLevel(logging.INFO)
+        _logger.propagate = False
+        _state["level"] = level
+        missing = [n for n, v in (("SR_LOG_FILE", path), ("SR_LOG_LEVEL", level_name)) if not v]
+        if missing:
+            _logger.info(
+                _line("SmartRedis Library", "WARNING: ", f"{' and '.join(missing)} not set; "
+                      "using stdout and INFO")
+            )  # fmt: skip
+    return level
+
+
+def _line(context: str, kind: str, data: str) -> str:
+    return f"{context}@{time.strftime('%H-%M-%S')}:{kind}{data}"
+
+
+def _emit(context: str, level: SRLoggingLevel, data: str, kind: str) -> None:
+    for value, name, expected in (
+        (context, "context", str),
+        (level, "level", SRLoggingLevel),
+        (data, "data", str),
+    ):
+        if not isinstance(value, expected):
+            raise TypeError(f"Argument {name} is of type {type(value)}, not {expected}")
+    configured = _configure()
+    if configured == SRLoggingLevel.LLQuiet or level > configured:
+        return
+    _logger.info(_line(context, kind, data))
+
+
+def log_data(context: str, level: SRLoggingLevel, data: str) -> None:
+    """Log ``data`` under ``context`` if ``level`` is enabled."""
+    _emit(context, level, data, "")
+
+
+def log_warning(context: str, level: SRLoggingLevel, data: str) -> None:
+    """Log a warning (prefixed ``WARNING: ``) if ``level`` is enabled."""
+    _emit(context, level, data, "WARNING: ")
+
+
+def log_error(context: str, level: SRLoggingLevel, data: str) -> None:
+    """Log an error (prefixed ``ERROR: ``) if ``level`` is enabled."""
+    _emit(context, level, data, "ERROR: ")
