@@ -1,0 +1,239 @@
+"""Controller: launches manifests in order, tracks the database, stops what it started.
+
+Order: database entity lists first (``prepare_launch``, members, ``after_launch``), then the
+other entity lists, then single entities. Every step is built before anything starts, so a
+missing executable or directory fails the whole call with nothing left running. Entities
+launched after a database get ``SSDB`` (and ``SSKEYIN``/``SSKEYOUT``) in their environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable
+
+from smartsim._core.control.job_manager import JobManager
+from smartsim._core.control.manifest import Manifest
+from smartsim._core.launcher import create_launcher
+from smartsim._core.launcher.base import Launcher
+from smartsim._core.launcher.step import Step, StepContext
+from smartsim.entity.entity import SmartSimEntity
+from smartsim.entity.entity_list import EntityList
+from smartsim.error import LauncherError, SmartSimError, SSInternalError
+from smartsim.status import TERMINAL_STATUSES, SmartSimStatus
+
+logger = logging.getLogger(__name__)
+
+
+def progress_interval() -> float:
+    """Seconds between progress lines while waiting (``SMARTSIM_JM_INTERVAL``, default 10)."""
+    try:
+        return max(0.5, float(os.environ.get("SMARTSIM_JM_INTERVAL", "10")))
+    except ValueError:
+        return 10.0
+
+
+class Controller:
+    """Launches, stops and reports on entities through one launcher."""
+
+    def __init__(self, launcher: str = "local") -> None:
+        self.launcher_name = launcher
+        self._launcher: Launcher | None = None
+        self.jobs = JobManager()
+        self._db: EntityList | None = None
+
+    @property
+    def launcher(self) -> Launcher:
+        """The launcher (created on first use, so settings work before it exists)."""
+        if self._launcher is None:
+            self._launcher = create_launcher(self.launcher_name)
+            self._launcher.add_status_callback(self.jobs.on_status)
+        return self._launcher
+
+    # ---- launching ---------------------------------------------------------------------
+    def start(self, manifest: Manifest, block: bool = True, kill_on_interrupt: bool = True) -> None:
+        """Launch everything in ``manifest``; with ``block`` wait for the non-database jobs."""
+        launched: list[str] = []
+        try:
+            self._launch_manifest(manifest, launched)
+            if block:
+                names = [e.name for e in manifest.all_entities() if not self._is_db_member(e)]
+                self.jobs.wait(names, progress_every=progress_interval())
+        except KeyboardInterrupt:
+            if kill_on_interrupt:
+                logger.warning("interrupted: stopping every job this experiment started")
+                self.stop_all()
+            raise
+        except BaseException:
+            self._stop_names(launched)
+            raise
+
+    def _is_db_member(self, entity: SmartSimEntity) -> bool:
+        db = self._db
+        return db is not None and any(e is entity for e in db.entities)
+
+    def _launch_manifest(self, manifest: Manifest, launched: list[str]) -> None:
+        db = manifest.db
+        if db is not None and self.database_active():
+            raise SmartSimError(
+                f"a database ({self._db.name if self._db else ''}) is already running; stop it "
+                "before launching another"
+            )
+        for el in manifest.all_entity_lists:
+            if el.batch and not self.launcher.supports_batch:
+                raise SmartSimError(
+                    f"{el.type} {el.name!r} has batch_settings, but the {self.launcher_name} "
+                    "launcher has no batch system; drop batch_settings or use a workload "
+                    "manager launcher"
+                )
+        # Build every step first: bad input fails here, before anything runs.
+        future_db = db is not None or self._db is not None
+        db_steps = [self._build_step(e, {}) for e in (db.entities if db else [])]
+        placeholder = ["127.0.0.1:0"] if future_db else None
+        others = [e for el in manifest.entity_lists for e in el.entities] + manifest.entities
+        steps = {id(e): self._build_step(e, e.client_env(placeholder)) for e in others}
+        if db is not None:
+            self._launch_list(db, db_steps, launched)
+            self._db = db
+        addresses = self._db_addresses()
+        if db is not None:  # the real addresses are known now: rebuild with them
+            steps = {id(e): self._build_step(e, e.client_env(addresses)) for e in others}
+        for el in manifest.entity_lists:
+            self._launch_list(el, [steps[id(e)] for e in el.entities], launched)
+        for entity in manifest.entities:
+            self._run_step(entity, steps[id(entity)], is_db=False)
+            launched.append(entity.name)
+
+    def _build_step(self, entity: SmartSimEntity, env: dict[str, str]) -> Step:
+        if entity.run_settings is None:
+            raise SmartSimError(f"{entity.type} {entity.name!r} has no run_settings")
+        context = StepContext.for_entity(entity.name, entity.path, env)
+        try:
+            return self.launcher.create_step(
+                entity.name, entity.run_settings, context, entity.wrap_command
+            )
+        except LauncherError as exc:
+            raise SmartSimError(f"cannot launch {entity.type} {entity.name!r}: {exc}") from exc
+
+    def _run_step(self, entity: SmartSimEntity, step: Step, is_db: bool) -> None:
+        try:
+            step_id = self.launcher.run(step)
+        except LauncherError as exc:
+            raise SmartSimError(f"failed to launch {entity.type} {entity.name!r}: {exc}") from exc
+        self.jobs.add_run(
+            entity.name, entity.type, step_id, step.launched_id, self.launcher_name, is_db
+        )
+
+    def _launch_list(self, el: EntityList, steps: list[Step], launched: list[str]) -> None:
+        el.prepare_launch()
+        started: list[str] = []
+        try:
+            for entity, step in zip(el.entities, steps):
+                self._run_step(entity, step, is_db=el.provides_database)
+                started.append(entity.name)
+                launched.append(entity.name)
+            el.after_launch()
+        except BaseException:
+            self._stop_names(started)
+            with contextlib.suppress(Exception):
+                el.after_stop()
+            raise
+
+    def _db_addresses(self) -> list[str] | None:
+        db = self._db
+        if db is None:
+            return None
+        if not self._list_alive(db):
+            logger.warning("database %s is no longer running; SSDB is not set", db.name)
+            self._db = None
+            return None
+        try:
+            return list(db.get_address())  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise SmartSimError(f"cannot get the address of database {db.name}: {exc}") from exc
+
+    def _list_alive(self, el: EntityList) -> bool:
+        statuses = [self.jobs.status(e.name) for e in el.entities]
+        launched = [s for s in statuses if s is not None]
+        if not launched:
+            return True  # adopted (reconnected) database: no jobs of ours
+        return any(s not in TERMINAL_STATUSES for s in launched)
+
+    def database_active(self) -> bool:
+        """Whether a database launched (or adopted) by this controller is still running."""
+        return self._db is not None and self._list_alive(self._db)
+
+    def adopt_database(self, db: EntityList) -> None:
+        """Use a database started elsewhere (reconnect_orchestrator) for SSDB."""
+        if self.database_active():
+            raise SmartSimError("a database is already active in this experiment")
+        self._db = db
+
+    # ---- stopping --------------------------------------------------------------------------
+    def _stop_names(self, names: Iterable[str]) -> None:
+        if self._launcher is None:
+            return
+        step_ids = self.jobs.running_step_ids(names)
+        if step_ids:
+            self._launcher.stop(step_ids)
+
+    def stop_entity(self, entity: SmartSimEntity) -> None:
+        """Stop one entity's latest run (nothing happens if it already ended)."""
+        if self.jobs.get_job(entity.name) is None:
+            logger.warning("%s %s was never launched; nothing to stop", entity.type, entity.name)
+            return
+        self._stop_names([entity.name])
+
+    def stop_entity_list(self, el: EntityList) -> None:
+        """Stop every member, then call the list's ``after_stop`` hook."""
+        self._stop_names([e.name for e in el.entities])
+        el.after_stop()
+        if self._db is el:
+            self._db = None
+
+    def stop_all(self) -> None:
+        """Stop every job this controller launched that is still running."""
+        self._stop_names([job.name for job in self.jobs.jobs()])
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.after_stop()
+            self._db = None
+
+    # ---- status ----------------------------------------------------------------------------
+    def get_entity_status(self, entity: SmartSimEntity) -> SmartSimStatus:
+        """Status of the entity's latest run; SmartSimError if never launched."""
+        status = self.jobs.status(entity.name)
+        if status is None:
+            raise SmartSimError(f"{entity.type} {entity.name!r} was never launched")
+        return status
+
+    def get_entity_list_status(self, el: EntityList) -> list[SmartSimStatus]:
+        """Statuses of every member."""
+        return [self.get_entity_status(e) for e in el.entities]
+
+    def finished(self, entity: SmartSimEntity | EntityList) -> bool:
+        """Whether the entity (every member of a list) has ended."""
+        if getattr(entity, "provides_database", False):
+            raise TypeError("finished() does not apply to a database; use get_status or stop")
+        members = entity.entities if isinstance(entity, EntityList) else [entity]
+        for member in members:
+            status = self.jobs.status(member.name)
+            if status is None:
+                raise ValueError(f"{member.type} {member.name!r} was never launched")
+            if status not in TERMINAL_STATUSES:
+                return False
+        return True
+
+    def poll(self, interval: float = 10, verbose: bool = True) -> None:
+        """Wait until every non-database job has ended, logging progress each interval."""
+        names = [j.name for j in self.jobs.jobs() if not j.is_db]
+        self.jobs.wait(names, progress_every=interval if verbose else None)
+
+    def close(self) -> None:
+        """Release the launcher's threads (running jobs are stopped)."""
+        if self._launcher is not None:
+            try:
+                self._launcher.close()
+            except SSInternalError as exc:  # pragma: no cover - defensive
+                logger.warning("closing the launcher failed: %s", exc)

@@ -1,0 +1,1 @@
+"""Programs that smartsim launches (database shards, colocated databases)."""

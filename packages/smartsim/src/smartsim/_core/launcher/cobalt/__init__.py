@@ -1,0 +1,1 @@
+"""The cobalt launcher (launching arrives in a later issue)."""

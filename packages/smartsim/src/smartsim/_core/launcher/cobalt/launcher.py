@@ -1,0 +1,19 @@
+"""The cobalt launcher: registered and detectable; launching arrives in a later issue."""
+
+from __future__ import annotations
+
+from smartsim._core.launcher.wlm import NotYetImplementedLauncher
+
+
+class CobaltLauncher(NotYetImplementedLauncher):
+    """Launches through cobalt (not implemented yet)."""
+
+    name = "cobalt"
+    required_commands = ("qsub", "qstat", "qdel")
+
+    @classmethod
+    def detect(cls) -> bool:
+        """qsub, qstat and qdel are present and ``qsub --version`` says cobalt."""
+        from smartsim._core.launcher._qsub_detect import qsub_flavour
+
+        return super().detect() and qsub_flavour() == "cobalt"

@@ -1,0 +1,1 @@
+"""The local launcher: entities run as child processes of the driver."""

@@ -1,0 +1,1 @@
+"""The lsf launcher (launching arrives in a later issue)."""

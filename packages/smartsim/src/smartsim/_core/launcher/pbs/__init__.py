@@ -1,0 +1,1 @@
+"""The pbs launcher (launching arrives in a later issue)."""

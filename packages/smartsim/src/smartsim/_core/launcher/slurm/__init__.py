@@ -1,0 +1,1 @@
+"""The slurm launcher (launching arrives in a later issue)."""

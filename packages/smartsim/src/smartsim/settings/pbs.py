@@ -1,0 +1,106 @@
+"""PBS Pro ``qsub`` batch settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from smartsim.error import SmartSimError
+from smartsim.settings.base import BatchSettings, check_positive_int, hosts_to_str
+
+
+class QsubBatchSettings(BatchSettings):
+    """Settings for PBS ``qsub``; ``resources`` become ``-l name=value`` directives."""
+
+    reserved_batch_args = frozenset({"e", "o", "N", "l"})
+
+    def __init__(
+        self,
+        nodes: int | None = None,
+        ncpus: int | None = None,
+        time: str | None = None,
+        queue: str | None = None,
+        account: str | None = None,
+        resources: Mapping[str, Any] | None = None,
+        batch_args: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._nodes: int | None = None
+        self._ncpus: int | None = None
+        self._time: str | None = None
+        self._hosts: str | None = None
+        if resources is not None and not isinstance(resources, Mapping):
+            raise TypeError("resources must be a dict of PBS resource names to values")
+        self.resources: dict[str, Any] = dict(resources or {})
+        super().__init__(
+            "qsub",
+            batch_args=batch_args,
+            nodes=nodes,
+            time=time,
+            queue=queue,
+            account=account,
+            **kwargs,
+        )
+        if ncpus:
+            self.set_ncpus(ncpus)
+
+    def set_nodes(self, num_nodes: int) -> None:
+        """Nodes in ``-l select=N``."""
+        self._nodes = check_positive_int(num_nodes, "nodes")
+
+    def set_ncpus(self, num_cpus: int) -> None:
+        """CPUs per node in ``-l select=N:ncpus=M``."""
+        self._ncpus = check_positive_int(num_cpus, "ncpus")
+
+    def set_walltime(self, walltime: str) -> None:
+        """``-l walltime=HH:MM:SS``."""
+        self._time = str(walltime)
+
+    def set_queue(self, queue: str) -> None:
+        """``-q``."""
+        self.batch_args["q"] = str(queue)
+
+    def set_account(self, account: str) -> None:
+        """``-A``."""
+        self.batch_args["A"] = str(account)
+
+    def set_resource(self, resource_name: str, value: Any) -> None:
+        """Any ``-l name=value`` resource (``select``, ``place`` and ``walltime`` override)."""
+        if not isinstance(resource_name, str) or not resource_name:
+            raise TypeError("resource_name must be a non-empty str")
+        self.resources[resource_name] = value
+
+    def set_hostlist(self, host_list: str | list[str]) -> None:
+        """Restrict the job to these hosts (``-l select=1:host=a+1:host=b``)."""
+        self._hosts = hosts_to_str(host_list)
+
+    def _resource_list(self) -> list[str]:
+        res: list[str] = []
+        if "select" in self.resources:
+            res.append(f"-l select={self.resources['select']}")
+        elif self._hosts:
+            res.append("-l select=" + "+".join(f"1:host={h}" for h in self._hosts.split(",")))
+        else:
+            if not self._nodes:
+                raise SmartSimError(
+                    "QsubBatchSettings needs a number of nodes (nodes=... or set_nodes) "
+                    "or a 'select' resource"
+                )
+            select = f"-l select={self._nodes}"
+            if self._ncpus:
+                select += f":ncpus={self._ncpus}"
+            res.append(select)
+        res.append(f"-l place={self.resources.get('place', 'scatter')}")
+        walltime = self.resources.get("walltime", self._time)
+        if walltime:
+            res.append(f"-l walltime={walltime}")
+        for name, value in self.resources.items():
+            if name not in ("select", "place", "walltime"):
+                res.append(f"-l {name}={value}")
+        return res
+
+    def format_batch_args(self) -> list[str]:
+        """The ``-l`` resources first, then ``-k value`` for each batch argument."""
+        opts = self._resource_list()
+        opts += [f"-{k}" if v is None else f"-{k} {v}" for k, v in self.batch_args.items()]
+        return opts
