@@ -4,6 +4,8 @@ The object lands at ``smartsim_ai/lib/ai.so`` in wheels and in editable installs
 ``smartsim_ai.module_path()`` finds it there.
 """
 
+import json
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -29,9 +31,11 @@ setup(
     ext_modules=[
         Extension(
             "smartsim_ai.lib.ai",
-            sources=sorted(str(p) for p in MODULE_DIR.glob("*.c")),
-            depends=sorted(str(p) for p in MODULE_DIR.glob("*.h")),
+            sources=sorted(str(p) for p in MODULE_DIR.rglob("*.c")),
+            depends=sorted(str(p) for p in MODULE_DIR.rglob("*.h")),
             extra_compile_args=[
+                # the Python the workers run by default: the one this package was built for
+                f"-DAI_BUILD_PYTHON={json.dumps(sys.executable)}",
                 "-std=gnu11",
                 "-O2",
                 "-g",

@@ -1,49 +1,122 @@
 /*
- * The `ai` module: entry point and command table.
+ * The `ai` module: RedisModule_OnLoad and the one command table.
  *
- * Foundation stage: the module loads into Valkey 8 and Redis 7 and answers
- * AI.CONFIG GET MODEL_CHUNK_SIZE, proving the build, the loading and the test
- * fixtures end to end.  The tensor, model and script commands replace this.
+ * Each row: name, handler, flags, first/last/step key positions, and for commands
+ * whose keys move, a getkeys function (the command is then registered with
+ * "getkeys-api" through a small wrapper).  A row whose handler is not linked in
+ * (execution-layer handlers are weak, see commands.h) is skipped.
  */
-#include <strings.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "rm_api.h"
+#include "alloc.h"
+#include "commands.h"
+#include "config.h"
+#include "hooks.h"
+#include "info.h"
+#include "model_type.h"
+#include "module.h"
+#include "tensor_type.h"
 
-#define AI_MODULE_NAME "ai"
-#define AI_MODULE_VERSION 10207 /* speaks RedisAI 1.2.7's protocol */
-#define AI_DEFAULT_MODEL_CHUNK_SIZE (511LL * 1024 * 1024)
+typedef void (*ai_getkeys_fn)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
-static long long model_chunk_size = AI_DEFAULT_MODEL_CHUNK_SIZE;
+typedef struct {
+    const char *name;
+    RedisModuleCmdFunc handler;
+    RedisModuleCmdFunc with_getkeys; /* wrapper answering key-position requests, or NULL */
+    const char *flags;
+    int first, last, step;
+    int deprecated; /* kept for RedisAI 1.2 clients (SmartRedis 0.6.1 sends some) */
+} ai_command;
 
-static int cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 2) {
-        return RedisModule_ReplyWithError(ctx,
-                                          "ERR wrong number of arguments for 'AI.CONFIG' command");
+/* A handler that answers key-position requests with `keys` and runs `handler` otherwise. */
+#define AI_GETKEYS_WRAPPER(wrapper, keys, handler)                                      \
+    static int wrapper(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
+        if (RedisModule_IsKeysPositionRequest(ctx)) {                                    \
+            keys(ctx, argv, argc);                                                       \
+            return REDISMODULE_OK;                                                       \
+        }                                                                                \
+        return handler(ctx, argv, argc);                                                 \
     }
-    const char *sub = RedisModule_StringPtrLen(argv[1], NULL);
-    if (strcasecmp(sub, "GET") == 0) {
-        if (argc < 3) {
-            return RedisModule_ReplyWithError(
-                ctx, "ERR wrong number of arguments for 'AI.CONFIG' command");
-        }
-        const char *what = RedisModule_StringPtrLen(argv[2], NULL);
-        if (strcasecmp(what, "MODEL_CHUNK_SIZE") == 0) {
-            return RedisModule_ReplyWithLongLong(ctx, model_chunk_size);
-        }
-        return RedisModule_ReplyWithNull(ctx);
-    }
-    return RedisModule_ReplyWithError(ctx, "ERR unsupported subcommand");
+
+AI_GETKEYS_WRAPPER(gk_modelexecute, ai_keys_modelexecute, ai_cmd_modelexecute)
+AI_GETKEYS_WRAPPER(gk_modelrun, ai_keys_modelrun, ai_cmd_modelrun)
+AI_GETKEYS_WRAPPER(gk_scriptexecute, ai_keys_scriptexecute, ai_cmd_scriptexecute)
+AI_GETKEYS_WRAPPER(gk_scriptrun, ai_keys_scriptrun, ai_cmd_scriptrun)
+AI_GETKEYS_WRAPPER(gk_dagexecute, ai_keys_dag, ai_cmd_dagexecute)
+AI_GETKEYS_WRAPPER(gk_dagexecute_ro, ai_keys_dag, ai_cmd_dagexecute_ro)
+AI_GETKEYS_WRAPPER(gk_dagrun, ai_keys_dag, ai_cmd_dagrun)
+AI_GETKEYS_WRAPPER(gk_dagrun_ro, ai_keys_dag, ai_cmd_dagrun_ro)
+
+#define W "write deny-oom"
+#define WK "write deny-oom getkeys-api"
+#define RK "readonly getkeys-api"
+
+static const ai_command commands[] = {
+    /* name                handler               getkeys            flags     f  l  s  dep */
+    {"ai.tensorset",       ai_cmd_tensorset,     NULL,              W,         1, 1, 1, 0},
+    {"ai.tensorget",       ai_cmd_tensorget,     NULL,              "readonly", 1, 1, 1, 0},
+    {"ai.modelstore",      ai_cmd_modelstore,    NULL,              W,         1, 1, 1, 0},
+    {"ai.modelset",        ai_cmd_modelset,      NULL,              W,         1, 1, 1, 1},
+    {"ai.modelget",        ai_cmd_modelget,      NULL,              "readonly", 1, 1, 1, 0},
+    {"ai.modeldel",        ai_cmd_modeldel,      NULL,              "write",   1, 1, 1, 0},
+    {"ai.modelexecute",    ai_cmd_modelexecute,  gk_modelexecute,   WK,        4, 4, 1, 0},
+    {"ai.modelrun",        ai_cmd_modelrun,      gk_modelrun,       WK,        3, 3, 1, 1},
+    {"ai._modelscan",      ai_cmd_modelscan,     NULL,              "readonly", 0, 0, 0, 0},
+    {"ai.scriptstore",     ai_cmd_scriptstore,   NULL,              W,         1, 1, 1, 0},
+    {"ai.scriptset",       ai_cmd_scriptset,     NULL,              W,         1, 1, 1, 1},
+    {"ai.scriptget",       ai_cmd_scriptget,     NULL,              "readonly", 1, 1, 1, 0},
+    {"ai.scriptdel",       ai_cmd_scriptdel,     NULL,              "write",   1, 1, 1, 0},
+    {"ai.scriptexecute",   ai_cmd_scriptexecute, gk_scriptexecute,  WK,        5, 5, 1, 0},
+    {"ai.scriptrun",       ai_cmd_scriptrun,     gk_scriptrun,      WK,        4, 4, 1, 1},
+    {"ai._scriptscan",     ai_cmd_scriptscan,    NULL,              "readonly", 0, 0, 0, 0},
+    {"ai.dagexecute",      ai_cmd_dagexecute,    gk_dagexecute,     WK,        3, 3, 1, 0},
+    {"ai.dagexecute_ro",   ai_cmd_dagexecute_ro, gk_dagexecute_ro,  RK,        3, 3, 1, 0},
+    {"ai.dagrun",          ai_cmd_dagrun,        gk_dagrun,         WK,        3, 3, 1, 1},
+    {"ai.dagrun_ro",       ai_cmd_dagrun_ro,     gk_dagrun_ro,      RK,        3, 3, 1, 1},
+    {"ai.info",            ai_cmd_info,          NULL,              "readonly", 1, 1, 1, 0},
+    {"ai.config",          ai_cmd_config,        NULL,              "write",   0, 0, 0, 0},
+};
+
+int ai_reply_arity(RedisModuleCtx *ctx, const char *upper_name) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", upper_name);
+    return RedisModule_ReplyWithError(ctx, msg);
 }
 
-__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    (void)argv;
-    (void)argc;
-    if (rm_api_init(ctx, AI_MODULE_NAME, AI_MODULE_VERSION, REDISMODULE_APIVER_1) !=
-        REDISMODULE_OK) {
+static int register_commands(RedisModuleCtx *ctx) {
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const ai_command *c = &commands[i];
+        if (!c->handler) continue; /* its layer is not linked in */
+        RedisModuleCmdFunc fn = c->with_getkeys ? c->with_getkeys : c->handler;
+        if (RedisModule_CreateCommand(ctx, c->name, fn, c->flags, c->first, c->last, c->step) !=
+            REDISMODULE_OK) {
+            RedisModule_Log(ctx, "warning", "ai: cannot register command %s", c->name);
+            return REDISMODULE_ERR;
+        }
+    }
+    return REDISMODULE_OK;
+}
+
+__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
+                                                              RedisModuleString **argv, int argc) {
+    if (rm_api_init(ctx, AI_MODULE_NAME, AI_MODULE_VERSION, REDISMODULE_APIVER_1) != REDISMODULE_OK) {
         return REDISMODULE_ERR;
     }
-    if (RedisModule_CreateCommand(ctx, "ai.config", cmd_config, "write", 0, 0, 0) !=
-        REDISMODULE_OK) {
+    ai_alloc_use_server();
+    /* Corrupt RESTORE payloads must fail the command, not abort the server. */
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
+    if (ai_config_load_args(ctx, argv, argc) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (ai_tensor_type_register(ctx) != REDISMODULE_OK ||
+        ai_model_type_register(ctx) != REDISMODULE_OK ||
+        ai_script_type_register(ctx) != REDISMODULE_OK) {
+        RedisModule_Log(ctx, "warning", "ai: cannot create the AI_TENSOR/AI__MODEL/AI_SCRIPT types");
+        return REDISMODULE_ERR;
+    }
+    if (register_commands(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (ai_info_register(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
+    if (ai_exec_onload && ai_exec_onload(ctx) != 0) {
+        RedisModule_Log(ctx, "warning", "ai: the execution layer failed to start");
         return REDISMODULE_ERR;
     }
     return REDISMODULE_OK;

@@ -24,10 +24,71 @@
 #define REDISMODULE_LOGLEVEL_NOTICE "notice"
 #define REDISMODULE_LOGLEVEL_WARNING "warning"
 
+#define REDISMODULE_READ (1 << 0)
+#define REDISMODULE_WRITE (1 << 1)
+
+#define REDISMODULE_KEYTYPE_EMPTY 0
+#define REDISMODULE_KEYTYPE_STRING 1
+#define REDISMODULE_KEYTYPE_MODULE 6
+
+#define REDISMODULE_POSTPONED_LEN -1
+#define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
+#define REDISMODULE_ERRORMSG_WRONGTYPE \
+    "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+/* Context flags (RedisModule_GetContextFlags). */
+#define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
+#define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
+#define REDISMODULE_CTX_FLAGS_LOADING (1 << 10)
+
 typedef struct RedisModuleCtx RedisModuleCtx;
 typedef struct RedisModuleString RedisModuleString;
+typedef struct RedisModuleKey RedisModuleKey;
+typedef struct RedisModuleType RedisModuleType;
+typedef struct RedisModuleIO RedisModuleIO;
+typedef struct RedisModuleDigest RedisModuleDigest;
+typedef struct RedisModuleInfoCtx RedisModuleInfoCtx;
+typedef struct RedisModuleCallReply RedisModuleCallReply;
 
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
+
+/* Data type callbacks and the type-methods table.  The layout is the server's ABI
+ * (redismodule.h, REDISMODULE_TYPE_METHOD_VERSION 4 in Redis 7.0 and Valkey 8): fields
+ * must stay in this order; the server reads only as far as `version` says. */
+typedef void *(*RedisModuleTypeLoadFunc)(RedisModuleIO *rdb, int encver);
+typedef void (*RedisModuleTypeSaveFunc)(RedisModuleIO *rdb, void *value);
+typedef void (*RedisModuleTypeRewriteFunc)(RedisModuleIO *aof, RedisModuleString *key,
+                                           void *value);
+typedef size_t (*RedisModuleTypeMemUsageFunc)(const void *value);
+typedef void (*RedisModuleTypeDigestFunc)(RedisModuleDigest *digest, void *value);
+typedef void (*RedisModuleTypeFreeFunc)(void *value);
+typedef int (*RedisModuleTypeAuxLoadFunc)(RedisModuleIO *rdb, int encver, int when);
+typedef void (*RedisModuleTypeAuxSaveFunc)(RedisModuleIO *rdb, int when);
+typedef size_t (*RedisModuleTypeFreeEffortFunc)(RedisModuleString *key, const void *value);
+typedef void (*RedisModuleTypeUnlinkFunc)(RedisModuleString *key, const void *value);
+typedef void *(*RedisModuleTypeCopyFunc)(RedisModuleString *fromkey, RedisModuleString *tokey,
+                                         const void *value);
+typedef int (*RedisModuleTypeDefragFunc)(void *ctx, RedisModuleString *key, void **value);
+
+#define AI_TYPE_METHOD_VERSION 3 /* up to `defrag`; copy needs version >= 3 */
+
+typedef struct RedisModuleTypeMethods {
+    uint64_t version;
+    RedisModuleTypeLoadFunc rdb_load;
+    RedisModuleTypeSaveFunc rdb_save;
+    RedisModuleTypeRewriteFunc aof_rewrite;
+    RedisModuleTypeMemUsageFunc mem_usage;
+    RedisModuleTypeDigestFunc digest;
+    RedisModuleTypeFreeFunc free;
+    RedisModuleTypeAuxLoadFunc aux_load;           /* version 2 */
+    RedisModuleTypeAuxSaveFunc aux_save;           /* version 2 */
+    int aux_save_triggers;                         /* version 2 */
+    RedisModuleTypeFreeEffortFunc free_effort;     /* version 3 */
+    RedisModuleTypeUnlinkFunc unlink;              /* version 3 */
+    RedisModuleTypeCopyFunc copy;                  /* version 3 */
+    RedisModuleTypeDefragFunc defrag;              /* version 3 */
+} RedisModuleTypeMethods;
 
 /* X(return type, name, parameter list) */
 #define RM_API_FUNCTIONS(X)                                                                  \
@@ -40,7 +101,55 @@ typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv,
     X(int, ReplyWithLongLong, (RedisModuleCtx *, long long))                                 \
     X(int, ReplyWithNull, (RedisModuleCtx *))                                                \
     X(const char *, StringPtrLen, (const RedisModuleString *, size_t *))                     \
-    X(void, Log, (RedisModuleCtx *, const char *, const char *, ...))
+    X(void, Log, (RedisModuleCtx *, const char *, const char *, ...))                        \
+    X(void, LogIOError, (RedisModuleIO *, const char *, const char *, ...))                  \
+    X(void *, Alloc, (size_t))                                                               \
+    X(void *, Calloc, (size_t, size_t))                                                      \
+    X(void *, Realloc, (void *, size_t))                                                     \
+    X(void, Free, (void *))                                                                  \
+    X(char *, Strdup, (const char *))                                                        \
+    X(size_t, MallocSize, (void *))                                                          \
+    X(void, SetModuleOptions, (RedisModuleCtx *, int))                                       \
+    X(int, GetContextFlags, (RedisModuleCtx *))                                              \
+    X(int, IsKeysPositionRequest, (RedisModuleCtx *))                                        \
+    X(void, KeyAtPos, (RedisModuleCtx *, int))                                               \
+    X(int, WrongArity, (RedisModuleCtx *))                                                   \
+    X(int, ReplyWithArray, (RedisModuleCtx *, long))                                         \
+    X(void, ReplySetArrayLength, (RedisModuleCtx *, long))                                   \
+    X(int, ReplyWithStringBuffer, (RedisModuleCtx *, const char *, size_t))                  \
+    X(int, ReplyWithCString, (RedisModuleCtx *, const char *))                               \
+    X(int, ReplyWithString, (RedisModuleCtx *, RedisModuleString *))                         \
+    X(int, ReplyWithDouble, (RedisModuleCtx *, double))                                      \
+    X(int, ReplicateVerbatim, (RedisModuleCtx *))                                            \
+    X(int, Replicate, (RedisModuleCtx *, const char *, const char *, ...))                   \
+    X(RedisModuleString *, CreateString, (RedisModuleCtx *, const char *, size_t))           \
+    X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx *, long long))          \
+    X(void, FreeString, (RedisModuleCtx *, RedisModuleString *))                             \
+    X(void, RetainString, (RedisModuleCtx *, RedisModuleString *))                           \
+    X(int, StringToLongLong, (const RedisModuleString *, long long *))                       \
+    X(int, StringToDouble, (const RedisModuleString *, double *))                            \
+    X(void *, OpenKey, (RedisModuleCtx *, RedisModuleString *, int))                         \
+    X(void, CloseKey, (RedisModuleKey *))                                                    \
+    X(int, KeyType, (RedisModuleKey *))                                                      \
+    X(RedisModuleType *, CreateDataType,                                                     \
+      (RedisModuleCtx *, const char *, int, RedisModuleTypeMethods *))                       \
+    X(int, ModuleTypeSetValue, (RedisModuleKey *, RedisModuleType *, void *))                \
+    X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey *))                              \
+    X(void *, ModuleTypeGetValue, (RedisModuleKey *))                                        \
+    X(void, SaveUnsigned, (RedisModuleIO *, uint64_t))                                       \
+    X(uint64_t, LoadUnsigned, (RedisModuleIO *))                                             \
+    X(void, SaveSigned, (RedisModuleIO *, int64_t))                                          \
+    X(int64_t, LoadSigned, (RedisModuleIO *))                                                \
+    X(void, SaveStringBuffer, (RedisModuleIO *, const char *, size_t))                       \
+    X(char *, LoadStringBuffer, (RedisModuleIO *, size_t *))                                 \
+    X(int, IsIOError, (RedisModuleIO *))                                                     \
+    X(RedisModuleCtx *, GetContextFromIO, (RedisModuleIO *))                                 \
+    X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO *))                        \
+    X(void, EmitAOF, (RedisModuleIO *, const char *, const char *, ...))                     \
+    X(int, RegisterInfoFunc, (RedisModuleCtx *, RedisModuleInfoFunc))                        \
+    X(int, InfoAddSection, (RedisModuleInfoCtx *, const char *))                             \
+    X(int, InfoAddFieldCString, (RedisModuleInfoCtx *, const char *, const char *))          \
+    X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx *, const char *, long long))
 
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)

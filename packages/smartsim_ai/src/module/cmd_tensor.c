@@ -1,0 +1,227 @@
+/*
+ * AI.TENSORSET key TYPE dim... [BLOB data | VALUES v...]
+ * AI.TENSORGET key [META] [BLOB | VALUES]
+ * Order of checks as RedisAI: arity, key type, then syntax and data.
+ */
+#include "cmd_tensor.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "keyspace.h"
+#include "module.h"
+#include "tensor_type.h"
+
+static int token_is(RedisModuleString *arg, const char *word) {
+    size_t len;
+    const char *s = RedisModule_StringPtrLen(arg, &len);
+    return len == strlen(word) && strncasecmp(s, word, len) == 0;
+}
+
+static const char *status_error(ai_tensor_status st) {
+    switch (st) {
+        case AI_TENSOR_EDIMS: return AI_ERR_SHAPE;
+        case AI_TENSOR_ETOO_LARGE: return AI_ERR_SHAPE_TOO_LARGE;
+        case AI_TENSOR_EDATA_LEN: return AI_ERR_DATA_LENGTH;
+        case AI_TENSOR_EBOOL: return AI_ERR_BOOL_VALUES;
+        case AI_TENSOR_ESTR_COUNT: return AI_ERR_STRING_COUNT;
+        case AI_TENSOR_ENOMEM: return AI_ERR_OOM;
+        default: return NULL;
+    }
+}
+
+/* One VALUES argument into element i; returns 0 or -1 for an invalid value. */
+static int set_value(ai_tensor *t, size_t i, RedisModuleString *arg) {
+    if (ai_tensor_is_float(t)) {
+        double d;
+        if (RedisModule_StringToDouble(arg, &d) != REDISMODULE_OK) return -1;
+        ai_tensor_set_double(t, i, d);
+        return 0;
+    }
+    long long v;
+    if (RedisModule_StringToLongLong(arg, &v) != REDISMODULE_OK) return -1;
+    long long max;
+    switch ((ai_dtype)t->dtype) {
+        case AI_DTYPE_BOOL: max = 1; break;
+        case AI_DTYPE_UINT8: max = 255; break;
+        case AI_DTYPE_UINT16: max = 65535; break;
+        case AI_DTYPE_INT8: max = 127; break;
+        case AI_DTYPE_INT16: max = 32767; break;
+        case AI_DTYPE_INT32: max = 2147483647LL; break;
+        default: max = 9223372036854775807LL; break;
+    }
+    /* RedisAI rejects every negative value, signed types included (its tests rely on it). */
+    if (v < 0 || v > max) return -1;
+    ai_tensor_set_longlong(t, i, v);
+    return 0;
+}
+
+/* STRING VALUES: each argument is one element, optionally ending with one NUL. */
+static const char *fill_strings(ai_tensor *t, RedisModuleString **vals) {
+    size_t total = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        size_t len;
+        const char *s = RedisModule_StringPtrLen(vals[i], &len);
+        if (len > 0 && s[len - 1] == '\0') len--;
+        if (memchr(s, '\0', len)) return AI_ERR_CSTRING_NUL;
+        total += len + 1;
+    }
+    if (ai_tensor_alloc_data(t, total) != AI_TENSOR_OK) return AI_ERR_OOM;
+    size_t off = 0;
+    for (size_t i = 0; i < t->len; i++) {
+        size_t len;
+        const char *s = RedisModule_StringPtrLen(vals[i], &len);
+        if (len > 0 && s[len - 1] == '\0') len--;
+        t->offsets[i] = off;
+        memcpy(t->data + off, s, len);
+        off += len + 1; /* the NUL is there already (zeroed allocation) */
+    }
+    return NULL;
+}
+
+ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **err) {
+    size_t tlen;
+    const char *tname = RedisModule_StringPtrLen(argv[0], &tlen);
+    ai_dtype dtype;
+    if (ai_dtype_parse(tname, tlen, &dtype) != 0) {
+        *err = AI_ERR_INVALID_DTYPE;
+        return NULL;
+    }
+    int64_t dims[AI_TENSOR_MAX_DIMS];
+    int ndims = 0, i = 1;
+    enum { NONE, BLOB, VALUES } source = NONE;
+    for (; i < argc; i++) {
+        if (token_is(argv[i], "BLOB")) { source = BLOB; break; }
+        if (token_is(argv[i], "VALUES")) { source = VALUES; break; }
+        long long d;
+        if (RedisModule_StringToLongLong(argv[i], &d) != REDISMODULE_OK || d <= 0) {
+            *err = AI_ERR_SHAPE;
+            return NULL;
+        }
+        if (ndims == AI_TENSOR_MAX_DIMS) {
+            *err = AI_ERR_SHAPE_TOO_LARGE;
+            return NULL;
+        }
+        dims[ndims++] = d;
+    }
+    ai_tensor_status st;
+    ai_tensor *t = ai_tensor_new(dtype, dims, ndims, &st);
+    if (!t) {
+        *err = status_error(st);
+        return NULL;
+    }
+    const char *e = NULL;
+    if (source == BLOB) {
+        if (argc - i != 2) {
+            e = AI_ERR_BLOB_SINGLE;
+        } else {
+            size_t len;
+            const char *blob = RedisModule_StringPtrLen(argv[i + 1], &len);
+            e = status_error(ai_tensor_copy_blob(t, blob, len));
+        }
+    } else if (source == VALUES) {
+        RedisModuleString **vals = argv + i + 1;
+        if ((size_t)(argc - i - 1) != t->len) {
+            e = AI_ERR_VALUES_COUNT;
+        } else if (dtype == AI_DTYPE_STRING) {
+            e = fill_strings(t, vals);
+        } else if (ai_tensor_alloc_data(t, 0) != AI_TENSOR_OK) {
+            e = AI_ERR_OOM;
+        } else {
+            for (size_t k = 0; k < t->len && !e; k++) {
+                if (set_value(t, k, vals[k]) != 0) e = AI_ERR_INVALID_VALUE;
+            }
+        }
+    } else {
+        /* No data: a zero-filled tensor, bounded so that a typo cannot exhaust memory. */
+        size_t need = dtype == AI_DTYPE_STRING ? t->len * 9 : t->nbytes;
+        if (need > AI_TENSOR_MAX_ZERO_FILL_BYTES) {
+            e = AI_ERR_SHAPE_TOO_LARGE;
+        } else {
+            e = status_error(ai_tensor_alloc_data(t, 0));
+        }
+    }
+    if (e) {
+        ai_tensor_decref(t);
+        *err = e;
+        return NULL;
+    }
+    return t;
+}
+
+int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 4) return ai_reply_arity(ctx, "AI.TENSORSET");
+    if (ai_key_check_type(ctx, argv[1], ai_tensor_type) != REDISMODULE_OK) return REDISMODULE_OK;
+    const char *err = NULL;
+    ai_tensor *t = ai_tensor_from_args(argv + 2, argc - 2, &err);
+    if (!t) return RedisModule_ReplyWithError(ctx, err);
+    if (ai_key_set_value(ctx, argv[1], ai_tensor_type, t) != REDISMODULE_OK) {
+        ai_tensor_decref(t);
+        return REDISMODULE_OK;
+    }
+    RedisModule_ReplicateVerbatim(ctx);
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+const char *ai_tensor_parse_format(RedisModuleString **argv, int argc, int *meta,
+                                   ai_tensor_fmt *fmt) {
+    *meta = 0;
+    *fmt = AI_TENSOR_FMT_NONE;
+    int blob = 0, values = 0;
+    for (int i = 0; i < argc; i++) {
+        if (token_is(argv[i], "META")) *meta = 1;
+        else if (token_is(argv[i], "BLOB")) blob = 1;
+        else if (token_is(argv[i], "VALUES")) values = 1;
+        else return AI_ERR_DATA_FORMAT;
+    }
+    if (blob && values) return AI_ERR_BLOB_AND_VALUES;
+    if (!*meta && !blob && !values) {
+        *meta = 1;
+        blob = 1;
+    }
+    *fmt = blob ? AI_TENSOR_FMT_BLOB : values ? AI_TENSOR_FMT_VALUES : AI_TENSOR_FMT_NONE;
+    return NULL;
+}
+
+static void reply_values(RedisModuleCtx *ctx, const ai_tensor *t) {
+    RedisModule_ReplyWithArray(ctx, (long)t->len);
+    for (size_t i = 0; i < t->len; i++) {
+        if (t->dtype == AI_DTYPE_STRING) {
+            size_t len;
+            const char *s = ai_tensor_get_string(t, i, &len);
+            RedisModule_ReplyWithStringBuffer(ctx, s, len);
+        } else if (ai_tensor_is_float(t)) {
+            RedisModule_ReplyWithDouble(ctx, ai_tensor_get_double(t, i));
+        } else {
+            RedisModule_ReplyWithLongLong(ctx, ai_tensor_get_longlong(t, i));
+        }
+    }
+}
+
+int ai_tensor_reply(RedisModuleCtx *ctx, const ai_tensor *t, int meta, ai_tensor_fmt fmt) {
+    if (meta) {
+        RedisModule_ReplyWithArray(ctx, fmt == AI_TENSOR_FMT_NONE ? 4 : 6);
+        RedisModule_ReplyWithCString(ctx, "dtype");
+        RedisModule_ReplyWithCString(ctx, ai_dtypes[t->dtype].name);
+        RedisModule_ReplyWithCString(ctx, "shape");
+        RedisModule_ReplyWithArray(ctx, t->ndims);
+        for (int i = 0; i < t->ndims; i++) RedisModule_ReplyWithLongLong(ctx, t->dims[i]);
+        if (fmt == AI_TENSOR_FMT_NONE) return REDISMODULE_OK;
+        RedisModule_ReplyWithCString(ctx, fmt == AI_TENSOR_FMT_BLOB ? "blob" : "values");
+    }
+    if (fmt == AI_TENSOR_FMT_BLOB) RedisModule_ReplyWithStringBuffer(ctx, t->data, t->nbytes);
+    else if (fmt == AI_TENSOR_FMT_VALUES) reply_values(ctx, t);
+    return REDISMODULE_OK;
+}
+
+int ai_cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 2 || argc > 4) return ai_reply_arity(ctx, "AI.TENSORGET");
+    ai_tensor *t = ai_key_get_value(ctx, argv[1], ai_tensor_type, AI_ERR_TENSOR_KEY_EMPTY);
+    if (!t) return REDISMODULE_OK;
+    int meta;
+    ai_tensor_fmt fmt;
+    const char *err = ai_tensor_parse_format(argv + 2, argc - 2, &meta, &fmt);
+    if (err) return RedisModule_ReplyWithError(ctx, err);
+    return ai_tensor_reply(ctx, t, meta, fmt);
+}

@@ -1,0 +1,34 @@
+/*
+ * Module configuration: load-time arguments (RedisAI's names plus ours) and the
+ * runtime knobs of AI.CONFIG.  One global, read by every layer.
+ */
+#ifndef SMARTSIM_AI_CONFIG_H
+#define SMARTSIM_AI_CONFIG_H
+
+#include "model.h"
+#include "rm_api.h"
+
+#define AI_DEFAULT_MODEL_CHUNK_SIZE (511LL * 1024 * 1024)
+
+typedef struct {
+    long long threads_per_queue;       /* THREADS_PER_QUEUE: workers per device queue */
+    long long intra_op_parallelism;    /* INTRA_OP_PARALLELISM: 0 = backend default */
+    long long inter_op_parallelism;    /* INTER_OP_PARALLELISM: 0 = backend default */
+    long long model_chunk_size;        /* MODEL_CHUNK_SIZE (also AI.CONFIG) */
+    long long model_execution_timeout; /* MODEL_EXECUTION_TIMEOUT, ms (>= 1000) */
+    long long backend_memory_limit;    /* BACKEND_MEMORY_LIMIT, MB (0 = none) */
+    char *backends_path;               /* BACKENDSPATH (also AI.CONFIG) */
+    char *worker_python;               /* WORKER_PYTHON (ours): the workers' interpreter; NULL = default */
+    char *backend_paths[AI_BACKEND_COUNT]; /* backends requested at load or by LOADBACKEND */
+} ai_config_t;
+
+extern ai_config_t ai_config;
+
+/* Parses the module arguments (KEY VALUE pairs, case-insensitive keys).  Logs the
+ * reason and returns REDISMODULE_ERR on an odd count, an unknown key or a bad value. */
+int ai_config_load_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* AI.CONFIG command handler. */
+int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * Every error reply of the `ai` module, byte for byte as RedisAI 1.2.7 sends it
+ * (../../../../shared/reference/redisai-commands.md), typos and missing "ERR "
+ * prefixes included, so that conformance tests can cite them.  Strings marked
+ * "ours" have no RedisAI counterpart (RedisAI crashed or misbehaved there).
+ */
+#ifndef SMARTSIM_AI_ERRORS_H
+#define SMARTSIM_AI_ERRORS_H
+
+/* Shared by every command. */
+#define AI_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define AI_ERR_TENSOR_KEY_EMPTY "ERR tensor key is empty or in a different shard"
+#define AI_ERR_MODEL_KEY_EMPTY "ERR model key is empty"
+#define AI_ERR_SCRIPT_KEY_EMPTY "ERR script key is empty"
+#define AI_ERR_IN_TRANSACTION "ERR Cannot run RedisAI command within a transaction or a LUA script"
+#define AI_ERR_OOM "ERR out of memory" /* ours */
+
+/* AI.TENSORSET / AI.TENSORGET */
+#define AI_ERR_INVALID_DTYPE "ERR invalid data type"
+#define AI_ERR_SHAPE "ERR invalid or negative value found in tensor shape"
+#define AI_ERR_SHAPE_TOO_LARGE                                                       \
+    "ERR tensor shape is too large: the element count or byte size overflows, or a " \
+    "zero-filled tensor would exceed 512 MB" /* ours */
+#define AI_ERR_BLOB_SINGLE \
+    "ERR a single binary string should come after the BLOB argument in 'AI.TENSORSET' command"
+#define AI_ERR_DATA_LENGTH "ERR data length does not match tensor shape and type"
+#define AI_ERR_BOOL_VALUES "ERR BOOL tensor elements must be 0 or 1"
+#define AI_ERR_STRING_COUNT "ERR Number of string elements in data blob does not match tensor length"
+#define AI_ERR_VALUES_COUNT "ERR wrong number of values was given in 'AI.TENSORSET' command"
+#define AI_ERR_INVALID_VALUE "ERR invalid value"
+#define AI_ERR_CSTRING_NUL "ERR C-string value contains null character"
+#define AI_ERR_DATA_FORMAT "ERR unsupported data format"
+#define AI_ERR_BLOB_AND_VALUES "ERR both BLOB and VALUES specified"
+#define AI_ERR_UNSUPPORTED_DTYPE "ERR unsupported dtype"
+
+/* AI.CONFIG */
+#define AI_ERR_UNSUPPORTED_BACKEND "ERR unsupported backend"
+#define AI_ERR_LOADING_BACKEND "ERR error loading backend"
+#define AI_ERR_BACKENDSPATH_MISSING "ERR BACKENDSPATH: missing path argument"
+#define AI_ERR_CHUNK_SIZE_MISSING "ERR MODEL_CHUNK_SIZE: missing chunk size"
+#define AI_ERR_CHUNK_SIZE_INVALID "ERR MODEL_CHUNK_SIZE: invalid chunk size"
+#define AI_ERR_UNSUPPORTED_SUBCOMMAND "ERR unsupported subcommand"
+
+/* AI.MODELSTORE / AI.MODELSET / AI.MODELGET */
+#define AI_ERR_INVALID_DEVICE "ERR Invalid DEVICE"
+#define AI_ERR_BATCHSIZE "ERR Invalid argument for BATCHSIZE"
+#define AI_ERR_MINBATCHSIZE "ERR Invalid argument for MINBATCHSIZE"
+#define AI_ERR_MINBATCHSIZE_WITHOUT "ERR MINBATCHSIZE specified without BATCHSIZE"
+#define AI_ERR_MINBATCHTIMEOUT "ERR Invalid argument for MINBATCHTIMEOUT"
+#define AI_ERR_MINBATCHTIMEOUT_WITHOUT_BATCHSIZE "ERR MINBATCHTIMEOUT specified without BATCHSIZE"
+#define AI_ERR_MINBATCHTIMEOUT_WITHOUT "ERR MINBATCHTIMEOUT specified without MINBATCHSIZE"
+#define AI_ERR_MISSING_BLOB "ERR Insufficient arguments, missing model BLOB"
+#define AI_ERR_TF_INPUTS "ERR INPUTS not specified for TF"
+#define AI_ERR_TF_OUTPUTS "ERR OUTPUTS not specified for TF"
+#define AI_ERR_INPUT_COUNT_ARG "ERR Invalid argument for input_count"
+#define AI_ERR_OUTPUT_COUNT_ARG "ERR Invalid argument for output_count"
+#define AI_ERR_MODEL_INPUTS_ARGS \
+    "ERR number of model inputs does not match the number of given arguments"
+#define AI_ERR_MODEL_OUTPUTS_ARGS \
+    "ERR number of model outputs does not match the number of given arguments"
+#define AI_ERR_INPUTS_NOT_FOR_BACKEND "ERR INPUTS argument should not be specified for this backend"
+#define AI_ERR_EXPECTED_BLOB "ERR Invalid argument, expected BLOB"
+#define AI_ERR_COULD_NOT_LOAD_BACKEND "ERR Could not load backend"
+#define AI_ERR_TFLITE_BATCHING "ERR Auto-batching not supported by the TFLITE backend"
+#define AI_ERR_TF_INOUT_MISSING "ERR Insufficient arguments, INPUTS and OUTPUTS not specified"
+#define AI_ERR_INPUTS_NOT_SPECIFIED "ERR INPUTS not specified"
+#define AI_ERR_OUTPUTS_NOT_SPECIFIED "ERR OUTPUTS not specified"
+
+/* AI.MODELEXECUTE / AI.MODELRUN */
+#define AI_ERR_INPUT_COUNT_POSITIVE "ERR Input count must be a positive integer"
+#define AI_ERR_OUTPUT_COUNT_POSITIVE "ERR Output count must be a positive integer"
+#define AI_ERR_INPUTS_MODEL_MISMATCH \
+    "Number of keys given as INPUTS here does not match model definition"
+#define AI_ERR_OUTPUTS_MODEL_MISMATCH \
+    "Number of keys given as OUTPUTS here does not match model definition"
+#define AI_ERR_MODELEXECUTE_INPUT_KEYS                                                       \
+    "ERR number of input keys to AI.MODELEXECUTE command does not match the number of given " \
+    "arguments"
+#define AI_ERR_MODELEXECUTE_OUTPUT_KEYS                                                       \
+    "ERR number of output keys to AI.MODELEXECUTE command does not match the number of given " \
+    "arguments"
+#define AI_ERR_INVALID_ARGUMENT_FMT "Invalid argument: %s"
+#define AI_ERR_TIMEOUT_MISSING "ERR No value provided for TIMEOUT"
+#define AI_ERR_TIMEOUT_INVALID "ERR Invalid value for TIMEOUT"
+#define AI_ERR_BATCH_SIZE_OUTPUT "ERR Model did not generate the expected batch size"
+#define AI_ERR_TF_BATCH_SIZE_OUTPUT \
+    "ERR Tensorflow batching error: model did not generate the expected batch size"
+
+/* AI.SCRIPTSTORE / AI.SCRIPTSET / AI.SCRIPTGET */
+#define AI_ERR_MISSING_ENTRY_POINTS "ERR Insufficient arguments, missing script entry points"
+#define AI_ERR_ENTRY_POINTS_NUMBER \
+    "ERR Non numeric entry points number provided to AI.SCRIPTSTORE command"
+#define AI_ERR_MISSING_SOURCE "ERR Insufficient arguments, missing script SOURCE"
+#define AI_ERR_UNSUPPORTED_DEVICE "ERR unsupported device"
+
+/* AI.SCRIPTEXECUTE / AI.SCRIPTRUN */
+#define AI_ERR_SCRIPTEXECUTE_FIRST_SCOPE \
+    "ERR KEYS or INPUTS scope must be provided first for AI.SCRIPTEXECUTE command"
+#define AI_ERR_SCRIPTEXECUTE_TIMEOUT_MISSING "ERR No value provided for TIMEOUT in AI.SCRIPTEXECUTE"
+#define AI_ERR_SCRIPTEXECUTE_PARSE "ERR Encountered problem parsing AI.SCRIPTEXECUTE"
+#define AI_ERR_SCRIPTEXECUTE_UNEXPECTED_FMT \
+    "ERR Invalid AI.SCRIPTEXECUTE command. Unexpected argument: %s"
+#define AI_ERR_SCRIPTEXECUTE_ALREADY_FMT "ERR Already Encountered %s scope in AI.SCRIPTEXECUTE command"
+#define AI_ERR_KEYS_MISSING_ARGS "ERR Missing arguments after KEYS keyword"
+#define AI_ERR_KEYS_COUNT "ERR Invalid or negative value found in number of KEYS"
+#define AI_ERR_KEYS_MISMATCH                                                                     \
+    "ERR Number of pre declared KEYS to be used in the command does not match the number of " \
+    "given arguments"
+#define AI_ERR_SCRIPTEXECUTE_ARGS "ERR Invalid arguments provided to AI.SCRIPTEXECUTE"
+#define AI_ERR_SCRIPTEXECUTE_COUNT_FMT "ERR Invalid argument for %s count in AI.SCRIPTEXECUTE"
+#define AI_ERR_SCRIPTEXECUTE_MISMATCH_FMT \
+    "ERR number of %s to AI.SCRIPTEXECUTE command does not match the number of given arguments"
+#define AI_ERR_SCRIPTRUN_TIMEOUT_TWICE "ERR Already encountered an TIMEOUT section in SCRIPTRUN"
+#define AI_ERR_SCRIPTRUN_INPUTS_TWICE "ERR Already encountered an INPUTS section in SCRIPTRUN"
+#define AI_ERR_SCRIPTRUN_OUTPUTS_TWICE "ERR Already encountered an OUTPUTS keyword in SCRIPTRUN"
+#define AI_ERR_SCRIPTRUN_VARIADIC_OUTSIDE \
+    "ERR Encountered a variable size list of tensors outside of input section"
+#define AI_ERR_SCRIPTRUN_VARIADIC_TWICE "ERR Already encountered a variable size list of tensors"
+#define AI_ERR_SCRIPTRUN_UNRECOGNIZED "ERR Unrecongnized parameter to SCRIPTRUN"
+
+/* AI.DAGEXECUTE / AI.DAGRUN and their _RO forms */
+#define AI_ERR_DAG_UNEXPECTED_FMT "ERR Invalid DAG command. Unexpected argument:  %s"
+#define AI_ERR_DAG_NEEDS_KEYWORD                                                           \
+    "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out of " \
+    "ROUTING, LOAD, PERSIST keywords"
+#define AI_ERR_DAG_EMPTY "ERR DAG is empty"
+#define AI_ERR_DAG_LOAD_MISSING "ERR missing arguments after LOAD keyword in DAG command"
+#define AI_ERR_DAG_LOAD_COUNT "ERR invalid or negative value found in number of keys to LOAD"
+#define AI_ERR_DAG_LOAD_MISMATCH \
+    "ERR number of keys to LOAD into DAG does not match the number of given arguments"
+#define AI_ERR_DAG_PERSIST_MISSING "ERR missing arguments after PERSIST keyword in DAG command"
+#define AI_ERR_DAG_PERSIST_COUNT "ERR invalid or negative value found in number of keys to PERSIST"
+#define AI_ERR_DAG_PERSIST_UNIQUE "ERR PERSIST keys must be unique"
+#define AI_ERR_DAG_PERSIST_MISMATCH                                                              \
+    "ERR number of keys to PERSIST after DAG execution does not match the number of given " \
+    "arguments"
+#define AI_ERR_DAG_PERSIST_RO "ERR PERSIST cannot be specified in a read-only DAG"
+#define AI_ERR_DAG_ROUTING_MISSING "ERR Missing ROUTING value"
+#define AI_ERR_DAG_TIMEOUT_IN_OP "ERR TIMEOUT not allowed within a DAG command"
+#define AI_ERR_DAG_UNSUPPORTED_OP "Unsupported command within DAG"
+#define AI_ERR_DAG_SCRIPTEXECUTE_RO \
+    "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG"
+#define AI_ERR_DAG_INPUT_NOT_FOUND "ERR INPUT key cannot be found in DAG"
+#define AI_ERR_DAG_PERSIST_NOT_FOUND "ERR PERSIST key cannot be found in DAG"
+
+/* AI.INFO */
+#define AI_ERR_NO_RUN_INFO "ERR cannot find run info for key"
+
+#endif

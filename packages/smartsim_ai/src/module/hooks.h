@@ -1,0 +1,55 @@
+/*
+ * The seam between the storage layer (tensors, models, scripts, persistence;
+ * issue 3) and the execution layer (workers, MODEL/SCRIPT/DAG commands; issue 4).
+ *
+ * The execution layer fills these pointers from its ai_exec_onload() (declared
+ * weak below: when no execution layer is linked in, module.c skips it).  Until a
+ * hook is set, storage just keeps the payload: RDB-loaded models and scripts are
+ * stored as they are and never validated.
+ */
+#ifndef SMARTSIM_AI_HOOKS_H
+#define SMARTSIM_AI_HOOKS_H
+
+#include "model.h"
+#include "rm_api.h"
+#include "script.h"
+
+/* Called when a model is loaded from RDB (or RESTOREd) under `key`: validate it with
+ * a worker, derive its input/output names, register its AI.INFO stats, create its
+ * device queue.  Return 0 to accept; non-zero rejects the load (RDB load then fails,
+ * as RedisAI's did when a model could not be rebuilt), after logging `*err` if set
+ * (an ai_alloc'ed string the caller frees). */
+typedef int (*ai_model_prepare_fn)(RedisModuleCtx *ctx, const RedisModuleString *key,
+                                   ai_model *model, char **err);
+typedef int (*ai_script_prepare_fn)(RedisModuleCtx *ctx, const RedisModuleString *key,
+                                    ai_script *script, char **err);
+extern ai_model_prepare_fn ai_model_prepare_hook;
+extern ai_script_prepare_fn ai_script_prepare_hook;
+
+/* Called once when the last reference to a model/script goes, before its memory is
+ * freed, to release `exec` (and the AI.INFO stats entry). */
+extern void (*ai_model_release_hook)(ai_model *model);
+extern void (*ai_script_release_hook)(ai_script *script);
+
+/* Optional execution-layer entry points (weak: NULL when not linked in). */
+
+/* Called at the end of OnLoad, after the types and commands exist and the module
+ * arguments are parsed into ai_config (config.h). Non-zero fails the load. */
+int ai_exec_onload(RedisModuleCtx *ctx) __attribute__((weak, visibility("hidden")));
+
+/* Module arguments the storage layer does not know (e.g. worker settings):
+ * return 1 when taken, 0 when unknown, -1 when the value is invalid. */
+int ai_exec_config_arg(const char *name, RedisModuleString *value)
+    __attribute__((weak, visibility("hidden")));
+
+/* AI.CONFIG LOADBACKEND <backend> <path>: return 0 on success. Without an execution
+ * layer the module only records the backend as requested. */
+int ai_exec_load_backend(RedisModuleCtx *ctx, ai_backend backend, const char *path)
+    __attribute__((weak, visibility("hidden")));
+
+/* INFO MODULES: fields of the `ai_backends_info` section (called after the section
+ * header), and the per-worker fields at the end of `ai_cpu`. */
+void ai_exec_info_backends(RedisModuleInfoCtx *ctx) __attribute__((weak, visibility("hidden")));
+void ai_exec_info_cpu(RedisModuleInfoCtx *ctx) __attribute__((weak, visibility("hidden")));
+
+#endif

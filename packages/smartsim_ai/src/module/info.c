@@ -1,0 +1,71 @@
+/*
+ * INFO MODULES sections, in RedisAI's order (clients split the text on '#' and
+ * index the sections by position): ai_versions, ai_git, ai_load_time_configs,
+ * ai_backends_info, ai_cpu.  The server prefixes every field with "ai_".
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <sys/resource.h>
+
+#include "config.h"
+#include "hooks.h"
+#include "info.h"
+#include "module.h"
+
+#ifndef AI_GIT_SHA
+#define AI_GIT_SHA "unknown"
+#endif
+
+static const char *const backend_version_fields[AI_BACKEND_COUNT] = {
+    "TensorFlow_version", "TensorFlowLite_version", "Torch_version", "onnxruntime_version"};
+
+static void add_timeval(RedisModuleInfoCtx *ctx, const char *field, struct timeval tv) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%ld.%06ld", (long)tv.tv_sec, (long)tv.tv_usec);
+    RedisModule_InfoAddFieldCString(ctx, field, buf);
+}
+
+static void add_rusage(RedisModuleInfoCtx *ctx, int who, const char *sys, const char *user) {
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0) return;
+    add_timeval(ctx, sys, ru.ru_stime);
+    add_timeval(ctx, user, ru.ru_utime);
+}
+
+static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
+    (void)for_crash_report;
+    RedisModule_InfoAddSection(ctx, "versions");
+    RedisModule_InfoAddFieldCString(ctx, "RedisAI_version", AI_REDISAI_VERSION);
+    RedisModule_InfoAddFieldLongLong(ctx, "low_level_API_version", 1);
+    RedisModule_InfoAddFieldLongLong(ctx, "rdb_version", 4);
+
+    RedisModule_InfoAddSection(ctx, "git");
+    RedisModule_InfoAddFieldCString(ctx, "git_sha", AI_GIT_SHA);
+
+    RedisModule_InfoAddSection(ctx, "load_time_configs");
+    RedisModule_InfoAddFieldLongLong(ctx, "threads_per_queue", ai_config.threads_per_queue);
+    RedisModule_InfoAddFieldLongLong(ctx, "inter_op_parallelism", ai_config.inter_op_parallelism);
+    RedisModule_InfoAddFieldLongLong(ctx, "intra_op_parallelism", ai_config.intra_op_parallelism);
+    RedisModule_InfoAddFieldLongLong(ctx, "model_execution_timeout",
+                                     ai_config.model_execution_timeout);
+    RedisModule_InfoAddFieldLongLong(ctx, "backend_memory_limit", ai_config.backend_memory_limit);
+
+    RedisModule_InfoAddSection(ctx, "backends_info");
+    if (ai_exec_info_backends) {
+        ai_exec_info_backends(ctx);
+    } else {
+        for (int b = 0; b < AI_BACKEND_COUNT; b++) {
+            if (ai_config.backend_paths[b]) {
+                RedisModule_InfoAddFieldCString(ctx, backend_version_fields[b], "NA");
+            }
+        }
+    }
+
+    RedisModule_InfoAddSection(ctx, "cpu");
+    add_rusage(ctx, RUSAGE_SELF, "self_used_cpu_sys", "self_used_cpu_user");
+    add_rusage(ctx, RUSAGE_CHILDREN, "children_used_cpu_sys", "children_used_cpu_user");
+    add_rusage(ctx, RUSAGE_THREAD, "main_thread_used_cpu_sys", "main_thread_used_cpu_user");
+    if (ai_exec_info_cpu) ai_exec_info_cpu(ctx);
+}
+
+int ai_info_register(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, info_func); }

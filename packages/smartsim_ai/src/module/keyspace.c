@@ -1,0 +1,48 @@
+#include "keyspace.h"
+
+#include "errors.h"
+
+static int holds_other_type(RedisModuleKey *key, RedisModuleType *type) {
+    int kt = RedisModule_KeyType(key);
+    if (kt == REDISMODULE_KEYTYPE_EMPTY) return 0;
+    return kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != type;
+}
+
+void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
+                       const char *empty_err) {
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+    void *value = NULL;
+    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_EMPTY) {
+        RedisModule_ReplyWithError(ctx, empty_err);
+    } else if (holds_other_type(key, type)) {
+        RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
+    } else {
+        value = RedisModule_ModuleTypeGetValue(key);
+    }
+    RedisModule_CloseKey(key);
+    return value;
+}
+
+int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type) {
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
+    int other = holds_other_type(key, type);
+    RedisModule_CloseKey(key);
+    if (other) {
+        RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
+        return REDISMODULE_ERR;
+    }
+    return REDISMODULE_OK;
+}
+
+int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
+                     void *value) {
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
+    if (holds_other_type(key, type)) {
+        RedisModule_CloseKey(key);
+        RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
+        return REDISMODULE_ERR;
+    }
+    RedisModule_ModuleTypeSetValue(key, type, value);
+    RedisModule_CloseKey(key);
+    return REDISMODULE_OK;
+}

@@ -1,0 +1,22 @@
+/* Reading and writing values of our types in the keyspace, with RedisAI's errors. */
+#ifndef SMARTSIM_AI_KEYSPACE_H
+#define SMARTSIM_AI_KEYSPACE_H
+
+#include "rm_api.h"
+
+/* The value of `type` at `keyname` (borrowed: valid until the command returns), or NULL
+ * after replying `empty_err` (empty key) or WRONGTYPE (another type). */
+void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
+                       const char *empty_err);
+
+/* Replies WRONGTYPE and returns REDISMODULE_ERR when `keyname` holds a value that is
+ * not of `type`; REDISMODULE_OK when it is empty or of `type`. */
+int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type);
+
+/* Sets `value` (ownership passes to the keyspace) at `keyname`, replacing a value of
+ * the same type.  Replies WRONGTYPE and returns REDISMODULE_ERR otherwise (the caller
+ * still owns `value`). */
+int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
+                     void *value);
+
+#endif
