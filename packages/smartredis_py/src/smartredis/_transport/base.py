@@ -92,6 +92,7 @@ class Node:
         common = {
             "socket_timeout": self.timeouts.command,
             "socket_connect_timeout": max(self.timeouts.socket, 0.05),
+            "protocol": 2,  # plain RESP2, as the official clients (redis-py 8 defaults to 3)
         }
         if self.address.is_unix:
             return redis.UnixDomainSocketConnection(path=self.address.path, **common)
