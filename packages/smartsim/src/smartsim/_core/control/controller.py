@@ -97,7 +97,7 @@ class Controller:
             self._launch_list(db, db_steps, launched)
             self._db = db
         addresses = self._db_addresses()
-        if db is not None:  # the real addresses are known now: rebuild with them
+        if future_db:  # the real addresses are known now: rebuild with them
             steps = {id(e): self._build_step(e, e.client_env(addresses)) for e in others}
         for el in manifest.entity_lists:
             self._launch_list(el, [steps[id(e)] for e in el.entities], launched)

@@ -1,0 +1,139 @@
+"""SmartSim 0.3's launcher-specific Orchestrators, kept as deprecated aliases.
+
+Each warns with ``DeprecationWarning`` and builds an :class:`Orchestrator` for its launcher,
+with SmartSim 0.4's defaults.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from smartsim.database.orchestrator import Orchestrator
+from smartsim.error import SSUnsupportedError
+
+
+def _warn(old: str, launcher: str) -> None:
+    warnings.warn(
+        f"{old} is deprecated; use Orchestrator(launcher={launcher!r}, ...) or "
+        "exp.create_database(...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+class SlurmOrchestrator(Orchestrator):
+    """Deprecated: ``Orchestrator(launcher="slurm")``."""
+
+    def __init__(
+        self,
+        port: int = 6379,
+        db_nodes: int = 1,
+        batch: bool = True,
+        hosts: list[str] | str | None = None,
+        run_command: str = "srun",
+        account: str | None = None,
+        time: str | None = None,
+        alloc: str | None = None,
+        db_per_host: int = 1,
+        interface: str = "ipogif0",
+        single_cmd: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        _warn("SlurmOrchestrator", "slurm")
+        super().__init__(
+            port=port,
+            interface=interface,
+            launcher="slurm",
+            run_command=run_command,
+            db_nodes=db_nodes,
+            batch=batch,
+            hosts=hosts,
+            account=account,
+            time=time,
+            alloc=alloc,
+            single_cmd=single_cmd,
+            db_per_host=db_per_host,
+            **kwargs,
+        )
+
+
+class PBSOrchestrator(Orchestrator):
+    """Deprecated: ``Orchestrator(launcher="pbs")``."""
+
+    _launcher = "pbs"
+
+    def __init__(
+        self,
+        port: int = 6379,
+        db_nodes: int = 1,
+        batch: bool = True,
+        hosts: list[str] | str | None = None,
+        run_command: str = "aprun",
+        interface: str = "ipogif0",
+        account: str | None = None,
+        time: str | None = None,
+        queue: str | None = None,
+        single_cmd: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        _warn(type(self).__name__, self._launcher)
+        super().__init__(
+            port=port,
+            interface=interface,
+            launcher=self._launcher,
+            run_command=run_command,
+            db_nodes=db_nodes,
+            batch=batch,
+            hosts=hosts,
+            account=account,
+            time=time,
+            queue=queue,
+            single_cmd=single_cmd,
+            **kwargs,
+        )
+
+
+class CobaltOrchestrator(PBSOrchestrator):
+    """Deprecated: ``Orchestrator(launcher="cobalt")``."""
+
+    _launcher = "cobalt"
+
+
+class LSFOrchestrator(Orchestrator):
+    """Deprecated: ``Orchestrator(launcher="lsf")``."""
+
+    def __init__(
+        self,
+        port: int = 6379,
+        db_nodes: int = 1,
+        cpus_per_shard: int = 4,
+        gpus_per_shard: int = 0,
+        batch: bool = True,
+        hosts: list[str] | str | None = None,
+        project: str | None = None,
+        time: str | None = None,
+        interface: str = "ib0",
+        single_cmd: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if not single_cmd:
+            raise SSUnsupportedError(
+                "LSFOrchestrator can only run with single_cmd=True (MPMD) in SmartSim 0.4"
+            )
+        _warn("LSFOrchestrator", "lsf")
+        super().__init__(
+            port=port,
+            interface=interface,
+            launcher="lsf",
+            run_command="jsrun",
+            db_nodes=db_nodes,
+            batch=batch,
+            hosts=hosts,
+            account=project,
+            time=time,
+            single_cmd=single_cmd,
+            cpus_per_shard=cpus_per_shard,
+            gpus_per_shard=gpus_per_shard,
+            **kwargs,
+        )

@@ -1,0 +1,506 @@
+"""The Orchestrator: a database of one shard or a Redis Cluster, launched as DBNode entities.
+
+The Orchestrator never starts a process.  It describes each shard as a
+:class:`~smartsim.entity.DBNode` whose run settings start the server with the ``ai``
+module (see :mod:`smartsim.database.shard`); the controller launches those through the
+experiment's launcher like any model, then calls :meth:`after_launch`, where the
+Orchestrator waits for every shard, builds the cluster and checks a real round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from smartsim._core.entrypoints.dbnode import InterfaceError, interface_names, resolve_interfaces
+from smartsim._core.launcher import LauncherSpec, get_launcher_spec
+from smartsim.database import readiness
+from smartsim.database.dbconfig import DBConfigMixin
+from smartsim.database.reconnect import reconnect_file_path, write_reconnect_file
+from smartsim.database.shard import ShardCommand, module_args_from_kwargs
+from smartsim.entity.dbnode import DBNode
+from smartsim.entity.entity_list import EntityList
+from smartsim.error import SmartSimError, SSConfigError, SSUnsupportedError
+from smartsim.settings.base import BatchSettings, RunSettings
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT_ENV = "SMARTSIM_DB_START_TIMEOUT"
+CLUSTER_BUS_OFFSET = 10000
+
+
+def _launches_here(spec: LauncherSpec) -> bool:
+    """Whether this launcher starts processes on the driver's host (no run command, no WLM)."""
+    return not spec.run_commands and spec.batch_settings is None
+
+
+class Orchestrator(DBConfigMixin, EntityList):
+    """A tensor database: the server with the ``ai`` module, one shard or a cluster.
+
+    Arguments as in SmartSim 0.4; ``threads_per_queue``, ``inter_op_threads`` and
+    ``intra_op_threads`` (or ``inter_op_parallelism`` / ``intra_op_parallelism``) go to the
+    module, ``module_args`` passes any other module setting (e.g. worker counts) as KEY VALUE
+    pairs, ``db_conf`` adds server options (``{"maxmemory": "1gb"}``) at start, and ``server``
+    names a server binary (default: :func:`smartsim_ai.find_server`).
+    """
+
+    provides_database = True
+
+    def __init__(
+        self,
+        port: int = 6379,
+        interface: str | list[str] = "lo",
+        launcher: str = "local",
+        run_command: str = "auto",
+        db_nodes: int = 1,
+        batch: bool = False,
+        hosts: list[str] | str | None = None,
+        account: str | None = None,
+        time: str | None = None,
+        alloc: str | None = None,
+        single_cmd: bool = False,
+        *,
+        path: str | None = None,
+        queue: str | None = None,
+        module_args: Mapping[str, object] | None = None,
+        db_conf: Mapping[str, str] | None = None,
+        server: str | os.PathLike[str] | None = None,
+        run_args: dict[str, Any] | None = None,
+        batch_args: dict[str, Any] | None = None,
+        name: str = "orchestrator",
+        **kwargs: Any,
+    ) -> None:
+        self._module_args = module_args_from_kwargs(kwargs, module_args)
+        kwargs.pop("db_identifier", None)
+        for lsf_only in ("cpus_per_shard", "gpus_per_shard", "db_per_host"):
+            kwargs.pop(lsf_only, None)
+        if kwargs:
+            raise TypeError(f"Orchestrator got unexpected keyword arguments {sorted(kwargs)}")
+        self.spec = get_launcher_spec(launcher)
+        self.launcher = self.spec.name
+        self._check_arguments(port, db_nodes, batch, hosts)
+        self.run_command = self._pick_run_command(run_command)
+        if self.run_command == "mpirun" and not hosts:
+            raise SmartSimError(
+                "hosts argument is required when launching the database with mpirun"
+            )
+        self.interfaces = [interface] if isinstance(interface, str) else list(interface)
+        self._check_interfaces()
+        self.db_nodes = db_nodes
+        self.single_cmd = single_cmd
+        self.alloc = alloc
+        self._base_port = port
+        self._db_conf = {str(k): str(v) for k, v in (db_conf or {}).items()}
+        self._run_args = dict(run_args or {})
+        self._binary, self._module = _locate_server(server)
+        self._reconnected = False
+        self._user_hosts: list[str] = []
+        # run/batch argument keys this class sets itself (set_run_arg/set_batch_arg refuse them)
+        self._reserved_run_args: set[str] = set()
+        self._reserved_batch_args: set[str] = set()
+        self.path = os.path.abspath(path or os.getcwd())
+        batch_settings = (
+            self._make_batch_settings(account, time, queue, batch_args) if batch else None
+        )
+        Path(self.path).mkdir(parents=True, exist_ok=True)
+        super().__init__(name, self.path, batch_settings=batch_settings)
+        if hosts:
+            self.set_hosts(hosts)
+
+    # ---- construction -----------------------------------------------------------------
+    def _check_arguments(
+        self, port: int, db_nodes: int, batch: bool, hosts: list[str] | str | None
+    ) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise SmartSimError(f"port must be an int between 1 and 65535, got {port!r}")
+        if isinstance(db_nodes, bool) or not isinstance(db_nodes, int) or db_nodes < 1:
+            raise SmartSimError(f"db_nodes must be a positive int, got {db_nodes!r}")
+        if db_nodes == 2:
+            raise SSUnsupportedError(
+                "a database of 2 shards is not supported: Redis Cluster needs at least 3; "
+                "use db_nodes=1 or db_nodes>=3"
+            )
+        if batch and self.spec.batch_settings is None:
+            raise SmartSimError(
+                f"batch=True needs a workload manager; the {self.launcher} launcher has no "
+                "batch system"
+            )
+        if (
+            db_nodes > 1
+            and _launches_here(self.spec)
+            and port + db_nodes > 65535 - CLUSTER_BUS_OFFSET
+        ):
+            raise SmartSimError(
+                f"ports {port}..{port + db_nodes - 1} and their cluster bus ports (+10000) "
+                "must stay below 65536; choose a lower port"
+            )
+        if hosts is not None and not isinstance(hosts, (str, list)):
+            raise TypeError(f"hosts must be a str or a list of str, got {type(hosts).__name__}")
+
+    def _pick_run_command(self, run_command: str) -> str | None:
+        allowed = list(self.spec.run_commands)
+        if run_command == "auto":
+            return allowed[0] if allowed else None
+        if run_command in allowed or (not allowed and run_command in ("", None)):
+            return run_command or None
+        choices = ", ".join(allowed) if allowed else "none (leave run_command='auto')"
+        raise SmartSimError(
+            f"run command {run_command!r} is not supported for the database with the "
+            f"{self.launcher} launcher; supported: {choices}"
+        )
+
+    def _check_interfaces(self) -> None:
+        if not _launches_here(self.spec):
+            return  # the interface exists on compute nodes, not necessarily here
+        try:
+            resolve_interfaces(self.interfaces)
+        except InterfaceError:
+            logger.warning(
+                "network interface(s) %s not found on this host (interfaces: %s); the "
+                "database will fail to start",
+                ",".join(self.interfaces),
+                ", ".join(interface_names()),
+            )
+
+    def _make_batch_settings(
+        self,
+        account: str | None,
+        time: str | None,
+        queue: str | None,
+        batch_args: dict[str, Any] | None,
+    ) -> BatchSettings | None:
+        if self.alloc:
+            return None
+        cls = self.spec.batch_settings_class()
+        assert cls is not None  # checked in _check_arguments
+        settings = cls(time=time, account=account, queue=queue, batch_args=batch_args)
+        before = set(settings.batch_args)
+        settings.set_nodes(self.db_nodes)
+        self._reserved_batch_args = set(settings.batch_args) - before
+        return settings
+
+    @property
+    def ports(self) -> list[int]:
+        """Ports of the shards (consecutive when they share one host)."""
+        if _launches_here(self.spec):
+            return [self._base_port + i for i in range(self.db_nodes)]
+        return [self._base_port]
+
+    def _shard_port(self, index: int) -> int:
+        ports = self.ports
+        return ports[index] if len(ports) > 1 else ports[0]
+
+    def _shard_command(self, index: int, name: str) -> ShardCommand:
+        return ShardCommand(
+            name=name,
+            port=self._shard_port(index),
+            directory=Path(self.path),
+            server=self._binary,
+            module=self._module,
+            interfaces=self.interfaces,
+            module_args=self._module_args,
+            cluster=self.db_nodes > 1,
+            server_options=self._db_conf,
+            python=sys.executable,
+        )
+
+    def _shard_name(self, index: int) -> str:
+        return self.name if self.db_nodes == 1 else f"{self.name}_{index}"
+
+    def _make_run_settings(self, command: ShardCommand) -> RunSettings:
+        from smartsim.settings import create_run_settings
+
+        settings = create_run_settings(
+            self.launcher,
+            command.python,
+            exe_args=command.exe_args(),
+            run_command=self.run_command or "auto",
+            run_args=dict(self._run_args),
+        )
+        before = set(settings.run_args)
+        for setter, value in (("set_tasks", 1), ("set_tasks_per_node", 1), ("set_nodes", 1)):
+            try:
+                getattr(settings, setter)(value)
+            except SSUnsupportedError:
+                pass
+        self._reserved_run_args |= set(settings.run_args) - before
+        return settings
+
+    def _initialize_entities(self) -> None:
+        self.entities = []
+        for i in range(self.db_nodes):
+            name = self._shard_name(i)
+            command = self._shard_command(i, name)
+            node = DBNode(
+                name, self.path, self._make_run_settings(command), [command.port], command
+            )
+            self.entities.append(node)
+
+    def set_path(self, path: str) -> None:
+        """Run the shards in ``path`` (``Experiment.generate`` moves them to ``<exp>/database``)."""
+        super().set_path(path)
+        self._refresh_commands()
+
+    def _refresh_commands(self) -> None:
+        """Rebuild each shard's arguments for the current path (``generate`` may move it)."""
+        for i, node in enumerate(self.entities):
+            node.path = self.path
+            node.shard = self._shard_command(i, node.name)
+            node.ports = [node.shard.port]
+            node.run_settings.exe_args = node.shard.exe_args()
+
+    # ---- properties -------------------------------------------------------------------
+    @property
+    def num_shards(self) -> int:
+        return self.db_nodes
+
+    @property
+    def hosts(self) -> list[str]:
+        """Hosts of the shards (read from their logs once the database started)."""
+        return list(dict.fromkeys(h for node in self.entities for h in node.hosts))
+
+    @property
+    def server(self) -> Path:
+        """The server binary the shards run."""
+        return self._binary
+
+    def get_address(self) -> list[str]:
+        """``host:port`` of every shard; SmartSimError if the database is not running."""
+        addresses = self._addresses()
+        if not addresses:
+            raise SmartSimError("Could not find database address: the database was not started")
+        if not self.is_active():
+            raise SmartSimError(f"Database is not active (addresses {', '.join(addresses)})")
+        return addresses
+
+    def _addresses(self) -> list[str]:
+        out = []
+        for node in self.entities:
+            info = node.state().info
+            if info is None and not node._hosts:
+                return []
+            host = node._hosts[0] if node._hosts else str(info["host"])  # type: ignore[index]
+            out.append(f"{host}:{node.port}")
+        return out
+
+    def is_active(self) -> bool:
+        """Whether every shard answers (and, for a cluster, reports ``cluster_state:ok``)."""
+        addresses = self._addresses()
+        if not addresses:
+            return False
+        if self.db_nodes == 1:
+            host, _, port = addresses[0].rpartition(":")
+            return readiness.ping(host, int(port))
+        return all(readiness.cluster_state(a) == "ok" for a in addresses)
+
+    def shard_report(self) -> dict[str, str]:
+        """One line per shard: running, or why it stopped (from its log file)."""
+        report = {}
+        for node in self.entities:
+            state = node.state()
+            if state.exit is not None:
+                report[node.name] = f"exited ({state.exit})"
+            elif state.info is None:
+                report[node.name] = "not started"
+            elif readiness.ping(str(state.info["host"]), node.port):
+                report[node.name] = "running"
+            else:
+                report[node.name] = "not answering"
+        return report
+
+    # ---- user settings ----------------------------------------------------------------
+    def set_cpus(self, num_cpus: int) -> None:
+        """CPUs per shard (run settings; the batch job too when there is one)."""
+        if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
+            raise TypeError(f"num_cpus must be a positive int, got {num_cpus!r}")
+        if self.batch_settings is not None:
+            for name in ("set_cpus_per_task", "set_ncpus"):
+                setter = getattr(self.batch_settings, name, None)
+                if setter is not None:
+                    setter(num_cpus)
+                    break
+        for node in self.entities:
+            try:
+                node.run_settings.set_cpus_per_task(num_cpus)
+            except SSUnsupportedError:
+                logger.debug(
+                    "%s: no run command to pin CPUs; %d CPUs not enforced", node.name, num_cpus
+                )
+
+    def set_walltime(self, walltime: str) -> None:
+        """Wall time of the batch job (batch only)."""
+        if self.batch_settings is None:
+            raise SmartSimError("Wall time can only be set for a database launched as a batch job")
+        self.batch_settings.set_walltime(walltime)
+
+    def set_hosts(self, host_list: list[str] | str) -> None:
+        """Hosts to run the shards on, one per shard (or one host for all)."""
+        if isinstance(host_list, str):
+            host_list = [host_list.strip()]
+        if not isinstance(host_list, list) or not all(isinstance(h, str) for h in host_list):
+            raise TypeError("host_list argument must be a list of strings")
+        self._user_hosts = list(host_list)
+        if self.batch_settings is not None:
+            try:
+                self.batch_settings.set_hostlist(host_list)
+            except SSUnsupportedError:
+                pass
+        for i, node in enumerate(self.entities):
+            host = host_list[i % len(host_list)]
+            try:
+                node.run_settings.set_hostlist([host])
+            except SSUnsupportedError:
+                logger.debug("%s runs on this host; host %s not used", node.name, host)
+
+    def set_batch_arg(self, arg: str, value: str | None = None) -> None:
+        """A batch directive for the database's batch job (reserved ones are ignored)."""
+        if self.batch_settings is None:
+            raise SmartSimError("Not running as a batch, cannot set batch_arg")
+        if arg in type(self.batch_settings).reserved_batch_args | self._reserved_batch_args:
+            logger.warning("Can not set batch argument %s: it is a reserved keyword", arg)
+            return
+        self.batch_settings.batch_args[arg] = value
+
+    def set_run_arg(self, arg: str, value: str | None = None) -> None:
+        """A run-command argument for every shard (reserved ones are ignored)."""
+        for node in self.entities:
+            if arg in type(node.run_settings).reserved_run_args | self._reserved_run_args:
+                logger.warning("Can not set run argument %s: it is a reserved keyword", arg)
+                return
+        self._run_args[arg] = value
+        for node in self.entities:
+            node.run_settings.run_args[arg] = value
+
+    # ---- launch hooks (called by the controller) --------------------------------------
+    def remove_stale_files(self) -> None:
+        """Remove log, cluster config and output files of a previous run."""
+        for node in self.entities:
+            node.remove_stale_dbnode_files()
+
+    def prepare_launch(self) -> None:
+        """Refuse a database that already runs or a taken port; clear stale files."""
+        if not self._reconnected and self.is_active():
+            raise SmartSimError(
+                f"the database {self.name} is already running at "
+                f"{', '.join(self._addresses())}; stop it before starting it again"
+            )
+        Path(self.path).mkdir(parents=True, exist_ok=True)
+        self._refresh_commands()
+        if _launches_here(self.spec):
+            self._check_ports_free()
+        self.remove_stale_files()
+        for node in self.entities:
+            node.reset_hosts()
+
+    def _check_ports_free(self) -> None:
+        addresses = resolve_interfaces(self.interfaces)
+        for port in self.ports:
+            checks = [port] + ([port + CLUSTER_BUS_OFFSET] if self.db_nodes > 1 else [])
+            for p in checks:
+                for address in addresses:
+                    if not _port_free(address, p):
+                        raise SmartSimError(
+                            f"cannot start the database {self.name}: port {p} on {address} is "
+                            "already in use (another database still running?). Stop it or "
+                            "choose another port, e.g. exp.create_database(port=...)"
+                        )
+
+    def after_launch(self) -> None:
+        """Wait for every shard, build the cluster, check a real SET/GET round trip."""
+        timeout = float(os.environ.get(START_TIMEOUT_ENV, "60"))
+        shards = [(node.name, node.log_file) for node in self.entities]
+        states = readiness.wait_for_shards(shards, timeout)
+        for node, state in zip(self.entities, states):
+            assert state.info is not None
+            node.set_host(str(state.info["host"]))
+        addresses = [node.address for node in self.entities]
+        for address in addresses:
+            host, _, port = address.rpartition(":")
+            readiness.check_module(host, int(port))
+        if self.db_nodes > 1:
+            cli = readiness.cluster_cli(self._binary)
+            readiness.create_cluster(addresses, cli, timeout, method=_cluster_method())
+        readiness.round_trip(addresses, cluster=self.db_nodes > 1)
+        write_reconnect_file(self)
+        logger.info("database %s is up at %s", self.name, ", ".join(addresses))
+
+    def after_stop(self) -> None:
+        """Remove cluster config files, sockets and the reconnect file; forget the hosts."""
+        if self._reconnected:
+            self._shutdown_shards()
+        for node in self.entities:
+            node.cluster_config_file.unlink(missing_ok=True)
+            node.reset_hosts()
+        reconnect_file_path(self.path).unlink(missing_ok=True)
+
+    def _shutdown_shards(self) -> None:
+        """Stop shards this driver did not launch (a reconnected database) with SHUTDOWN."""
+        import redis
+
+        for node in self.entities:
+            state = node.state()
+            if state.info is None or state.exit is not None:
+                continue
+            try:
+                with redis.Redis(str(state.info["host"]), node.port, socket_timeout=5) as client:
+                    client.shutdown(nosave=True)
+            except redis.ConnectionError:
+                pass  # SHUTDOWN closes the connection: expected
+            except redis.RedisError as exc:
+                logger.warning("could not shut down %s: %s", node.name, exc)
+
+    @classmethod
+    def _from_reconnect_data(cls, data: dict[str, Any]) -> Orchestrator:
+        orc = cls(
+            port=int(data["port"]),
+            interface=data["interface"],
+            launcher=data["launcher"],
+            db_nodes=int(data["db_nodes"]),
+            path=data["path"],
+            name=data["name"],
+        )
+        for node, shard in zip(orc.entities, data["shards"]):
+            node.set_host(shard["host"])
+            node.ports = [int(shard["port"])]
+        orc._reconnected = True
+        return orc
+
+    def __str__(self) -> str:
+        return (
+            f"Orchestrator {self.name}: {self.db_nodes} shard(s), launcher {self.launcher}, "
+            f"ports {self.ports}, interface {','.join(self.interfaces)}, server {self._binary}"
+        )
+
+
+def _cluster_method() -> str:
+    return os.environ.get("SMARTSIM_CLUSTER_CREATE", "cli")
+
+
+def _port_free(address: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def _locate_server(server: str | os.PathLike[str] | None) -> tuple[Path, Path]:
+    try:
+        import smartsim_ai
+    except ImportError as exc:  # pragma: no cover - a dependency of smartsim
+        raise SSConfigError(
+            "the smartsim_ai package (the database engine) is not installed"
+        ) from exc
+    try:
+        binary = smartsim_ai.find_server(server)
+        module = smartsim_ai.module_path()
+    except FileNotFoundError as exc:
+        raise SSConfigError(f"database dependency not found: {exc}") from exc
+    return binary.path, module
