@@ -1,0 +1,263 @@
+"""AI.TENSORSET / AI.TENSORGET against a real server with the module (Valkey and Redis).
+
+Error strings are RedisAI 1.2.7's, byte for byte (redis-py strips a leading ``ERR ``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import redis
+
+DTYPES = {
+    "FLOAT": np.float32,
+    "DOUBLE": np.float64,
+    "INT8": np.int8,
+    "INT16": np.int16,
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "UINT8": np.uint8,
+    "UINT16": np.uint16,
+    "BOOL": np.bool_,
+}
+
+
+def tensorget(client, key, *fmt):
+    return client.execute_command("AI.TENSORGET", key, *fmt)
+
+
+def error_of(client, *args) -> str:
+    with pytest.raises(redis.ResponseError) as info:
+        client.execute_command(*args)
+    return str(info.value)
+
+
+def sample(dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    if dtype == "BOOL":
+        return rng.integers(0, 2, size=shape).astype(np.bool_)
+    np_type = DTYPES[dtype]
+    if np.issubdtype(np_type, np.floating):
+        return rng.standard_normal(shape).astype(np_type)
+    info = np.iinfo(np_type)
+    return rng.integers(info.min, info.max, size=shape, dtype=np_type, endpoint=True)
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_blob_roundtrip_every_dtype(ai_client, dtype):
+    arr = sample(dtype, (3, 4, 5))
+    assert ai_client.execute_command("AI.TENSORSET", "t", dtype, 3, 4, 5, "BLOB", arr.tobytes())
+    reply = tensorget(ai_client, "t", "META", "BLOB")
+    assert reply[:4] == [b"dtype", dtype.encode(), b"shape", [3, 4, 5]]
+    assert reply[4] == b"blob"
+    assert np.array_equal(np.frombuffer(reply[5], dtype=DTYPES[dtype]).reshape(3, 4, 5), arr)
+    assert tensorget(ai_client, "t", "BLOB") == arr.tobytes()
+    assert tensorget(ai_client, "t") == reply  # no format means META + BLOB
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_values_roundtrip_every_dtype(ai_client, dtype):
+    values = [0, 1, 1, 0] if dtype == "BOOL" else [1, 2, 3, 100]
+    ai_client.execute_command("AI.TENSORSET", "t", dtype, 2, 2, "VALUES", *values)
+    got = tensorget(ai_client, "t", "VALUES")
+    if dtype in ("FLOAT", "DOUBLE"):
+        assert [float(v) for v in got] == values
+    else:
+        assert got == values
+    meta_values = tensorget(ai_client, "t", "META", "VALUES")
+    assert meta_values[:5] == [b"dtype", dtype.encode(), b"shape", [2, 2], b"values"]
+    blob = tensorget(ai_client, "t", "BLOB")
+    assert np.frombuffer(blob, dtype=DTYPES[dtype]).tolist() == [DTYPES[dtype](v) for v in values]
+
+
+def test_float_values_keep_float32_precision(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "t", "FLOAT", 2, "VALUES", "1.1", "-2.5")
+    got = [float(v) for v in tensorget(ai_client, "t", "VALUES")]
+    assert got == [float(np.float32(1.1)), -2.5]
+
+
+def test_meta_only_and_scalar(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "s", "DOUBLE", "VALUES", 3.5)
+    assert tensorget(ai_client, "s", "META") == [b"dtype", b"DOUBLE", b"shape", []]
+    assert [float(v) for v in tensorget(ai_client, "s", "VALUES")] == [3.5]
+    ai_client.execute_command("AI.TENSORSET", "b", "INT32", "BLOB", np.int32(-7).tobytes())
+    assert tensorget(ai_client, "b", "META", "VALUES") == [
+        b"dtype",
+        b"INT32",
+        b"shape",
+        [],
+        b"values",
+        [-7],
+    ]
+
+
+@pytest.mark.parametrize("dtype", [*DTYPES, "STRING"])
+def test_zero_fill(ai_client, dtype):
+    ai_client.execute_command("AI.TENSORSET", "t", dtype, 2, 3)
+    blob = tensorget(ai_client, "t", "BLOB")
+    size = 1 if dtype == "STRING" else np.dtype(DTYPES[dtype]).itemsize
+    assert blob == b"\x00" * (6 * size)
+    expected = [b""] * 6 if dtype == "STRING" else [0] * 6
+    got = tensorget(ai_client, "t", "VALUES")
+    assert [float(v) for v in got] == expected if dtype in ("FLOAT", "DOUBLE") else got == expected
+
+
+def test_keywords_are_case_insensitive(ai_client):
+    arr = np.arange(4, dtype=np.float32)
+    ai_client.execute_command("AI.TENSORSET", "t", "float", 4, "blob", arr.tobytes())
+    assert tensorget(ai_client, "t", "meta")[:2] == [b"dtype", b"FLOAT"]
+    assert tensorget(ai_client, "t", "Blob") == arr.tobytes()
+    ai_client.execute_command("AI.TENSORSET", "u", "uInT8", 2, "values", 1, 2)
+    assert tensorget(ai_client, "u", "vAlUeS", "mEtA")[1] == b"UINT8"
+
+
+def test_string_tensors(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "s", "STRING", 3, "VALUES", "ab", "c\x00", "")
+    assert tensorget(ai_client, "s", "VALUES") == [b"ab", b"c", b""]
+    assert tensorget(ai_client, "s", "BLOB") == b"ab\x00c\x00\x00"
+    ai_client.execute_command("AI.TENSORSET", "b", "STRING", 2, "BLOB", b"x\xff\x00yz\x00")
+    assert tensorget(ai_client, "b", "VALUES") == [b"x\xff", b"yz"]
+    assert tensorget(ai_client, "b", "META") == [b"dtype", b"STRING", b"shape", [2]]
+
+
+def test_overwrite_and_keyspace_commands(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "t", "INT32", 1, "VALUES", 1)
+    ai_client.execute_command("AI.TENSORSET", "t", "INT64", 2, "VALUES", 5, 6)
+    assert tensorget(ai_client, "t", "VALUES") == [5, 6]
+    assert ai_client.type("t") == b"AI_TENSOR"
+    assert ai_client.execute_command("COPY", "t", "c") == 1
+    assert ai_client.rename("t", "r")
+    assert ai_client.exists("t") == 0
+    assert tensorget(ai_client, "r", "VALUES") == [5, 6] == tensorget(ai_client, "c", "VALUES")
+    ai_client.execute_command("AI.TENSORSET", "r", "INT64", 1, "VALUES", 9)
+    assert tensorget(ai_client, "c", "VALUES") == [5, 6]  # the copy is independent
+    assert ai_client.delete("r") == 1 and ai_client.unlink("c") == 1
+    assert ai_client.dbsize() == 0
+
+
+def test_dump_restore(ai_client):
+    arr = sample("INT16", (7, 3))
+    ai_client.execute_command("AI.TENSORSET", "t", "INT16", 7, 3, "BLOB", arr.tobytes())
+    ai_client.execute_command("AI.TENSORSET", "s", "STRING", 2, "VALUES", "a", "bc")
+    for key in ("t", "s"):
+        ai_client.restore(f"{key}2", 0, ai_client.dump(key))
+        assert tensorget(ai_client, f"{key}2") == tensorget(ai_client, key)
+
+
+def test_memory_usage_close_to_data(ai_client):
+    data = np.zeros(1 << 20, dtype=np.uint8).tobytes()
+    ai_client.execute_command("AI.TENSORSET", "t", "UINT8", len(data), "BLOB", data)
+    ai_client.set("s", data)
+    string_overhead = ai_client.memory_usage("s") - len(data)
+    overhead = ai_client.memory_usage("t") - len(data)
+    # Within 128 bytes of the data, beyond what the allocator adds to any big block
+    # (Valkey's jemalloc pads large allocations by a page, plain strings included).
+    assert 0 < overhead <= max(128, string_overhead + 128)
+
+
+def test_big_tensor_roundtrip(ai_client):
+    arr = np.arange(16 << 20, dtype=np.float32)  # 64 MB
+    ai_client.execute_command("AI.TENSORSET", "big", "FLOAT", 1024, 16 << 10, "BLOB", arr.tobytes())
+    assert tensorget(ai_client, "big", "BLOB") == arr.tobytes()
+
+
+# ---- errors, byte for byte ----
+
+
+def test_tensorset_arity(ai_client):
+    assert error_of(ai_client, "AI.TENSORSET", "t", "FLOAT") == (
+        "wrong number of arguments for 'AI.TENSORSET' command"
+    )
+    assert error_of(ai_client, "ai.tensorset", "t") == (
+        "wrong number of arguments for 'AI.TENSORSET' command"
+    )
+
+
+def test_tensorset_checks_key_type_first(ai_client):
+    ai_client.set("str", "x")
+    assert error_of(ai_client, "AI.TENSORSET", "str", "NOTATYPE", "x", "y") == (
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["FLOATX", 1], "invalid data type"),
+        (["FLOAT", 0], "invalid or negative value found in tensor shape"),
+        (["FLOAT", -2, "VALUES", 1], "invalid or negative value found in tensor shape"),
+        (["FLOAT", "abc"], "invalid or negative value found in tensor shape"),
+        (
+            ["FLOAT", 2, "BLOB"],
+            "a single binary string should come after the BLOB argument in 'AI.TENSORSET' command",
+        ),
+        (
+            ["FLOAT", 1, "BLOB", b"\x00" * 4, b"x"],
+            "a single binary string should come after the BLOB argument in 'AI.TENSORSET' command",
+        ),
+        (["FLOAT", 2, "BLOB", b"\x00" * 7], "data length does not match tensor shape and type"),
+        (["BOOL", 3, "BLOB", b"\x01\x02\x00"], "BOOL tensor elements must be 0 or 1"),
+        (
+            ["STRING", 2, "BLOB", b"a\x00b"],
+            "Number of string elements in data blob does not match tensor length",
+        ),
+        (
+            ["STRING", 2, "BLOB", b"a\x00b\x00c\x00"],
+            "Number of string elements in data blob does not match tensor length",
+        ),
+        (["FLOAT", 2, "VALUES", 1], "wrong number of values was given in 'AI.TENSORSET' command"),
+        (["FLOAT", 1, "VALUES", "nan-ish"], "invalid value"),
+        (["INT8", 2, "VALUES", -1, -128], "invalid value"),
+        (["INT8", 1, "VALUES", 128], "invalid value"),
+        (["UINT8", 1, "VALUES", 256], "invalid value"),
+        (["UINT16", 1, "VALUES", 65536], "invalid value"),
+        (["INT32", 1, "VALUES", 2**31], "invalid value"),
+        (["BOOL", 1, "VALUES", 2], "invalid value"),
+        (["INT64", 1, "VALUES", "1.5"], "invalid value"),
+        (["STRING", 1, "VALUES", b"a\x00b"], "C-string value contains null character"),
+    ],
+)
+def test_tensorset_errors(ai_client, args, message):
+    assert error_of(ai_client, "AI.TENSORSET", "t", *args) == message
+    assert ai_client.exists("t") == 0
+
+
+def test_tensorset_rejects_overflowing_and_huge_shapes(ai_client):
+    big = 2**32
+    msg = error_of(ai_client, "AI.TENSORSET", "t", "DOUBLE", big, big, big)
+    assert msg.startswith("tensor shape is too large")
+    msg = error_of(ai_client, "AI.TENSORSET", "t", "FLOAT", 2**20, 2**20)  # 4 TB of zeros
+    assert msg.startswith("tensor shape is too large")
+    assert error_of(ai_client, "AI.TENSORSET", "t", "FLOAT", 2**63) == (
+        "invalid or negative value found in tensor shape"
+    )
+    assert ai_client.ping()
+
+
+def test_tensorget_errors(ai_client):
+    assert error_of(ai_client, "AI.TENSORGET") == (
+        "wrong number of arguments for 'AI.TENSORGET' command"
+    )
+    assert error_of(ai_client, "AI.TENSORGET", "t", "META", "BLOB", "X") == (
+        "wrong number of arguments for 'AI.TENSORGET' command"
+    )
+    # key errors come before format errors
+    assert error_of(ai_client, "AI.TENSORGET", "nokey", "BAD") == (
+        "tensor key is empty or in a different shard"
+    )
+    ai_client.set("str", "x")
+    assert error_of(ai_client, "AI.TENSORGET", "str", "BAD") == (
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    )
+    ai_client.execute_command("AI.TENSORSET", "t", "FLOAT", 1)
+    assert error_of(ai_client, "AI.TENSORGET", "t", "BAD") == "unsupported data format"
+    assert error_of(ai_client, "AI.TENSORGET", "t", "BLOB", "VALUES") == (
+        "both BLOB and VALUES specified"
+    )
+
+
+def test_tensorset_replies_ok_and_is_allowed_in_multi(ai_client):
+    pipe = ai_client.pipeline(transaction=True)
+    pipe.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 3)
+    pipe.execute_command("AI.TENSORGET", "t", "VALUES")
+    assert pipe.execute() == [b"OK", [3]]
