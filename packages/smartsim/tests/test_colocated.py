@@ -131,3 +131,51 @@ def test_wrap_keeps_the_run_command_in_front() -> None:
     assert wrapped[:3] == ["mpirun", "-n", "2"]
     assert wrapped[-3:] == ["--", "/bin/app", "-x"]
     assert wrapped[3] == sys.executable
+
+
+@pytest.mark.parametrize("transport", ["tcp", "uds"])
+def test_colocated_model_in_an_experiment(tmp_path: Path, transport: str) -> None:
+    import json
+
+    from smartsim import Experiment
+    from smartsim.status import SmartSimStatus
+
+    exp = Experiment("colo", exp_path=str(tmp_path), launcher="local")
+    settings = exp.create_run_settings(sys.executable, ["-c", APP])
+    model = exp.create_model("app", settings, path=str(tmp_path))
+    port = free_port()
+    sock = tmp_path / "colo.sock"
+    if transport == "tcp":
+        model.colocate_db_tcp(port=port, db_cpus=1, debug=True)
+        expected = f"127.0.0.1:{port}"
+    else:
+        model.colocate_db_uds(unix_socket=str(sock))
+        expected = f"unix://{sock}"
+    assert model.colocated
+    try:
+        exp.start(model, block=True)
+    finally:
+        exp._control.stop_all()
+    assert exp.get_status(model) == [SmartSimStatus.STATUS_COMPLETED], (
+        tmp_path / "app.err"
+    ).read_text()
+    seen = json.loads((tmp_path / "app.out").read_text().strip().splitlines()[-1])
+    assert seen["ssdb"] == expected and seen["value"] == "colo-value"
+    assert "ai" in seen["modules"]
+    assert not any(psutil.pid_exists(pid) for pid in seen["db_pids"])
+    assert not sock.exists()
+    if transport == "tcp":
+        assert "Ready to accept connections" in (tmp_path / "app-db.log").read_text()
+
+
+def test_mpmd_model_cannot_be_colocated(tmp_path: Path) -> None:
+    from smartsim.error import SSUnsupportedError
+    from smartsim.settings import MpirunSettings
+
+    settings = MpirunSettings(sys.executable, ["-c", "pass"])
+    settings.make_mpmd(MpirunSettings(sys.executable, ["-c", "pass"]))
+    from smartsim.entity import Model
+
+    model = Model("mpmd", {}, str(tmp_path), settings)
+    with pytest.raises(SSUnsupportedError, match="MPMD"):
+        model.colocate_db_tcp(port=free_port())

@@ -30,8 +30,6 @@ def colocated_settings(
     db_cpus: int = 1,
     custom_pinning: list[int] | None = None,
     debug: bool = False,
-    log_dir: str | None = None,
-    name: str = "model",
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Check the arguments and build the JSON-able settings the entry point reads.
@@ -62,8 +60,6 @@ def colocated_settings(
         "debug": bool(debug),
         "db_conf": {k.replace("_", "-"): str(v) for k, v in kwargs.items()},
     }
-    if debug and log_dir:
-        cfg["log_file"] = os.path.join(log_dir, f"{name}-db.log")
     if unix_socket is not None:
         if not isinstance(unix_socket, str) or not unix_socket:
             raise TypeError("unix_socket must be a non-empty str (the socket file's path)")
@@ -103,3 +99,23 @@ def wrap_colocated(argv: list[str], exe_tokens: list[str], cfg: dict[str, Any]) 
         prefix, program = [], argv
     wrapper = [sys.executable, str(ENTRYPOINT), "--config", json.dumps(cfg), "--"]
     return [*prefix, *wrapper, *program]
+
+
+def colocate(model: Any, **kwargs: Any) -> None:
+    """Attach a colocated database to ``model`` (``Model.colocate_db_tcp``/``_uds``)."""
+    if model.run_settings is None:
+        raise SmartSimError(f"model {model.name!r} has no run settings to colocate a database with")
+    check_colocatable(model.run_settings)
+    model.run_settings.colocated_db_settings = colocated_settings(**kwargs)
+
+
+def wrap_model_command(model: Any, argv: list[str]) -> list[str]:
+    """The model's launch command with the colocated entry point in front of the program."""
+    settings = model.run_settings
+    cfg = settings.colocated_db_settings if settings is not None else None
+    if not cfg:
+        return argv
+    cfg = dict(cfg)
+    if cfg.get("debug"):
+        cfg["log_file"] = os.path.join(model.path, f"{model.name}-db.log")
+    return wrap_colocated(argv, [settings.exe_path, *settings.exe_args], cfg)

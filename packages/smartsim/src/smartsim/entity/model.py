@@ -62,6 +62,66 @@ class Model(SmartSimEntity):
         """True when a database runs beside this model (see ``colocate_db_*``)."""
         return bool(self.run_settings and self.run_settings.colocated_db_settings)
 
+    # ---- colocated database (SmartSim 0.8; see smartsim/database/colocated.py) ----------
+    def colocate_db_tcp(
+        self,
+        port: int = 6379,
+        ifname: str | list[str] = "lo",
+        db_cpus: int = 1,
+        custom_pinning: list[int] | None = None,
+        debug: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Run a database beside this model, on TCP ``port`` (loopback, plus ``ifname``)."""
+        from smartsim.database.colocated import colocate
+
+        colocate(
+            self,
+            port=port,
+            ifname=ifname,
+            db_cpus=db_cpus,
+            custom_pinning=custom_pinning,
+            debug=debug,
+            **kwargs,
+        )
+
+    def colocate_db_uds(
+        self,
+        unix_socket: str = "/tmp/redis.socket",
+        socket_permissions: int = 755,
+        db_cpus: int = 1,
+        custom_pinning: list[int] | None = None,
+        debug: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Run a database beside this model, reachable only through ``unix_socket``."""
+        from smartsim.database.colocated import colocate
+
+        colocate(
+            self,
+            unix_socket=unix_socket,
+            socket_permissions=socket_permissions,
+            db_cpus=db_cpus,
+            custom_pinning=custom_pinning,
+            debug=debug,
+            **kwargs,
+        )
+
+    def colocate_db(self, port: int = 6379, db_cpus: int = 1, **kwargs: Any) -> None:
+        """Deprecated (SmartSim 0.4): use :meth:`colocate_db_tcp`."""
+        import warnings
+
+        warnings.warn(
+            "colocate_db is deprecated; use colocate_db_tcp", DeprecationWarning, stacklevel=2
+        )
+        self.colocate_db_tcp(port=port, db_cpus=db_cpus, **kwargs)
+
+    def wrap_command(self, argv: list[str]) -> list[str]:
+        """Start the colocated database (if any) around the program in ``argv``."""
+        from smartsim.database.colocated import wrap_model_command
+
+        return wrap_model_command(self, argv)
+
     # ---- key prefixing and data sources ------------------------------------------------
     def register_incoming_entity(self, incoming_entity: SmartSimEntity) -> None:
         """Read keys written by ``incoming_entity`` (it becomes part of ``SSKEYIN``)."""
@@ -98,7 +158,7 @@ class Model(SmartSimEntity):
         colo = self.run_settings.colocated_db_settings if self.run_settings else None
         if colo:
             if colo.get("unix_socket"):
-                env["SSDB"] = str(colo["unix_socket"])
+                env["SSDB"] = f"unix://{colo['unix_socket']}"
             elif colo.get("port") is not None:
                 env["SSDB"] = f"127.0.0.1:{colo['port']}"
         if self.incoming_entities:
