@@ -239,3 +239,23 @@ def test_deprecated_aliases_warn_and_pick_their_launcher() -> None:
         assert orc.launcher == launcher and orc.batch
     with pytest.raises(SSUnsupportedError, match="single_cmd"):
         LSFOrchestrator(single_cmd=False)
+
+
+def test_node_side_interface_error_is_reported(tmp_path: Path) -> None:
+    from smartsim._core.entrypoints import dbnode
+    from smartsim.database.readiness import wait_for_shards
+
+    log = tmp_path / "shard.log"
+    argv = ["--ifname", "nosuchnic0", "--name", "shard", "--port", "6780"]
+    assert dbnode.main([*argv, "--log-file", str(log), "--", "/bin/true"]) == 2
+    with pytest.raises(SmartSimError, match=r"shard failed to start.*nosuchnic0"):
+        wait_for_shards([("shard", log)], timeout=5)
+
+
+def test_bind_and_protected_mode() -> None:
+    from smartsim._core.entrypoints.dbnode import bind_options, resolve_interfaces
+
+    assert resolve_interfaces("lo") == ["127.0.0.1"]
+    assert resolve_interfaces(["lo", "127.0.0.1", "10.1.2.3"]) == ["127.0.0.1", "10.1.2.3"]
+    assert bind_options(["127.0.0.1"]) == ["--bind", "127.0.0.1", "--protected-mode", "yes"]
+    assert bind_options(["10.1.2.3"])[-1] == "no"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -43,6 +44,24 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@pytest.fixture
+def smartsim_log() -> Iterator[list[str]]:
+    """Messages logged under ``smartsim`` (which may not propagate to the root logger)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("smartsim")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture
@@ -153,11 +172,15 @@ def test_module_load_failure_reported(
     assert "broken-ai.so" in message and "failed to load" in message.lower()
 
 
-def test_three_shard_cluster(exp: Experiment, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["valkey", "redis"])
+def test_three_shard_cluster(exp: Experiment, tmp_path: Path, engine: str) -> None:
     port = free_port()
     while not all(_port_free(p) and _port_free(p + 10000) for p in range(port, port + 3)):
         port = free_port()
-    db = exp.create_database(port=port, db_nodes=3, interface="lo", path=str(tmp_path / "db"))
+    server = str(engine_binary(engine).path)
+    db = exp.create_database(
+        port=port, db_nodes=3, interface="lo", path=str(tmp_path / "db"), server=server
+    )
     exp.start(db)
     assert db.get_address() == [f"127.0.0.1:{port + i}" for i in range(3)]
     cluster = redis.RedisCluster(host="127.0.0.1", port=port)
@@ -181,7 +204,7 @@ def test_three_shard_cluster(exp: Experiment, tmp_path: Path) -> None:
 
 
 def test_killed_shard_reported_and_stop_cleans_up(
-    exp: Experiment, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    exp: Experiment, tmp_path: Path, smartsim_log: list[str]
 ) -> None:
     db = exp.create_database(port=free_port(), interface="lo", path=str(tmp_path / "db"))
     exp.start(db)
@@ -192,6 +215,9 @@ def test_killed_shard_reported_and_stop_cleans_up(
         time.sleep(0.1)
     assert exp.get_status(db) == [SmartSimStatus.STATUS_FAILED]
     assert not db.is_active()
+    logged = "\n".join(smartsim_log)
+    assert "database shard orchestrator stopped running" in logged
+    assert "'signal': 9" in logged
     report = db.shard_report()
     assert "SIGKILL" in report["orchestrator"] or "signal" in report["orchestrator"]
     exp.stop(db)
@@ -291,3 +317,24 @@ def test_reconnect_from_second_driver(exp: Experiment, tmp_path: Path) -> None:
     exp.stop(db)
     with pytest.raises((SmartSimError, FileNotFoundError)):
         exp.reconnect_orchestrator(str(checkpoint))
+
+
+def test_generate_moves_the_database_directory(exp: Experiment, tmp_path: Path) -> None:
+    db = exp.create_database(port=free_port(), interface="lo", path=str(tmp_path / "first"))
+    exp.generate(db)
+    assert Path(db.path) == tmp_path / "database"
+    exp.start(db)
+    try:
+        assert (tmp_path / "database" / "orchestrator.log").is_file()
+        assert (tmp_path / "database" / "smartsim_db.dat").is_file()
+        assert not (tmp_path / "first" / "orchestrator.log").exists()
+    finally:
+        exp.stop(db)
+
+
+def test_unknown_interface_fails_fast(exp: Experiment, tmp_path: Path) -> None:
+    db = exp.create_database(port=free_port(), interface="nosuchnic0", path=str(tmp_path / "db"))
+    with pytest.raises(SmartSimError, match=r"'nosuchnic0'.*interfaces here: .*lo \(127"):
+        exp.start(db)
+    with pytest.raises(SmartSimError, match="never launched"):
+        exp.get_status(db)  # refused before anything ran

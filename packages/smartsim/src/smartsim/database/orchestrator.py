@@ -99,6 +99,7 @@ class Orchestrator(DBConfigMixin, EntityList):
         self._run_args = dict(run_args or {})
         self._binary, self._module = _locate_server(server)
         self._reconnected = False
+        self._reported_dead: set[str] = set()
         self._user_hosts: list[str] = []
         # run/batch argument keys this class sets itself (set_run_arg/set_batch_arg refuse them)
         self._reserved_run_args: set[str] = set()
@@ -295,8 +296,23 @@ class Orchestrator(DBConfigMixin, EntityList):
             return False
         if self.db_nodes == 1:
             host, _, port = addresses[0].rpartition(":")
-            return readiness.ping(host, int(port))
-        return all(readiness.cluster_state(a) == "ok" for a in addresses)
+            active = readiness.ping(host, int(port))
+        else:
+            active = all(readiness.cluster_state(a) == "ok" for a in addresses)
+        if not active:
+            self._log_dead_shards()
+        return active
+
+    def _log_dead_shards(self) -> None:
+        """Log (once per shard) a shard that exited, with the last lines of its log."""
+        for node in self.entities:
+            state = node.state()
+            if state.exit is None or node.name in self._reported_dead:
+                continue
+            self._reported_dead.add(node.name)
+            logger.warning(
+                readiness.describe_failure(node.name, state, f"stopped running ({state.exit})")
+            )
 
     def shard_report(self) -> dict[str, str]:
         """One line per shard: running, or why it stopped (from its log file)."""
@@ -394,11 +410,15 @@ class Orchestrator(DBConfigMixin, EntityList):
         if _launches_here(self.spec):
             self._check_ports_free()
         self.remove_stale_files()
+        self._reported_dead.clear()
         for node in self.entities:
             node.reset_hosts()
 
     def _check_ports_free(self) -> None:
-        addresses = resolve_interfaces(self.interfaces)
+        try:
+            addresses = resolve_interfaces(self.interfaces)
+        except InterfaceError as exc:
+            raise SmartSimError(f"cannot start the database {self.name}: {exc}") from exc
         for port in self.ports:
             checks = [port] + ([port + CLUSTER_BUS_OFFSET] if self.db_nodes > 1 else [])
             for p in checks:

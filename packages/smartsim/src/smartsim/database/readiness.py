@@ -212,8 +212,9 @@ def _create_cluster_python(addresses: Sequence[str]) -> None:
             client.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
         for i, client in enumerate(clients):
             client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
-        for address in addresses[1:]:
-            clients[0].execute_command("CLUSTER", "MEET", *_split(address))
+        for i, client in enumerate(clients):  # a full mesh: no waiting for gossip
+            for address in addresses[i + 1 :]:
+                client.execute_command("CLUSTER", "MEET", *_split(address))
     except redis.RedisError as exc:
         raise SmartSimError(f"cluster creation on {', '.join(addresses)} failed: {exc}") from exc
     finally:
