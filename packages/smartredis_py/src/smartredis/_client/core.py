@@ -58,20 +58,18 @@ class ClientCore:
 
     # several commands over possibly several shards
     def _pipeline_by_key(
-        self, commands: Sequence[tuple[Sequence[object], Key, Reader]]
+        self, commands: Sequence[tuple[Sequence[object], Key]], reader: Reader = hiredis_reader
     ) -> list[object]:
         """Run commands grouped per node (one pipeline each), replies in the original order."""
         if not commands:
             return []
         groups: dict[Node, list[int]] = defaultdict(list)
-        for i, (_, key, _) in enumerate(commands):
+        for i, (_, key) in enumerate(commands):
             groups[self._executor.node_for_key(key)].append(i)
         replies: list[object] = [None] * len(commands)
 
         def run(node: Node, indices: list[int]) -> None:
-            out = node.pipeline(
-                [commands[i][0] for i in indices], [commands[i][2] for i in indices]
-            )
+            out = node.pipeline([commands[i][0] for i in indices], reader)
             for i, reply in zip(indices, out):
                 replies[i] = reply
 

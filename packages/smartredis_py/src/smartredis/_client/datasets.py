@@ -54,7 +54,7 @@ class DatasetMixin(ClientCore):
         if tensor_names:
             tkeys = [keys.dataset_tensor_key(base, t) for t in tensor_names]
             replies = self._executor.pipeline(
-                [cmd.tensorget(k) for k in tkeys], tkeys[0], [buffer_reader] * len(tkeys)
+                [cmd.tensorget(k) for k in tkeys], tkeys[0], buffer_reader
             )
             _first_error(replies)
             for tname, reply in zip(tensor_names, replies):

@@ -8,7 +8,7 @@ from smartredis import _commands as cmd
 from smartredis._checks import typecheck
 from smartredis._client.datasets import DatasetMixin, _first_error, _pairs
 from smartredis._client.tensors import _check_poll
-from smartredis._transport.base import buffer_reader, hiredis_reader
+from smartredis._transport.base import buffer_reader
 from smartredis._wire import keys
 from smartredis.dataset import Dataset
 from smartredis.error import RedisInternalError, RedisKeyError, RedisRuntimeError
@@ -115,7 +115,7 @@ class ListMixin(DatasetMixin):
         if not entries:
             return []
         metas = [keys.meta_key(e) for e in entries]
-        replies = self._pipeline_by_key([(["HGETALL", m], m, hiredis_reader) for m in metas])
+        replies = self._pipeline_by_key([(["HGETALL", m], m) for m in metas])
         _first_error(replies)
         datasets, wanted = [], []
         for entry, reply in zip(entries, replies):
@@ -128,7 +128,7 @@ class ListMixin(DatasetMixin):
             datasets.append(dataset)
             wanted += [(dataset, t, keys.dataset_tensor_key(entry, t)) for t in names]
         tensor_replies = self._pipeline_by_key(
-            [(cmd.tensorget(k), k, buffer_reader) for _, _, k in wanted]
+            [(cmd.tensorget(k), k) for _, _, k in wanted], buffer_reader
         )
         _first_error(tensor_replies)
         for (dataset, tname, _), reply in zip(wanted, tensor_replies):

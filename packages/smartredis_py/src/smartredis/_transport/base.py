@@ -25,7 +25,8 @@ from smartredis.errors import error_from_reply
 
 logger = logging.getLogger("smartredis.transport")
 
-Reader = Callable[[redis.Connection], object]
+#: Reads ``n`` replies from a connection (error replies returned, not raised).
+Reader = Callable[[redis.Connection, int], list]
 _IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError, ConnectionError)
 
 
@@ -40,23 +41,26 @@ class Timeouts:
     socket: float = 0.25
 
 
-def hiredis_reader(conn: redis.Connection) -> object:
-    """Read one reply with redis-py's parser (hiredis); error replies are returned."""
-    try:
-        return conn.read_response(disconnect_on_error=True)
-    except redis.ResponseError as exc:
-        return exc
+def hiredis_reader(conn: redis.Connection, n: int) -> list:
+    """Read ``n`` replies with redis-py's parser (hiredis)."""
+    replies: list = []
+    for _ in range(n):
+        try:
+            replies.append(conn.read_response(disconnect_on_error=True))
+        except redis.ResponseError as exc:
+            replies.append(exc)
+    return replies
 
 
-def buffer_reader(conn: redis.Connection) -> object:
-    """Read one reply receiving large bulk strings in place (tensors, models)."""
+def buffer_reader(conn: redis.Connection, n: int) -> list:
+    """Read ``n`` replies, receiving large bulk strings in place (tensors, models)."""
     sock = conn._sock
     assert sock is not None
     reader = SocketReader(sock)
-    reply = reader.read()
+    replies = [reader.read() for _ in range(n)]
     if reader.leftover():
-        raise ConnectionError("unexpected bytes after a reply; the connection is out of step")
-    return reply
+        raise ConnectionError("unexpected bytes after the replies; the connection is out of step")
+    return replies
 
 
 def reply_text(error: BaseException) -> str:
@@ -141,12 +145,12 @@ class Node:
         self, args: Sequence[object], reader: Reader = hiredis_reader, read_timeout: float = 0
     ) -> object:
         """Send one command and return its reply (an error reply raises)."""
-        return raise_for_reply(self.pipeline([args], [reader], read_timeout)[0])
+        return raise_for_reply(self.pipeline([args], reader, read_timeout)[0])
 
     def pipeline(
         self,
         commands: Sequence[Sequence[object]],
-        readers: Sequence[Reader] | None = None,
+        reader: Reader = hiredis_reader,
         read_timeout: float = 0,
     ) -> list[object]:
         """Send ``commands`` back to back on one connection and read every reply.
@@ -156,7 +160,6 @@ class Node:
         """
         if not commands:
             return []
-        readers = readers or [hiredis_reader] * len(commands)
         packed = pack(commands)
         names = {str(c[0]).upper() for c in commands}
         resendable = names <= IDEMPOTENT
@@ -171,7 +174,7 @@ class Node:
                 sent = True
                 if read_timeout:
                     conn._sock.settimeout(read_timeout)  # type: ignore[union-attr]
-                replies = [read(conn) for read in readers]
+                replies = reader(conn, len(commands))
                 if read_timeout and conn._sock is not None:
                     conn._sock.settimeout(self.timeouts.command)
             except _IO_ERRORS as exc:
@@ -219,7 +222,7 @@ class Executor(Protocol):
         self,
         commands: Sequence[Sequence[object]],
         key: str | bytes | None = None,
-        readers: Sequence[Reader] | None = None,
+        reader: Reader = ...,
     ) -> list[object]: ...
 
     def close(self) -> None: ...

@@ -143,13 +143,13 @@ class ClusterExecutor:
         read_timeout: float = 0,
     ) -> object:
         """Send one command to the shard of ``key``; return its reply or raise."""
-        return raise_for_reply(self.pipeline([args], key, [reader], read_timeout)[0])
+        return raise_for_reply(self.pipeline([args], key, reader, read_timeout)[0])
 
     def pipeline(
         self,
         commands: Sequence[Sequence[object]],
         key: str | bytes | None = None,
-        readers: Sequence[Reader] | None = None,
+        reader: Reader = hiredis_reader,
         read_timeout: float = 0,
     ) -> list[object]:
         """Send ``commands`` together to the shard of ``key``; errors are returned in place.
@@ -157,7 +157,7 @@ class ClusterExecutor:
         If any reply is MOVED (nothing was run on that command), the map is refreshed and
         only those commands are sent again, to the new owner.
         """
-        replies = self.node_for_key(key).pipeline(commands, readers, read_timeout)
+        replies = self.node_for_key(key).pipeline(commands, reader, read_timeout)
         moved = [i for i, r in enumerate(replies) if _is_moved(r)]
         if moved:
             logger.debug("%s: refreshing the cluster map", replies[moved[0]])
@@ -165,7 +165,7 @@ class ClusterExecutor:
             node = self.node_for_key(key)
             again = node.pipeline(
                 [commands[i] for i in moved],
-                [readers[i] for i in moved] if readers else None,
+                reader,
                 read_timeout,
             )
             for i, reply in zip(moved, again):

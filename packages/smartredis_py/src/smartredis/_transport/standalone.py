@@ -48,10 +48,10 @@ class StandaloneExecutor:
         self,
         commands: Sequence[Sequence[object]],
         key: str | bytes | None = None,
-        readers: Sequence[Reader] | None = None,
+        reader: Reader = hiredis_reader,
     ) -> list[object]:
         """Send ``commands`` together; error replies are returned in place."""
-        return self.node.pipeline(commands, readers)
+        return self.node.pipeline(commands, reader)
 
     def close(self) -> None:
         self.node.close()
