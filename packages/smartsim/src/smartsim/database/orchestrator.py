@@ -291,17 +291,19 @@ class Orchestrator(DBConfigMixin, EntityList):
 
     def is_active(self) -> bool:
         """Whether every shard answers (and, for a cluster, reports ``cluster_state:ok``)."""
+        active = self._answers()
+        if not active and self._addresses():
+            self._log_dead_shards()
+        return active
+
+    def _answers(self) -> bool:
         addresses = self._addresses()
         if not addresses:
             return False
         if self.db_nodes == 1:
             host, _, port = addresses[0].rpartition(":")
-            active = readiness.ping(host, int(port))
-        else:
-            active = all(readiness.cluster_state(a) == "ok" for a in addresses)
-        if not active:
-            self._log_dead_shards()
-        return active
+            return readiness.ping(host, int(port))
+        return all(readiness.cluster_state(a) == "ok" for a in addresses)
 
     def _log_dead_shards(self) -> None:
         """Log (once per shard) a shard that exited, with the last lines of its log."""
@@ -400,7 +402,7 @@ class Orchestrator(DBConfigMixin, EntityList):
 
     def prepare_launch(self) -> None:
         """Refuse a database that already runs or a taken port; clear stale files."""
-        if not self._reconnected and self.is_active():
+        if not self._reconnected and self._answers():
             raise SmartSimError(
                 f"the database {self.name} is already running at "
                 f"{', '.join(self._addresses())}; stop it before starting it again"
