@@ -138,6 +138,11 @@
 #define AI_ERR_DAG_ROUTING_MISSING "ERR Missing ROUTING value"
 #define AI_ERR_DAG_TIMEOUT_IN_OP "ERR TIMEOUT not allowed within a DAG command"
 #define AI_ERR_DAG_UNSUPPORTED_OP "Unsupported command within DAG"
+#define AI_ERR_DAG_DEPRECATED_OP_FMT "Deprecated %s cannot be used in AI.DAGEXECUTE command"
+#define AI_ERR_DAGRUN_NEW_OP_FMT "%s cannot be used in a deprecated AI.DAGRUN command"
+#define AI_ERR_DAG_MISSING_ARGS_FMT "ERR missing arguments for '%s' command"
+#define AI_ERR_DAG_TENSORSET_ARITY "wrong number of arguments for 'AI.TENSORSET' command"
+#define AI_ERR_DAG_TENSORGET_ARITY "wrong number of arguments for 'AI.TENSORGET' command"
 #define AI_ERR_DAG_SCRIPTEXECUTE_RO \
     "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG"
 #define AI_ERR_DAG_INPUT_NOT_FOUND "ERR INPUT key cannot be found in DAG"

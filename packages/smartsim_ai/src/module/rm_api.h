@@ -49,6 +49,7 @@ typedef struct RedisModuleIO RedisModuleIO;
 typedef struct RedisModuleDigest RedisModuleDigest;
 typedef struct RedisModuleInfoCtx RedisModuleInfoCtx;
 typedef struct RedisModuleCallReply RedisModuleCallReply;
+typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
@@ -149,7 +150,15 @@ typedef struct RedisModuleTypeMethods {
     X(int, RegisterInfoFunc, (RedisModuleCtx *, RedisModuleInfoFunc))                        \
     X(int, InfoAddSection, (RedisModuleInfoCtx *, const char *))                             \
     X(int, InfoAddFieldCString, (RedisModuleInfoCtx *, const char *, const char *))          \
-    X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx *, const char *, long long))
+    X(int, InfoAddFieldLongLong, (RedisModuleInfoCtx *, const char *, long long))         \
+    X(RedisModuleBlockedClient *, BlockClient,                                               \
+      (RedisModuleCtx *, RedisModuleCmdFunc, RedisModuleCmdFunc,                             \
+       void (*)(RedisModuleCtx *, void *), long long))                                       \
+    X(int, UnblockClient, (RedisModuleBlockedClient *, void *))                              \
+    X(void *, GetBlockedClientPrivateData, (RedisModuleCtx *))                               \
+    X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient *))                      \
+    X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient *))                        \
+    X(int, DeleteKey, (RedisModuleKey *))
 
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)

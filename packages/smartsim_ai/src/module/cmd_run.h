@@ -1,0 +1,51 @@
+/*
+ * Handlers of the model, script, DAG and AI.INFO commands (the execution layer), and the
+ * parsing helpers they share.
+ */
+#ifndef SMARTSIM_AI_CMD_RUN_H
+#define SMARTSIM_AI_CMD_RUN_H
+
+#include "request.h"
+#include "rm_api.h"
+
+int ai_cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptdel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagexecute_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagrun_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* Shared parsing helpers. */
+int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct dag_names;
+int ai_bind_io(RedisModuleCtx *ctx, ai_request *r, ai_op *op, struct dag_names *dag,
+               RedisModuleString **ins, size_t nin, RedisModuleString **outs, size_t nout);
+int ai_arg_is(RedisModuleString *arg, const char *keyword); /* case-insensitive */
+char *ai_arg_dup(RedisModuleString *arg);                   /* ai_alloc'ed C string */
+/* Parse a model-run op (MODELEXECUTE syntax starting at argv[0] = the command name) into
+ * op/r: used standalone and inside DAGs (dag != NULL resolves names to DAG slots). */
+struct dag_names;
+int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
+                          ai_op *op, struct dag_names *dag, long long *timeout);
+int ai_parse_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
+                      ai_op *op, struct dag_names *dag, long long *timeout);
+int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
+                       ai_op *op, struct dag_names *dag, long long *timeout);
+int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                           ai_request *r, ai_op *op, struct dag_names *dag, long long *timeout);
+
+/* DAG-local tensor names -> slots (cmd_dag.c). */
+int dag_names_lookup(struct dag_names *d, RedisModuleString *name); /* -1 when unknown */
+int dag_names_define(struct dag_names *d, ai_request *r, RedisModuleString *name);
+
+#endif

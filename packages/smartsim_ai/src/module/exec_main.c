@@ -1,0 +1,140 @@
+/*
+ * The execution layer's entry points (hooks.h): start the CPU run queue and its workers at
+ * load, prepare models/scripts loaded from RDB, release worker state when objects are freed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "hooks.h"
+#include "run_queue.h"
+#include "stats.h"
+#include "worker_channel.h"
+
+#define DEFAULT_EXEC_TIMEOUT_MS 5000
+
+static void release_model(ai_model *m) {
+    if (m->exec) ai_exec_forget(ai_exec_model_id(m));
+    stats_unregister(m);
+    ai_free(m->exec);
+    m->exec = NULL;
+}
+
+static void release_script(ai_script *s) {
+    if (s->exec) ai_exec_forget(ai_exec_script_id(s));
+    stats_unregister(s);
+    ai_free(s->exec);
+    s->exec = NULL;
+}
+
+/* Old dumps (RDB v0/v1) carry no input/output names for non-TF models: ask a one-off worker
+ * process to compile the model and report them (synchronous; RDB load only). */
+static int derive_names(ai_model *m, char **err) {
+    ai_worker w = {.fd = -1, .pid = -1};
+    snprintf(w.device, sizeof w.device, "%s", m->device);
+    char msg[512];
+    if (worker_spawn(&w, msg, sizeof msg) != 0) goto fail;
+    wbuf b;
+    wbuf_init(&b, WMSG_LOAD, 1);
+    wbuf_u64(&b, 1);
+    wbuf_u8(&b, 0);
+    wbuf_str(&b, ai_backend_names[m->backend]);
+    wbuf_str(&b, m->device);
+    wbuf_u32(&b, 0);
+    wbuf_u32(&b, 0);
+    wbuf_u32(&b, 0);
+    wbuf_bytes(&b, m->blob, m->blob_len);
+    char *payload = NULL;
+    size_t len = 0;
+    int rc = worker_send(&w, &b);
+    if (rc == 0) rc = worker_recv(&w, &payload, &len, 300000);
+    wbuf_free(&b);
+    worker_kill(&w, NULL, 0);
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "the worker died while compiling the model");
+        goto fail;
+    }
+    rbuf r = {payload, len, 0, 0};
+    int type = rbuf_u8(&r);
+    rbuf_u64(&r);
+    if (type != WMSG_LOADED) {
+        size_t mlen = 0;
+        const char *e = type == WMSG_ERROR ? rbuf_bytes(&r, &mlen) : "unexpected reply";
+        snprintf(msg, sizeof msg, "%.*s", (int)(mlen ? mlen : strlen(e)), e);
+        free(payload);
+        goto fail;
+    }
+    char *names[2][256];
+    size_t n[2];
+    for (int k = 0; k < 2; k++) {
+        n[k] = rbuf_u32(&r);
+        if (n[k] > 256) n[k] = 256;
+        for (size_t i = 0; i < n[k]; i++) {
+            size_t l;
+            const char *s = rbuf_bytes(&r, &l);
+            names[k][i] = ai_strndup(s, l);
+        }
+    }
+    ai_model_set_names(m, n[0], (const char *const *)names[0], n[1],
+                       (const char *const *)names[1]);
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < n[k]; i++) ai_free(names[k][i]);
+    free(payload);
+    return 0;
+fail:
+    *err = ai_strndup(msg, strlen(msg));
+    return -1;
+}
+
+static int prepare_model(RedisModuleCtx *ctx, const RedisModuleString *key, ai_model *m,
+                         char **err) {
+    if (m->backend != AI_BACKEND_TF && m->ninputs == 0 && m->noutputs == 0 &&
+        derive_names(m, err) != 0)
+        return -1;
+    ai_exec_model_id(m);
+    size_t klen;
+    const char *k = RedisModule_StringPtrLen(key, &klen);
+    stats_register(k, klen, 0, ai_backend_names[m->backend], m->device, m->tag, m->tag_len, m);
+    run_queue_ensure(m->device);
+    return 0;
+}
+
+static int prepare_script(RedisModuleCtx *ctx, const RedisModuleString *key, ai_script *s,
+                          char **err) {
+    ai_exec_script_id(s);
+    size_t klen;
+    const char *k = RedisModule_StringPtrLen(key, &klen);
+    stats_register(k, klen, 1, "TORCH", s->device, s->tag, s->tag_len, s);
+    run_queue_ensure(s->device);
+    return 0;
+}
+
+int ai_exec_onload(RedisModuleCtx *ctx) {
+    if (ai_config.worker_python && ai_config.worker_python[0])
+        snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s",
+                 ai_config.worker_python);
+    g_worker_settings.intra_op = (int)ai_config.intra_op_parallelism;
+    g_worker_settings.inter_op = (int)ai_config.inter_op_parallelism;
+    g_worker_settings.memory_limit_mb = ai_config.backend_memory_limit;
+    g_exec_settings.threads_per_queue =
+        ai_config.threads_per_queue > 0 ? (int)ai_config.threads_per_queue : 1;
+    g_exec_settings.exec_timeout_ms = ai_config.model_execution_timeout;
+    /* RedisAI bounds only ONNX runs; a value given explicitly bounds every backend */
+    g_exec_settings.exec_timeout_explicit =
+        ai_config.model_execution_timeout != DEFAULT_EXEC_TIMEOUT_MS;
+    ai_model_prepare_hook = prepare_model;
+    ai_script_prepare_hook = prepare_script;
+    ai_model_release_hook = release_model;
+    ai_script_release_hook = release_script;
+    if (run_queue_ensure("CPU") != 0) {
+        RedisModule_Log(ctx, "warning", "ai: cannot start the CPU run queue");
+        return -1;
+    }
+    RedisModule_Log(ctx, "notice", "ai: %d worker(s) per device, python %s",
+                    g_exec_settings.threads_per_queue, g_worker_settings.python);
+    return 0;
+}
+
+void ai_exec_info_cpu(RedisModuleInfoCtx *ctx) { run_queue_info_cpu(ctx); }

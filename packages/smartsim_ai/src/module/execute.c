@@ -1,0 +1,364 @@
+/*
+ * Running ops through a worker process.  Called only from run-queue threads; touches models,
+ * scripts and tensors through the references the request holds, never the keyspace.
+ */
+#define _GNU_SOURCE
+#include "execute.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "run_queue.h"
+
+static __thread uint64_t next_req_id = 1;
+
+static long long last_spawn_ms(ai_worker *w, long long set) {
+    (void)w;
+    static __thread long long last = 0;
+    if (set) last = set;
+    return last;
+}
+
+int execute_ensure_worker(ai_worker *w, char *err, size_t errlen) {
+    if (w->pid > 0 && w->fd >= 0) return 0;
+    /* back off when a worker keeps dying at once (bad interpreter, broken install) */
+    long long since = ai_now_ms() - last_spawn_ms(w, 0);
+    if (w->restarts > 2 && since < 1000) usleep((useconds_t)(1000 - since) * 1000);
+    last_spawn_ms(w, ai_now_ms());
+    if (worker_spawn(w, err, errlen) != 0) return -1;
+    w->restarts++;
+    return 0;
+}
+
+/* The channel broke or timed out: kill the process, say why, start a fresh one. */
+static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_text) {
+    char why[128];
+    pid_t pid = w->pid;
+    worker_kill(w, why, sizeof why);
+    char err[256];
+    int restarted = execute_ensure_worker(w, err, sizeof err) == 0;
+    if (rc == -2) {
+        ai_op_fail(op, "%s", timeout_text);
+    } else {
+        ai_op_fail(op,
+                   "ERR the worker process %d for device %s died (%s) while running this "
+                   "request; %s",
+                   (int)pid, w->device, why[0] ? why : "channel closed",
+                   restarted ? "it has been restarted, retry the command"
+                             : "restarting it failed");
+    }
+}
+
+/* Send `b` and read one reply; returns the reply type (payload in *payload, caller frees),
+ * or -1/-2 (broken/timed out) after handling the worker failure. */
+static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **payload,
+                     rbuf *r, const char *timeout_text) {
+    char err[256];
+    if (execute_ensure_worker(w, err, sizeof err) != 0) {
+        ai_op_fail(op, "ERR %s", err);
+        return -1;
+    }
+    size_t len = 0;
+    int rc = worker_send(w, b);
+    if (rc == 0) rc = worker_recv(w, payload, &len, timeout_ms);
+    if (rc != 0) {
+        worker_failed(w, op, rc, timeout_text);
+        return rc;
+    }
+    r->p = *payload;
+    r->len = len;
+    r->pos = 0;
+    r->bad = 0;
+    int type = rbuf_u8(r);
+    rbuf_u64(r); /* request id: one request at a time per worker */
+    if (type == WMSG_ERROR) {
+        size_t mlen;
+        const char *msg = rbuf_bytes(r, &mlen);
+        ai_op_fail(op, "%.*s", (int)mlen, msg);
+    }
+    return type;
+}
+
+static void add_names(wbuf *b, char **names, size_t n) {
+    wbuf_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) wbuf_str(b, names[i]);
+}
+
+static void build_load_model(wbuf *b, ai_model *m) {
+    wbuf_init(b, WMSG_LOAD, next_req_id++);
+    wbuf_u64(b, ai_exec_model_id(m));
+    wbuf_u8(b, 0);
+    wbuf_str(b, ai_backend_names[m->backend]);
+    wbuf_str(b, m->device);
+    if (m->backend == AI_BACKEND_TF) {
+        add_names(b, m->inputs, m->ninputs);
+        add_names(b, m->outputs, m->noutputs);
+    } else {
+        wbuf_u32(b, 0);
+        wbuf_u32(b, 0);
+    }
+    wbuf_u32(b, 0);
+    wbuf_bytes(b, m->blob, m->blob_len);
+}
+
+static void build_load_script(wbuf *b, ai_script *s) {
+    wbuf_init(b, WMSG_LOAD, next_req_id++);
+    wbuf_u64(b, ai_exec_script_id(s));
+    wbuf_u8(b, 1);
+    wbuf_str(b, "TORCH");
+    wbuf_str(b, s->device);
+    wbuf_u32(b, 0);
+    wbuf_u32(b, 0);
+    add_names(b, s->entry_points, s->n_entry_points);
+    wbuf_bytes(b, s->source, s->source_len);
+}
+
+static char **read_names(rbuf *r, size_t *n) {
+    *n = rbuf_u32(r);
+    if (r->bad || *n > 1 << 20) {
+        *n = 0;
+        return NULL;
+    }
+    char **names = ai_calloc(*n ? *n : 1, sizeof(char *));
+    for (size_t i = 0; i < *n; i++) {
+        size_t len;
+        const char *s = rbuf_bytes(r, &len);
+        names[i] = ai_strndup(s, len);
+    }
+    return names;
+}
+
+/* Send a LOAD; 0 when loaded (names returned when wanted), -1 on error (op failed). */
+static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int keep_names) {
+    wbuf b;
+    if (m)
+        build_load_model(&b, m);
+    else
+        build_load_script(&b, s);
+    char *payload = NULL;
+    rbuf r;
+    int type = roundtrip(w, op, &b, 0, &payload, &r, "");
+    wbuf_free(&b);
+    int rc = -1;
+    if (type == WMSG_LOADED) {
+        rc = 0;
+        if (keep_names) {
+            op->in_names = read_names(&r, &op->n_in_names);
+            op->out_names = read_names(&r, &op->n_out_names);
+        }
+    } else if (type >= 0 && type != WMSG_ERROR) {
+        ai_op_fail(op, "ERR unexpected reply %d from the worker to a load", type);
+    }
+    free(payload);
+    return rc;
+}
+
+static void wire_of(const ai_tensor *t, wire_tensor *wt) {
+    wt->dtype = t->dtype;
+    wt->ndim = (uint32_t)t->ndims;
+    for (int i = 0; i < t->ndims; i++) wt->dims[i] = t->dims[i];
+    wt->data = t->data;
+    wt->nbytes = t->nbytes;
+}
+
+static void add_tensors(wbuf *b, ai_tensor **ts, size_t n) {
+    wbuf_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        wire_tensor wt;
+        wire_of(ts[i], &wt);
+        wbuf_tensor(b, &wt);
+    }
+}
+
+/* Parse a RESULT's tensors into new references (NULL for absent ones). */
+static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs) {
+    op->duration_us = (long long)rbuf_u64(r);
+    uint32_t n = rbuf_u32(r);
+    if (noutputs && n != noutputs) {
+        ai_op_fail(op, "ERR the model returned %u outputs but %zu output keys were given", n,
+                   noutputs);
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        wire_tensor wt;
+        if (rbuf_tensor(r, &wt) != 0) {
+            ai_op_fail(op, "ERR malformed result from the worker");
+            return -1;
+        }
+        if (i >= noutputs) continue;
+        outputs[i] = NULL;
+        if (wt.dtype == WIRE_ABSENT) continue;
+        if (wt.dtype >= AI_DTYPE_COUNT) {
+            ai_op_fail(op, "ERR unsupported dtype");
+            return -1;
+        }
+        ai_tensor_status st;
+        ai_tensor *t = ai_tensor_new((ai_dtype)wt.dtype, wt.dims, (int)wt.ndim, &st);
+        if (t && ai_tensor_copy_blob(t, wt.data, wt.nbytes) != AI_TENSOR_OK) {
+            ai_tensor_decref(t);
+            t = NULL;
+        }
+        if (!t) {
+            for (uint32_t j = 0; j < i; j++) ai_tensor_decref(outputs[j]), outputs[j] = NULL;
+            ai_op_fail(op, "ERR the model produced an output this database cannot store "
+                           "(a zero-sized dimension or an inconsistent buffer)");
+            return -1;
+        }
+        outputs[i] = t;
+    }
+    return 0;
+}
+
+static long model_timeout(ai_model *m) {
+    if (g_exec_settings.exec_timeout_explicit) return (long)g_exec_settings.exec_timeout_ms;
+    return m->backend == AI_BACKEND_ONNX ? (long)g_exec_settings.exec_timeout_ms : 0;
+}
+
+static __thread char timeout_text[256];
+
+int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
+                  ai_tensor **outputs, size_t noutputs) {
+    snprintf(timeout_text, sizeof timeout_text,
+             "ERR Exiting due to terminate flag being set to true: the run took longer than "
+             "MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
+             g_exec_settings.exec_timeout_ms);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        wbuf b;
+        wbuf_init(&b, WMSG_RUN_MODEL, next_req_id++);
+        wbuf_u64(&b, ai_exec_model_id(model));
+        add_tensors(&b, inputs, ninputs);
+        char *payload = NULL;
+        rbuf r;
+        int type = roundtrip(w, op, &b, model_timeout(model), &payload, &r, timeout_text);
+        wbuf_free(&b);
+        int rc = -1;
+        if (type == WMSG_RESULT) {
+            rc = read_outputs(op, &r, outputs, noutputs);
+        } else if (type == WMSG_UNKNOWN) {
+            free(payload);
+            if (load_object(w, op, model, NULL, 0) != 0) return -1;
+            continue;
+        } else if (type >= 0 && type != WMSG_ERROR) {
+            ai_op_fail(op, "ERR unexpected reply %d from the worker", type);
+        }
+        free(payload);
+        return rc;
+    }
+    ai_op_fail(op, "ERR the worker lost the model while running it");
+    return -1;
+}
+
+static int execute_script(ai_worker *w, ai_op *op, ai_tensor **inputs, ai_tensor **outputs) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        wbuf b;
+        wbuf_init(&b, WMSG_RUN_SCRIPT, next_req_id++);
+        wbuf_u64(&b, ai_exec_script_id(op->script));
+        wbuf_str(&b, op->fn);
+        add_names(&b, op->keys, op->nkeys);
+        add_names(&b, op->args, op->nargs);
+        wbuf_u32(&b, (uint32_t)op->nout);
+        add_tensors(&b, inputs, op->nin);
+        char *payload = NULL;
+        rbuf r;
+        long timeout = g_exec_settings.exec_timeout_explicit ? g_exec_settings.exec_timeout_ms : 0;
+        snprintf(timeout_text, sizeof timeout_text,
+                 "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
+                 "process was restarted",
+                 g_exec_settings.exec_timeout_ms);
+        int type = roundtrip(w, op, &b, timeout, &payload, &r, timeout_text);
+        wbuf_free(&b);
+        int rc = -1;
+        if (type == WMSG_RESULT) {
+            rc = read_outputs(op, &r, outputs, op->nout);
+        } else if (type == WMSG_UNKNOWN) {
+            free(payload);
+            if (load_object(w, op, NULL, op->script, 0) != 0) return -1;
+            continue;
+        } else if (type >= 0 && type != WMSG_ERROR) {
+            ai_op_fail(op, "ERR unexpected reply %d from the worker", type);
+        }
+        free(payload);
+        return rc;
+    }
+    ai_op_fail(op, "ERR the worker lost the script while running it");
+    return -1;
+}
+
+/* Drop objects freed since this thread last looked. */
+static void send_unloads(ai_worker *w) {
+    static __thread size_t cursor = 0;
+    uint64_t ids[64];
+    size_t n;
+    while ((n = ai_exec_forgotten(&cursor, ids, 64)) > 0) {
+        if (w->pid <= 0) continue; /* a fresh worker holds nothing */
+        for (size_t i = 0; i < n; i++) {
+            wbuf b;
+            wbuf_init(&b, WMSG_UNLOAD, next_req_id++);
+            wbuf_u64(&b, ids[i]);
+            char *payload = NULL;
+            size_t len;
+            int rc = worker_send(w, &b);
+            if (rc == 0) rc = worker_recv(w, &payload, &len, 0);
+            wbuf_free(&b);
+            free(payload);
+            if (rc != 0) {
+                worker_kill(w, NULL, 0);
+                return;
+            }
+        }
+    }
+}
+
+void execute_request(ai_worker *w, ai_request *r) {
+    send_unloads(w);
+    for (size_t i = 0; i < r->nops; i++) {
+        ai_op *op = &r->ops[i];
+        int rc = 0;
+        switch (op->kind) {
+        case AI_OP_TENSORSET:
+        case AI_OP_TENSORGET:
+            op->status = 1;
+            continue;
+        case AI_OP_LOAD_MODEL:
+            rc = load_object(w, op, op->model, NULL, 1);
+            break;
+        case AI_OP_LOAD_SCRIPT:
+            rc = load_object(w, op, NULL, op->script, 0);
+            break;
+        case AI_OP_MODEL:
+        case AI_OP_SCRIPT: {
+            ai_tensor *ins[op->nin ? op->nin : 1];
+            ai_tensor *outs[op->nout ? op->nout : 1];
+            for (size_t k = 0; k < op->nin; k++) {
+                ins[k] = r->slots[op->in[k]];
+                if (!ins[k]) {
+                    ai_op_fail(op, "ERR INPUT key cannot be found in DAG");
+                    rc = -1;
+                }
+            }
+            for (size_t k = 0; k < op->nout; k++) outs[k] = NULL;
+            if (rc == 0) {
+                rc = op->kind == AI_OP_MODEL
+                         ? execute_model(w, op, op->model, ins, op->nin, outs, op->nout)
+                         : execute_script(w, op, ins, outs);
+            }
+            if (rc == 0) {
+                for (size_t k = 0; k < op->nout; k++) {
+                    ai_tensor_decref(r->slots[op->out[k]]);
+                    r->slots[op->out[k]] = outs[k];
+                }
+            }
+            break;
+        }
+        }
+        if (rc != 0) {
+            if (op->status == 0) ai_op_fail(op, "ERR the op failed");
+            return;
+        }
+        op->status = 1;
+    }
+}

@@ -1,0 +1,193 @@
+/*
+ * Run requests: building them (main thread), blocking the client, and the reply callback that
+ * stores outputs, replicates them as AI.TENSORSET ... BLOB and records AI.INFO statistics.
+ */
+#include "request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "cmd_tensor.h"
+#include "errors.h"
+#include "run_queue.h"
+#include "stats.h"
+#include "tensor_type.h"
+
+long long ai_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ai_request *ai_request_new(ai_reply_kind reply, size_t nops) {
+    ai_request *r = ai_calloc(1, sizeof *r);
+    r->reply = reply;
+    r->nops = nops;
+    r->ops = ai_calloc(nops ? nops : 1, sizeof(ai_op));
+    return r;
+}
+
+int ai_request_slot(ai_request *r, ai_tensor *t) {
+    if (r->nslots == r->slot_cap) {
+        r->slot_cap = r->slot_cap ? 2 * r->slot_cap : 8;
+        r->slots = ai_realloc(r->slots, r->slot_cap * sizeof(ai_tensor *));
+    }
+    r->slots[r->nslots] = t ? ai_tensor_incref(t) : NULL;
+    return (int)r->nslots++;
+}
+
+void ai_request_keep_argv(RedisModuleCtx *ctx, ai_request *r, RedisModuleString **argv,
+                          int argc) {
+    r->argv = ai_calloc((size_t)argc, sizeof(RedisModuleString *));
+    for (int i = 0; i < argc; i++) {
+        RedisModule_RetainString(ctx, argv[i]);
+        r->argv[i] = argv[i];
+    }
+    r->argc = argc;
+}
+
+static void free_strings(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) ai_free(s[i]);
+    ai_free(s);
+}
+
+void ai_request_free(RedisModuleCtx *ctx, ai_request *r) {
+    if (!r) return;
+    for (size_t i = 0; i < r->nops; i++) {
+        ai_op *op = &r->ops[i];
+        if (op->model) ai_model_decref(op->model);
+        if (op->script) ai_script_decref(op->script);
+        ai_free(op->fn);
+        free_strings(op->keys, op->nkeys);
+        free_strings(op->args, op->nargs);
+        ai_free(op->in);
+        ai_free(op->out);
+        ai_free(op->error);
+        free_strings(op->in_names, op->n_in_names);
+        free_strings(op->out_names, op->n_out_names);
+    }
+    ai_free(r->ops);
+    for (size_t i = 0; i < r->nslots; i++) ai_tensor_decref(r->slots[i]);
+    ai_free(r->slots);
+    for (size_t i = 0; i < r->npersist; i++)
+        if (r->persist_keys[i]) RedisModule_FreeString(ctx, r->persist_keys[i]);
+    ai_free(r->persist_keys);
+    ai_free(r->persist_slots);
+    for (int i = 0; i < r->argc; i++) RedisModule_FreeString(ctx, r->argv[i]);
+    ai_free(r->argv);
+    ai_free(r);
+}
+
+void ai_op_fail(ai_op *op, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    ai_free(op->error);
+    op->error = ai_strndup(buf, strlen(buf));
+    op->status = -1;
+}
+
+/* ---------------------------------------------------------------- reply (main thread) */
+
+static void record_stats(ai_request *r) {
+    if (r->timed_out) return;
+    for (size_t i = 0; i < r->nops; i++) {
+        ai_op *op = &r->ops[i];
+        if (op->status == 0) continue;
+        if (op->kind == AI_OP_MODEL) {
+            long long samples = 0;
+            if (op->status > 0 && op->nout > 0) {
+                ai_tensor *first = r->slots[op->out[0]];
+                if (first && first->ndims > 0) samples = first->dims[0];
+            }
+            stats_record(op->model, op->duration_us, samples, op->status < 0);
+        } else if (op->kind == AI_OP_SCRIPT) {
+            stats_record(op->script, op->duration_us, -1, op->status < 0);
+        }
+    }
+}
+
+/* Store and replicate PERSIST outputs; returns -1 after replying an error (nothing else
+ * may be replied then).  In a DAG the error is an extra array element instead. */
+static int persist(RedisModuleCtx *ctx, ai_request *r) {
+    for (size_t i = 0; i < r->npersist; i++) {
+        ai_tensor *t = r->slots[r->persist_slots[i]];
+        if (!t) continue; /* e.g. a non-tensor ONNX output: not written */
+        if (ai_tensor_store(ctx, r->persist_keys[i], t) != REDISMODULE_OK) return -1;
+        ai_tensor_replicate(ctx, r->persist_keys[i], t);
+    }
+    return 0;
+}
+
+static int first_error(ai_request *r) {
+    for (size_t i = 0; i < r->nops; i++)
+        if (r->ops[i].status < 0) return (int)i;
+    return -1;
+}
+
+static int reply_dag(RedisModuleCtx *ctx, ai_request *r) {
+    int err = first_error(r);
+    long n = (long)r->nops;
+    RedisModule_ReplyWithArray(ctx, REDISMODULE_POSTPONED_LEN);
+    for (size_t i = 0; i < r->nops; i++) {
+        ai_op *op = &r->ops[i];
+        if (op->status < 0) {
+            RedisModule_ReplyWithError(ctx, op->error);
+        } else if (op->status == 0) {
+            RedisModule_ReplyWithSimpleString(ctx, "NA");
+        } else if (op->kind == AI_OP_TENSORGET) {
+            ai_tensor *t = r->slots[op->get_slot];
+            if (!t || (err >= 0 && (size_t)err < i))
+                RedisModule_ReplyWithSimpleString(ctx, "NA");
+            else
+                ai_tensor_reply(ctx, t, (op->get_fmt & AI_FMT_META) != 0,
+                                (ai_tensor_fmt)(op->get_fmt & ~AI_FMT_META));
+        } else {
+            RedisModule_ReplyWithSimpleString(ctx, "OK");
+        }
+    }
+    if (err < 0 && persist(ctx, r) != 0) n++; /* the WRONGTYPE error became an element */
+    RedisModule_ReplySetArrayLength(ctx, n);
+    return REDISMODULE_OK;
+}
+
+static int reply_cb(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    ai_request *r = RedisModule_GetBlockedClientPrivateData(ctx);
+    record_stats(r);
+    if (r->timed_out) return RedisModule_ReplyWithSimpleString(ctx, "TIMEDOUT");
+    if (r->on_reply) return r->on_reply(ctx, r);
+    if (r->reply == AI_REPLY_DAG) return reply_dag(ctx, r);
+    int err = first_error(r);
+    if (err >= 0) return RedisModule_ReplyWithError(ctx, r->ops[err].error);
+    if (persist(ctx, r) != 0) return REDISMODULE_OK;
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+
+static void free_cb(RedisModuleCtx *ctx, void *privdata) { ai_request_free(ctx, privdata); }
+
+int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
+    int flags = RedisModule_GetContextFlags(ctx);
+    if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA)) {
+        ai_request_free(ctx, r);
+        return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
+    }
+    r->bc = RedisModule_BlockClient(ctx, reply_cb, NULL, free_cb, 0);
+    if (!r->bc) {
+        ai_request_free(ctx, r);
+        return RedisModule_ReplyWithError(ctx, "ERR could not block the client for this run");
+    }
+    RedisModule_BlockedClientMeasureTimeStart(r->bc);
+    if (run_queue_push(device, r) != 0) {
+        ai_op_fail(&r->ops[0], "ERR could not create the run queue for device %s", device);
+        RedisModule_UnblockClient(r->bc, r);
+    }
+    return REDISMODULE_OK;
+}

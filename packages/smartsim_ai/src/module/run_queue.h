@@ -1,0 +1,41 @@
+/*
+ * Run queues: one FIFO per device string (upper-cased), each served by THREADS_PER_QUEUE
+ * threads; every thread owns one Python worker process (worker_channel.h) and runs the
+ * requests it pops through it, restarting the worker when it dies.
+ */
+#ifndef SMARTSIM_AI_RUN_QUEUE_H
+#define SMARTSIM_AI_RUN_QUEUE_H
+
+#include <stdint.h>
+
+#include "request.h"
+#include "rm_api.h"
+
+typedef struct exec_settings {
+    int threads_per_queue;         /* THREADS_PER_QUEUE, default 1 */
+    long long exec_timeout_ms;     /* MODEL_EXECUTION_TIMEOUT, default 5000 */
+    int exec_timeout_explicit;     /* given as a module argument: applies to every backend */
+} exec_settings;
+
+extern exec_settings g_exec_settings;
+
+/* Create `device`'s queue (and start its workers) if it does not exist yet (main thread). */
+int run_queue_ensure(const char *device);
+/* Append a request; its client is already blocked.  Returns -1 when no queue could be made. */
+int run_queue_push(const char *device, ai_request *r);
+/* Hand a finished request back to the main thread (UnblockClient). */
+void run_queue_finish(ai_request *r);
+
+/* INFO MODULES ai_cpu: per worker thread CPU (queue_<DEVICE>_bthread_n<i>_used_cpu_total). */
+void run_queue_info_cpu(RedisModuleInfoCtx *ctx);
+
+/* Worker-side object ids: a model/script is known to workers by a process-unique id kept in
+ * its `exec` field. */
+uint64_t ai_exec_model_id(ai_model *m);
+uint64_t ai_exec_script_id(ai_script *s);
+/* Tell every worker to drop the object (called when the object is freed; any thread). */
+void ai_exec_forget(uint64_t id);
+/* Ids freed since `*cursor`; returns how many were copied into out (at most cap). */
+size_t ai_exec_forgotten(size_t *cursor, uint64_t *out, size_t cap);
+
+#endif

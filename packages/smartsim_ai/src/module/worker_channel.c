@@ -1,0 +1,312 @@
+/*
+ * Starting Python worker processes and moving frames over their private socketpair.
+ * Everything here runs in the background threads of run_queue.c (and once at module load).
+ */
+#define _GNU_SOURCE
+#include "worker_channel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifndef AI_BUILD_PYTHON
+#define AI_BUILD_PYTHON "python3"
+#endif
+
+worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0};
+
+#define WORKER_FD 3
+
+int worker_spawn(ai_worker *w, char *err, size_t errlen) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    int big = 4 << 20;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+
+    char fd_s[16], intra_s[16], inter_s[16], mem_s[32], ppid_s[16];
+    snprintf(fd_s, sizeof fd_s, "%d", WORKER_FD);
+    snprintf(intra_s, sizeof intra_s, "%d", g_worker_settings.intra_op);
+    snprintf(inter_s, sizeof inter_s, "%d", g_worker_settings.inter_op);
+    snprintf(mem_s, sizeof mem_s, "%lld", g_worker_settings.memory_limit_mb);
+    snprintf(ppid_s, sizeof ppid_s, "%d", (int)getpid());
+    char *argv[] = {g_worker_settings.python,
+                    "-m",
+                    "smartsim_ai.worker",
+                    "--fd",
+                    fd_s,
+                    "--device",
+                    w->device,
+                    "--intra-op",
+                    intra_s,
+                    "--inter-op",
+                    inter_s,
+                    "--memory-limit-mb",
+                    mem_s,
+                    "--parent-pid",
+                    ppid_s,
+                    NULL};
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    /* dup2 onto fd 3 clears close-on-exec (also when sv[1] is already 3) */
+    posix_spawn_file_actions_adddup2(&fa, sv[1], WORKER_FD);
+    posix_spawn_file_actions_addclosefrom_np(&fa, WORKER_FD + 1);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(sv[1]);
+    if (rc != 0) {
+        close(sv[0]);
+        snprintf(err, errlen, "cannot start the worker %s: %s (set the PYTHON module argument)",
+                 g_worker_settings.python, strerror(rc));
+        return -1;
+    }
+    w->fd = sv[0];
+    w->pid = pid;
+    return 0;
+}
+
+void worker_kill(ai_worker *w, char *why, size_t whylen) {
+    if (why && whylen) why[0] = '\0';
+    if (w->pid > 0) {
+        kill(w->pid, SIGKILL);
+        int status = 0;
+        pid_t r;
+        do {
+            r = waitpid(w->pid, &status, 0);
+        } while (r < 0 && errno == EINTR);
+        if (why && r == w->pid) {
+            if (WIFSIGNALED(status))
+                snprintf(why, whylen, "killed by signal %d", WTERMSIG(status));
+            else if (WIFEXITED(status))
+                snprintf(why, whylen, "exited with status %d", WEXITSTATUS(status));
+        }
+        w->pid = -1;
+    }
+    if (w->fd >= 0) {
+        close(w->fd);
+        w->fd = -1;
+    }
+}
+
+/* ---------------------------------------------------------------- frame building */
+
+#define SMALL_LIMIT 4096 /* blobs at least this big are sent from where they lie */
+
+static void seg_push(wbuf *b, const char *ext, size_t off, size_t len) {
+    if (b->niov == b->iov_cap) {
+        b->iov_cap = b->iov_cap ? 2 * b->iov_cap : 16;
+        b->iov = realloc(b->iov, sizeof(*b->iov) * b->iov_cap);
+        b->iov_off = realloc(b->iov_off, sizeof(*b->iov_off) * b->iov_cap);
+    }
+    b->iov[b->niov].iov_base = (void *)ext;
+    b->iov[b->niov].iov_len = len;
+    b->iov_off[b->niov] = ext ? (size_t)-1 : off;
+    b->niov++;
+}
+
+static void small_append(wbuf *b, const void *data, size_t len) {
+    if (b->small_len + len > b->small_cap) {
+        while (b->small_len + len > b->small_cap) b->small_cap = b->small_cap ? 2 * b->small_cap : 256;
+        b->small = realloc(b->small, b->small_cap);
+    }
+    int last = b->niov - 1;
+    if (last >= 0 && b->iov_off[last] != (size_t)-1 &&
+        b->iov_off[last] + b->iov[last].iov_len == b->small_len) {
+        b->iov[last].iov_len += len;
+    } else {
+        seg_push(b, NULL, b->small_len, len);
+    }
+    memcpy(b->small + b->small_len, data, len);
+    b->small_len += len;
+    b->total += len;
+}
+
+void wbuf_init(wbuf *b, uint8_t type, uint64_t req_id) {
+    memset(b, 0, sizeof *b);
+    uint64_t zero = 0;
+    small_append(b, &zero, 8); /* frame length, filled at send time */
+    b->total = 0;
+    wbuf_u8(b, type);
+    wbuf_u64(b, req_id);
+}
+
+void wbuf_free(wbuf *b) {
+    free(b->small);
+    free(b->iov);
+    free(b->iov_off);
+    memset(b, 0, sizeof *b);
+}
+
+void wbuf_u8(wbuf *b, uint8_t v) { small_append(b, &v, 1); }
+void wbuf_u32(wbuf *b, uint32_t v) { small_append(b, &v, 4); } /* little-endian hosts only */
+void wbuf_u64(wbuf *b, uint64_t v) { small_append(b, &v, 8); }
+
+void wbuf_bytes(wbuf *b, const char *data, size_t len) {
+    wbuf_u64(b, len);
+    if (len == 0) return;
+    if (len < SMALL_LIMIT) {
+        small_append(b, data, len);
+    } else {
+        seg_push(b, data, 0, len);
+        b->total += len;
+    }
+}
+
+void wbuf_str(wbuf *b, const char *s) { wbuf_bytes(b, s, strlen(s)); }
+
+void wbuf_tensor(wbuf *b, const wire_tensor *t) {
+    wbuf_u8(b, t->dtype);
+    wbuf_u32(b, t->ndim);
+    for (uint32_t i = 0; i < t->ndim; i++) wbuf_u64(b, (uint64_t)t->dims[i]);
+    wbuf_bytes(b, t->data, t->nbytes);
+}
+
+int worker_send(ai_worker *w, wbuf *b) {
+    uint64_t total = b->total;
+    memcpy(b->small, &total, 8);
+    for (int i = 0; i < b->niov; i++)
+        if (b->iov_off[i] != (size_t)-1) b->iov[i].iov_base = b->small + b->iov_off[i];
+    struct iovec *iov = b->iov;
+    int n = b->niov;
+    while (n > 0) {
+        struct msghdr mh = {0};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = n > 1024 ? 1024 : n;
+        ssize_t sent = sendmsg(w->fd, &mh, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        while (n > 0 && (size_t)sent >= iov->iov_len) {
+            sent -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0 && sent > 0) {
+            iov->iov_base = (char *)iov->iov_base + sent;
+            iov->iov_len -= sent;
+        }
+    }
+    return 0;
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int read_full(ai_worker *w, char *buf, size_t len, long long deadline) {
+    size_t got = 0;
+    while (got < len) {
+        if (deadline > 0) {
+            long long left = deadline - now_ms();
+            if (left <= 0) return -2;
+            struct pollfd pfd = {w->fd, POLLIN, 0};
+            int pr = poll(&pfd, 1, (int)(left > 1000000 ? 1000000 : left));
+            if (pr < 0 && errno == EINTR) continue;
+            if (pr == 0) return -2;
+        }
+        ssize_t r = read(w->fd, buf + got, len - got);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (r == 0) return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int worker_recv(ai_worker *w, char **out, size_t *len, long timeout_ms) {
+    long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    uint64_t flen;
+    int rc = read_full(w, (char *)&flen, 8, deadline);
+    if (rc) return rc;
+    if (flen > ((uint64_t)1 << 40)) return -1;
+    char *buf = malloc(flen ? flen : 1);
+    if (!buf) return -1;
+    rc = read_full(w, buf, flen, deadline);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = flen;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- frame reading */
+
+static const char *take(rbuf *r, size_t n) {
+    if (r->bad || n > r->len - r->pos) {
+        r->bad = 1;
+        return NULL;
+    }
+    const char *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+uint8_t rbuf_u8(rbuf *r) {
+    const char *p = take(r, 1);
+    return p ? (uint8_t)p[0] : 0;
+}
+
+uint32_t rbuf_u32(rbuf *r) {
+    uint32_t v = 0;
+    const char *p = take(r, 4);
+    if (p) memcpy(&v, p, 4);
+    return v;
+}
+
+uint64_t rbuf_u64(rbuf *r) {
+    uint64_t v = 0;
+    const char *p = take(r, 8);
+    if (p) memcpy(&v, p, 8);
+    return v;
+}
+
+const char *rbuf_bytes(rbuf *r, size_t *len) {
+    uint64_t n = rbuf_u64(r);
+    const char *p = take(r, n);
+    *len = p ? n : 0;
+    return p ? p : "";
+}
+
+int rbuf_tensor(rbuf *r, wire_tensor *t) {
+    t->dtype = rbuf_u8(r);
+    t->ndim = rbuf_u32(r);
+    if (t->dtype == WIRE_ABSENT) return r->bad ? -1 : 0;
+    if (t->ndim > WIRE_MAX_DIMS) return -1;
+    for (uint32_t i = 0; i < t->ndim; i++) t->dims[i] = (int64_t)rbuf_u64(r);
+    t->data = rbuf_bytes(r, &t->nbytes);
+    return r->bad ? -1 : 0;
+}

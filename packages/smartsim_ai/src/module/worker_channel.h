@@ -1,0 +1,103 @@
+/*
+ * The private channel to one Python worker process (smartsim_ai.worker).
+ *
+ * A worker is started with posix_spawn on one end of a socketpair (inherited as fd 3, never a
+ * TCP port, so no client can reach it) and dies with the server (PR_SET_PDEATHSIG, channel EOF).
+ * Frames: u64 payload length, then u8 type, u64 request id, fields (see
+ * smartsim_ai/worker/protocol.py for the layout, which this file mirrors).
+ */
+#ifndef SMARTSIM_AI_WORKER_CHANNEL_H
+#define SMARTSIM_AI_WORKER_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+enum {
+    WMSG_LOAD = 1,
+    WMSG_RUN_MODEL = 2,
+    WMSG_RUN_SCRIPT = 3,
+    WMSG_UNLOAD = 4,
+    WMSG_PING = 5,
+    WMSG_LOADED = 10,
+    WMSG_RESULT = 11,
+    WMSG_ERROR = 12,
+    WMSG_UNKNOWN = 13,
+    WMSG_PONG = 14,
+};
+
+#define WIRE_ABSENT 255
+#define WIRE_MAX_DIMS 64
+
+/* A tensor as it travels: dtype code (order of protocol.DTYPES), shape, bytes (not owned). */
+typedef struct wire_tensor {
+    uint8_t dtype;
+    uint32_t ndim;
+    int64_t dims[WIRE_MAX_DIMS];
+    const char *data;
+    size_t nbytes;
+} wire_tensor;
+
+/* Process-wide settings for starting workers (module arguments). */
+typedef struct worker_settings {
+    char python[4096];
+    int intra_op;
+    int inter_op;
+    long long memory_limit_mb;
+} worker_settings;
+
+extern worker_settings g_worker_settings;
+
+typedef struct ai_worker {
+    int fd;
+    pid_t pid;
+    char device[32];
+    int index;
+    unsigned restarts;
+} ai_worker;
+
+/* Start (or restart) the process; returns 0 or -1 with errno-ish text in err (size errlen). */
+int worker_spawn(ai_worker *w, char *err, size_t errlen);
+/* SIGKILL the process, reap it, close the channel; describes how it ended in why. */
+void worker_kill(ai_worker *w, char *why, size_t whylen);
+
+/* Output buffer for building a frame: small fields are copied, big blobs are iovecs. */
+typedef struct wbuf {
+    char *small;
+    size_t small_len, small_cap;
+    struct iovec *iov;   /* entries point into small (by offset) or at external data */
+    size_t *iov_off;     /* offset into small, or (size_t)-1 for external */
+    int niov, iov_cap;
+    size_t total;
+} wbuf;
+
+void wbuf_init(wbuf *b, uint8_t type, uint64_t req_id);
+void wbuf_free(wbuf *b);
+void wbuf_u8(wbuf *b, uint8_t v);
+void wbuf_u32(wbuf *b, uint32_t v);
+void wbuf_u64(wbuf *b, uint64_t v);
+void wbuf_bytes(wbuf *b, const char *data, size_t len); /* references data, no copy if big */
+void wbuf_str(wbuf *b, const char *s);
+void wbuf_tensor(wbuf *b, const wire_tensor *t);
+
+/* Send a frame; 0 ok, -1 when the channel is broken. */
+int worker_send(ai_worker *w, wbuf *b);
+/* Receive one frame payload (malloc'ed into *out, length *len); timeout_ms <= 0: none.
+ * Returns 0 ok, -1 channel broken, -2 timed out. */
+int worker_recv(ai_worker *w, char **out, size_t *len, long timeout_ms);
+
+/* Reading fields of a received payload; on overrun r->bad is set and zeroes are returned. */
+typedef struct rbuf {
+    const char *p;
+    size_t len, pos;
+    int bad;
+} rbuf;
+
+uint8_t rbuf_u8(rbuf *r);
+uint32_t rbuf_u32(rbuf *r);
+uint64_t rbuf_u64(rbuf *r);
+const char *rbuf_bytes(rbuf *r, size_t *len);
+int rbuf_tensor(rbuf *r, wire_tensor *t); /* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad */
+
+#endif

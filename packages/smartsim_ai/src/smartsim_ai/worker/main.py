@@ -1,0 +1,174 @@
+"""The worker process: a loop that loads objects and runs requests from the private channel.
+
+One request at a time, in arrival order; the ``ai`` module runs several workers per device for
+parallelism (THREADS_PER_QUEUE).  The worker exits when the channel closes or the server dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from smartsim_ai.worker import backends, protocol
+from smartsim_ai.worker.backends import BackendError, Options, one_line
+
+logger = logging.getLogger("smartsim_ai.worker")
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL us when the server exits (Linux), and check it did not already."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: channel EOF still ends the loop
+        pass
+    if parent_pid and os.getppid() != parent_pid:
+        sys.exit(0)
+
+
+def _vm_data_bytes() -> int:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class Worker:
+    """Holds the compiled objects of one worker process and answers messages."""
+
+    def __init__(self, device: str, options: Options, memory_limit_mb: int = 0) -> None:
+        self.device = device
+        self.options = options
+        self.memory_limit = memory_limit_mb * 1024 * 1024
+        self.objects: dict[int, tuple[int, Any]] = {}
+        self._backends_seen: set[str] = set()
+
+    def _backend(self, name: str) -> Any:
+        module = backends.get(name)
+        if name not in self._backends_seen:
+            self._backends_seen.add(name)
+            self._apply_memory_limit()
+        return module
+
+    def _apply_memory_limit(self) -> None:
+        """BACKEND_MEMORY_LIMIT: cap the data segment at what the backends need plus the limit."""
+        if self.memory_limit <= 0:
+            return
+        limit = _vm_data_bytes() + self.memory_limit
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+    def handle(self, msg: protocol.Message) -> protocol.Message:
+        try:
+            return self._handle(msg)
+        except BackendError as exc:
+            return protocol.Error(msg.req_id, one_line(exc))
+        except MemoryError:
+            return protocol.Error(
+                msg.req_id,
+                "ERR backend memory limit exceeded, memory allocation failed "
+                "(raise BACKEND_MEMORY_LIMIT)",
+            )
+        except Exception as exc:  # any backend failure is a reply, never a dead worker
+            logger.exception("request failed")
+            return protocol.Error(msg.req_id, "ERR " + one_line(exc))
+
+    def _handle(self, msg: protocol.Message) -> protocol.Message:
+        if isinstance(msg, protocol.RunModel):
+            entry = self.objects.get(msg.obj_id)
+            if entry is None:
+                return protocol.Unknown(msg.req_id)
+            start = time.perf_counter()
+            outputs = entry[1].run(msg.tensors)
+            return protocol.Result(msg.req_id, int((time.perf_counter() - start) * 1e6), outputs)
+        if isinstance(msg, protocol.RunScript):
+            entry = self.objects.get(msg.obj_id)
+            if entry is None:
+                return protocol.Unknown(msg.req_id)
+            start = time.perf_counter()
+            outputs = entry[1].run(msg.function, msg.tensors, msg.keys, msg.args, msg.n_outputs)
+            return protocol.Result(msg.req_id, int((time.perf_counter() - start) * 1e6), outputs)
+        if isinstance(msg, protocol.Load):
+            return self._load(msg)
+        if isinstance(msg, protocol.Unload):
+            self.objects.pop(msg.obj_id, None)
+            return protocol.Pong(msg.req_id)
+        if isinstance(msg, protocol.Ping):
+            return protocol.Pong(msg.req_id)
+        raise BackendError(f"ERR unexpected message {type(msg).__name__} on the worker channel")
+
+    def _load(self, msg: protocol.Load) -> protocol.Message:
+        if msg.kind == protocol.KIND_SCRIPT:
+            module = self._backend("TORCHSCRIPT")
+            source = bytes(msg.blob).decode(errors="replace")
+            obj = module.load(source, msg.device, msg.entry_points, self.options)
+            self.objects[msg.obj_id] = (msg.kind, obj)
+            return protocol.Loaded(msg.req_id, [], [])
+        module = self._backend(msg.backend.upper())
+        obj = module.load(msg.blob, msg.device, msg.inputs, msg.outputs, self.options)
+        self.objects[msg.obj_id] = (msg.kind, obj)
+        return protocol.Loaded(msg.req_id, list(obj.inputs), list(obj.outputs))
+
+
+def serve(sock: socket.socket, worker: Worker) -> int:
+    """Answer messages until the channel closes; returns the process exit status."""
+    while True:
+        try:
+            payload = protocol.read_frame(sock)
+        except (protocol.ProtocolError, OSError):
+            return 0  # the server closed the channel or exited
+        try:
+            msg = protocol.decode(payload)
+        except protocol.ProtocolError as exc:
+            logger.error("bad frame from the server: %s", exc)
+            return 2
+        reply = worker.handle(msg)
+        try:
+            encoded = protocol.encode(reply)
+        except protocol.UnsupportedDtypeError as exc:
+            encoded = protocol.encode(protocol.Error(msg.req_id, str(exc)))
+        del payload, msg
+        try:
+            protocol.send_buffers(sock, encoded)
+        except OSError:
+            return 0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m smartsim_ai.worker", description=__doc__)
+    p.add_argument("--fd", type=int, required=True, help="inherited socket to the server")
+    p.add_argument("--device", default="CPU")
+    p.add_argument("--intra-op", type=int, default=0)
+    p.add_argument("--inter-op", type=int, default=0)
+    p.add_argument("--memory-limit-mb", type=int, default=0)
+    p.add_argument("--parent-pid", type=int, default=0)
+    p.add_argument("--log-level", default="WARNING")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format=f"ai-worker[{args.device} pid {os.getpid()}] %(levelname)s %(message)s",
+    )
+    _die_with_parent(args.parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C on the server's terminal is the server's
+    sock = socket.socket(fileno=args.fd)
+    worker = Worker(args.device, Options(args.intra_op, args.inter_op), args.memory_limit_mb)
+    try:
+        return serve(sock, worker)
+    finally:
+        sock.close()

@@ -1,0 +1,385 @@
+"""The private channel between the ``ai`` module and its worker processes.
+
+Every message travels as one frame: a little-endian ``u64`` payload length, then the payload.
+A payload starts with ``u8 type`` and ``u64 request id``; the fields that follow depend on the
+type (see the dataclasses below).  Field encodings:
+
+* ``str``/``bytes``: ``u64`` length, then the bytes (strings are UTF-8, no NUL);
+* string list: ``u32`` count, then that many strings;
+* tensor: ``u8 dtype`` (:data:`DTYPES` index, :data:`ABSENT` for "no tensor"), ``u32 ndim``,
+  ``i64`` dims, ``u64`` byte count, the raw row-major little-endian bytes (STRING: elements each
+  terminated by NUL, as in ``AI.TENSORSET``);
+* tensor list: ``u32`` count, then that many tensors.
+
+The C side (``src/module/worker_channel.c``) speaks the same format.  Decoding never copies tensor
+bytes: arrays are ``numpy.frombuffer`` views into the received frame, and encoding hands the
+arrays' buffers straight to ``socket.sendmsg``.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Message types, C side -> worker.
+MSG_LOAD = 1
+MSG_RUN_MODEL = 2
+MSG_RUN_SCRIPT = 3
+MSG_UNLOAD = 4
+MSG_PING = 5
+# Worker -> C side.
+MSG_LOADED = 10
+MSG_RESULT = 11
+MSG_ERROR = 12
+MSG_UNKNOWN = 13
+MSG_PONG = 14
+
+KIND_MODEL = 0
+KIND_SCRIPT = 1
+
+# Tensor dtypes in wire order (same order as the C enum in tensor.h's protocol mapping).
+DTYPES = ("FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING")
+ABSENT = 255
+_NUMPY = {
+    "FLOAT": np.dtype("<f4"),
+    "DOUBLE": np.dtype("<f8"),
+    "INT8": np.dtype("i1"),
+    "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+    "UINT8": np.dtype("u1"),
+    "UINT16": np.dtype("<u2"),
+    "BOOL": np.dtype("?"),
+}
+_CODE_OF_NUMPY = {dt.str.lstrip("<|="): DTYPES.index(name) for name, dt in _NUMPY.items()}
+
+_HEAD = struct.Struct("<BQ")
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_TENSOR_HEAD = struct.Struct("<BI")
+
+
+class ProtocolError(RuntimeError):
+    """A frame could not be decoded, or the peer closed the channel."""
+
+
+class UnsupportedDtypeError(ValueError):
+    """An array's dtype has no RedisAI tensor type."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+@dataclass
+class Load:
+    """Compile a model (``kind`` 0) or a TorchScript script (``kind`` 1) and keep it as ``obj_id``."""
+
+    req_id: int
+    obj_id: int
+    kind: int
+    backend: str
+    device: str
+    inputs: list[str]
+    outputs: list[str]
+    entry_points: list[str]
+    blob: bytes | memoryview
+
+
+@dataclass
+class RunModel:
+    req_id: int
+    obj_id: int
+    tensors: list[np.ndarray | None]
+
+
+@dataclass
+class RunScript:
+    req_id: int
+    obj_id: int
+    function: str
+    keys: list[str]
+    args: list[str]
+    n_outputs: int
+    tensors: list[np.ndarray | None]
+
+
+@dataclass
+class Unload:
+    req_id: int
+    obj_id: int
+
+
+@dataclass
+class Ping:
+    req_id: int
+
+
+@dataclass
+class Loaded:
+    req_id: int
+    inputs: list[str]
+    outputs: list[str]
+
+
+@dataclass
+class Result:
+    req_id: int
+    duration_us: int
+    tensors: list[np.ndarray | None] = field(default_factory=list)
+
+
+@dataclass
+class Error:
+    req_id: int
+    message: str
+
+
+@dataclass
+class Unknown:
+    """The object named by a run request is not loaded in this worker (e.g. it restarted)."""
+
+    req_id: int
+
+
+@dataclass
+class Pong:
+    req_id: int
+
+
+Message = Load | RunModel | RunScript | Unload | Ping | Loaded | Result | Error | Unknown | Pong
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+
+
+def _bytes(out: list, data: bytes | memoryview) -> None:
+    out.append(_U64.pack(len(data)))
+    if len(data):
+        out.append(data)
+
+
+def _str(out: list, text: str) -> None:
+    _bytes(out, text.encode())
+
+
+def _strlist(out: list, items: list[str]) -> None:
+    out.append(_U32.pack(len(items)))
+    for item in items:
+        _str(out, item)
+
+
+def _tensor(out: list, arr: np.ndarray | None) -> None:
+    if arr is None:
+        out.append(_TENSOR_HEAD.pack(ABSENT, 0))
+        return
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "OUS":
+        code = DTYPES.index("STRING")
+        items = [x if isinstance(x, bytes) else str(x).encode() for x in arr.reshape(-1)]
+        data: bytes | memoryview = b"".join(x + b"\0" for x in items)
+    else:
+        code = _CODE_OF_NUMPY.get(arr.dtype.newbyteorder("<").str.lstrip("<|="))
+        if code is None:
+            raise UnsupportedDtypeError(f"ERR unsupported dtype {arr.dtype}")
+        if arr.dtype.byteorder == ">":
+            arr = arr.astype(arr.dtype.newbyteorder("<"))
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")
+        data = memoryview(arr).cast("B") if arr.size else b""
+    out.append(_TENSOR_HEAD.pack(code, arr.ndim))
+    if arr.ndim:
+        out.append(struct.pack(f"<{arr.ndim}q", *arr.shape))
+    _bytes(out, data)
+
+
+def _tensors(out: list, arrays: list[np.ndarray | None]) -> None:
+    out.append(_U32.pack(len(arrays)))
+    for arr in arrays:
+        _tensor(out, arr)
+
+
+def encode(msg: Message) -> list[bytes | memoryview]:
+    """The message as a list of buffers (frame length first), ready for ``sendmsg``."""
+    out: list = []
+    if isinstance(msg, Load):
+        out.append(_HEAD.pack(MSG_LOAD, msg.req_id))
+        out.append(struct.pack("<QB", msg.obj_id, msg.kind))
+        _str(out, msg.backend)
+        _str(out, msg.device)
+        _strlist(out, msg.inputs)
+        _strlist(out, msg.outputs)
+        _strlist(out, msg.entry_points)
+        _bytes(out, msg.blob)
+    elif isinstance(msg, RunModel):
+        out.append(_HEAD.pack(MSG_RUN_MODEL, msg.req_id))
+        out.append(_U64.pack(msg.obj_id))
+        _tensors(out, msg.tensors)
+    elif isinstance(msg, RunScript):
+        out.append(_HEAD.pack(MSG_RUN_SCRIPT, msg.req_id))
+        out.append(_U64.pack(msg.obj_id))
+        _str(out, msg.function)
+        _strlist(out, msg.keys)
+        _strlist(out, msg.args)
+        out.append(_U32.pack(msg.n_outputs))
+        _tensors(out, msg.tensors)
+    elif isinstance(msg, Unload):
+        out.append(_HEAD.pack(MSG_UNLOAD, msg.req_id))
+        out.append(_U64.pack(msg.obj_id))
+    elif isinstance(msg, Ping):
+        out.append(_HEAD.pack(MSG_PING, msg.req_id))
+    elif isinstance(msg, Loaded):
+        out.append(_HEAD.pack(MSG_LOADED, msg.req_id))
+        _strlist(out, msg.inputs)
+        _strlist(out, msg.outputs)
+    elif isinstance(msg, Result):
+        out.append(_HEAD.pack(MSG_RESULT, msg.req_id))
+        out.append(_U64.pack(msg.duration_us))
+        _tensors(out, msg.tensors)
+    elif isinstance(msg, Error):
+        out.append(_HEAD.pack(MSG_ERROR, msg.req_id))
+        _str(out, msg.message)
+    elif isinstance(msg, Unknown):
+        out.append(_HEAD.pack(MSG_UNKNOWN, msg.req_id))
+    elif isinstance(msg, Pong):
+        out.append(_HEAD.pack(MSG_PONG, msg.req_id))
+    else:  # pragma: no cover - programming error
+        raise TypeError(f"not a protocol message: {msg!r}")
+    total = sum(len(b) for b in out)
+    return [_U64.pack(total), *out]
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+
+
+class _Reader:
+    def __init__(self, buf: memoryview) -> None:
+        self.buf = buf
+        self.pos = 0
+
+    def take(self, n: int) -> memoryview:
+        if self.pos + n > len(self.buf):
+            raise ProtocolError("truncated frame")
+        view = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return view
+
+    def unpack(self, st: struct.Struct) -> tuple:
+        return st.unpack(self.take(st.size))
+
+    def u32(self) -> int:
+        return self.unpack(_U32)[0]
+
+    def u64(self) -> int:
+        return self.unpack(_U64)[0]
+
+    def bytes_(self) -> memoryview:
+        return self.take(self.u64())
+
+    def str_(self) -> str:
+        return bytes(self.bytes_()).decode()
+
+    def strlist(self) -> list[str]:
+        return [self.str_() for _ in range(self.u32())]
+
+    def tensor(self) -> np.ndarray | None:
+        code, ndim = self.unpack(_TENSOR_HEAD)
+        if code == ABSENT:
+            return None
+        if code >= len(DTYPES):
+            raise ProtocolError(f"unknown tensor dtype code {code}")
+        shape = struct.unpack(f"<{ndim}q", self.take(8 * ndim)) if ndim else ()
+        data = self.bytes_()
+        name = DTYPES[code]
+        if name == "STRING":
+            parts = bytes(data).split(b"\0")[:-1]
+            return np.array([p.decode(errors="replace") for p in parts], dtype=object).reshape(
+                shape
+            )
+        return np.frombuffer(data, dtype=_NUMPY[name]).reshape(shape)
+
+    def tensors(self) -> list[np.ndarray | None]:
+        return [self.tensor() for _ in range(self.u32())]
+
+
+def decode(payload: bytes | bytearray | memoryview) -> Message:
+    """Decode one frame's payload (without the length prefix)."""
+    r = _Reader(memoryview(payload))
+    kind, req_id = r.unpack(_HEAD)
+    if kind == MSG_LOAD:
+        obj_id, obj_kind = r.unpack(struct.Struct("<QB"))
+        backend, device = r.str_(), r.str_()
+        inputs, outputs, eps = r.strlist(), r.strlist(), r.strlist()
+        return Load(req_id, obj_id, obj_kind, backend, device, inputs, outputs, eps, r.bytes_())
+    if kind == MSG_RUN_MODEL:
+        return RunModel(req_id, r.u64(), r.tensors())
+    if kind == MSG_RUN_SCRIPT:
+        obj_id, fn = r.u64(), r.str_()
+        keys, args = r.strlist(), r.strlist()
+        return RunScript(req_id, obj_id, fn, keys, args, r.u32(), r.tensors())
+    if kind == MSG_UNLOAD:
+        return Unload(req_id, r.u64())
+    if kind == MSG_PING:
+        return Ping(req_id)
+    if kind == MSG_LOADED:
+        return Loaded(req_id, r.strlist(), r.strlist())
+    if kind == MSG_RESULT:
+        return Result(req_id, r.u64(), r.tensors())
+    if kind == MSG_ERROR:
+        return Error(req_id, r.str_())
+    if kind == MSG_UNKNOWN:
+        return Unknown(req_id)
+    if kind == MSG_PONG:
+        return Pong(req_id)
+    raise ProtocolError(f"unknown message type {kind}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Socket I/O
+
+
+def _recv_exact(sock: socket.socket, buf: memoryview) -> None:
+    got = 0
+    while got < len(buf):
+        n = sock.recv_into(buf[got:])
+        if n == 0:
+            raise ProtocolError("channel closed by peer")
+        got += n
+
+
+def read_frame(sock: socket.socket) -> bytearray:
+    """Read one frame's payload into a fresh writable buffer."""
+    head = bytearray(8)
+    _recv_exact(sock, memoryview(head))
+    (length,) = _U64.unpack(head)
+    payload = bytearray(length)
+    _recv_exact(sock, memoryview(payload))
+    return payload
+
+
+def send(sock: socket.socket, msg: Message) -> None:
+    """Send one message; large tensor buffers go to the kernel without being joined."""
+    send_buffers(sock, encode(msg))
+
+
+def send_buffers(sock: socket.socket, encoded: list[bytes | memoryview]) -> None:
+    """Send the buffers of an :func:`encode` result."""
+    buffers = [memoryview(b).cast("B") for b in encoded]
+    while buffers:
+        sent = sock.sendmsg(buffers[:512])
+        while sent:
+            if sent >= len(buffers[0]):
+                sent -= len(buffers[0])
+                buffers.pop(0)
+            else:
+                buffers[0] = buffers[0][sent:]
+                sent = 0
+
+
+def receive(sock: socket.socket) -> Message:
+    return decode(read_frame(sock))

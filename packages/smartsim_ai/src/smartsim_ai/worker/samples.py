@@ -1,0 +1,134 @@
+"""Small real models and scripts, built on the spot (tests, benchmarks, docs).
+
+Each builder imports its framework lazily, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+
+def torch_linear_bytes(n_in: int = 10, n_out: int = 1, seed: int = 0) -> tuple[bytes, object]:
+    """A TorchScript ``nn.Linear`` model: its archive bytes and the scripted module."""
+    import torch
+
+    class Linear(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(n_in, n_out)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.layer(x)
+
+    torch.manual_seed(seed)
+    module = torch.jit.script(Linear())
+    buf = io.BytesIO()
+    torch.jit.save(module, buf)
+    return buf.getvalue(), module
+
+
+def torch_two_outputs_bytes() -> bytes:
+    """forward(a, b) -> (a + b, a * b)."""
+    import torch
+
+    class Two(torch.nn.Module):
+        def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return a + b, a * b
+
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(Two()), buf)
+    return buf.getvalue()
+
+
+def torch_cnn_bytes() -> bytes:
+    """A small CNN for 1x28x28 images, 10 classes."""
+    import torch
+
+    class CNN(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(1, 8, 3)
+            self.conv2 = torch.nn.Conv2d(8, 16, 3)
+            self.fc = torch.nn.Linear(16 * 5 * 5, 10)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = torch.nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+            x = torch.nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+            return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+    torch.manual_seed(0)
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(CNN().eval()), buf)
+    return buf.getvalue()
+
+
+def onnx_linear_regression() -> tuple[bytes, object]:
+    """skl2onnx LinearRegression on 3 features (ONNX-ML ops)."""
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 3)).astype(np.float32)
+    y = x @ np.array([1.0, 2.0, 3.0], dtype=np.float32) + 0.5
+    model = LinearRegression().fit(x, y)
+    return to_onnx(model, x[:1]).SerializeToString(), model
+
+
+def onnx_logistic_regression() -> tuple[bytes, object]:
+    """skl2onnx LogisticRegression (label tensor + ZipMap probabilities, a non-tensor)."""
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 4)).astype(np.float32)
+    y = (x[:, 0] > 0.5).astype(np.int64)
+    model = LogisticRegression().fit(x, y)
+    return to_onnx(model, x[:1]).SerializeToString(), model
+
+
+def tf_frozen_graph() -> tuple[bytes, str, str, object]:
+    """A frozen TF graph (Keras dense layer) as SmartSim's freeze_model makes it."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    tf.random.set_seed(0)
+    dense = tf.keras.layers.Dense(2)
+    dense.build((None, 4))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+    def fn(x: tf.Tensor) -> tf.Tensor:
+        return tf.identity(dense(x), name="y")
+
+    frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
+    graph_def = frozen.graph.as_graph_def()
+    inputs = [op.name for op in frozen.graph.get_operations() if op.type == "Placeholder"]
+    return graph_def.SerializeToString(), inputs[0], "y", frozen
+
+
+SCRIPT = '''
+def one_to_one(data):
+    """SmartRedis-style function."""
+    return data.max(1)[0]
+
+def two_to_one(a, b):
+    return a + b
+
+def concat_all(tensors: List[Tensor]):
+    return torch.cat(tensors, dim=0)
+
+def first_and_rest(first, rest: List[Tensor]):
+    return first * len(rest)
+
+def ep(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] * int(args[0]), tensors[1]
+
+def spin(x):
+    y = x
+    for i in range(2000000000):
+        y = y + 1
+    return y
+'''

@@ -1,0 +1,136 @@
+"""The worker process and its private protocol, exercised directly (no server)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from smartsim_ai.worker import protocol
+from smartsim_ai.worker.client import WorkerClient, WorkerError
+
+
+def roundtrip(msg: protocol.Message) -> protocol.Message:
+    frame = b"".join(bytes(b) for b in protocol.encode(msg))
+    assert int.from_bytes(frame[:8], "little") == len(frame) - 8
+    return protocol.decode(bytearray(frame[8:]))
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.arange(5, dtype=np.int64),
+        np.array([True, False]),
+        np.arange(6, dtype=np.uint16).reshape(2, 3),
+        np.float64(3.5),
+    ],
+)
+def test_tensor_roundtrip_keeps_dtype_shape_and_bytes(arr: np.ndarray) -> None:
+    back = roundtrip(protocol.Result(7, 12, [np.asarray(arr), None]))
+    assert isinstance(back, protocol.Result)
+    assert back.req_id == 7 and back.duration_us == 12
+    out, absent = back.tensors
+    assert absent is None
+    assert out.dtype == np.asarray(arr).dtype and out.shape == np.asarray(arr).shape
+    np.testing.assert_array_equal(out, arr)
+
+
+def test_string_tensor_roundtrip() -> None:
+    arr = np.array(["ab", "", "xyz"], dtype=object)
+    back = roundtrip(protocol.RunModel(1, 2, [arr]))
+    assert list(back.tensors[0]) == ["ab", "", "xyz"]
+
+
+def test_decoded_arrays_are_views_of_the_frame() -> None:
+    frame = bytearray(
+        b"".join(bytes(b) for b in protocol.encode(protocol.RunModel(1, 9, [np.ones(4, "<f4")])))[
+            8:
+        ]
+    )
+    msg = protocol.decode(frame)
+    arr = msg.tensors[0]
+    frame[-4:] = np.float32(5).tobytes()
+    assert arr[-1] == 5.0  # no copy was made
+
+
+def test_unsupported_dtype_is_rejected() -> None:
+    with pytest.raises(protocol.UnsupportedDtypeError):
+        protocol.encode(protocol.Result(1, 0, [np.zeros(2, dtype=np.float16)]))
+
+
+def test_load_message_roundtrip() -> None:
+    msg = protocol.Load(3, 4, protocol.KIND_MODEL, "TF", "GPU:1", ["a"], ["b", "c"], [], b"xyz")
+    back = roundtrip(msg)
+    assert isinstance(back, protocol.Load)
+    assert (back.backend, back.device, back.inputs, back.outputs) == (
+        "TF",
+        "GPU:1",
+        ["a"],
+        ["b", "c"],
+    )
+    assert bytes(back.blob) == b"xyz"
+
+
+@pytest.mark.torch
+def test_worker_runs_a_torch_model_and_scripts() -> None:
+    import torch
+
+    from smartsim_ai.worker.samples import SCRIPT, torch_linear_bytes
+
+    blob, module = torch_linear_bytes()
+    x = np.random.default_rng(0).random((3, 10), dtype=np.float32)
+    with WorkerClient() as worker:
+        loaded = worker.load_model(1, "TORCH", blob)
+        assert loaded.inputs == ["x"] and loaded.outputs == [""]
+        result = worker.run_model(1, [x])
+        expected = module(torch.from_numpy(x)).detach().numpy()
+        np.testing.assert_allclose(result.tensors[0], expected, rtol=1e-6)
+        # an object the worker does not hold is reported, not guessed
+        assert isinstance(worker.run_model(99, [x]), protocol.Unknown)
+
+        worker.load_script(2, SCRIPT, entry_points=["ep"])
+        out = worker.run_script(2, "two_to_one", [x, x], 1).tensors[0]
+        np.testing.assert_allclose(out, 2 * x)
+        out = worker.run_script(2, "concat_all", [x, x, x], 1).tensors[0]
+        assert out.shape == (9, 10)
+        out = worker.run_script(2, "first_and_rest", [x, x, x], 1).tensors[0]
+        np.testing.assert_allclose(out, 2 * x)
+        outs = worker.run_script(2, "ep", [x, x], 2, keys=["k"], args=["3"]).tensors
+        np.testing.assert_allclose(outs[0], 3 * x)
+        with pytest.raises(WorkerError, match="Function does not exist: nope"):
+            worker.run_script(2, "nope", [x], 1)
+        with pytest.raises(WorkerError, match="unexpected number of outputs - two_to_one"):
+            worker.run_script(2, "two_to_one", [x, x], 2)
+        with pytest.raises(WorkerError, match="Wrong number of inputs provided to function"):
+            worker.run_script(2, "two_to_one", [x], 1)
+        with pytest.raises(WorkerError, match="Function nope does not exist in the given script"):
+            worker.load_script(3, SCRIPT, entry_points=["nope"])
+        with pytest.raises(WorkerError, match="Wrong number of inputs in function two_to_one"):
+            worker.load_script(3, SCRIPT, entry_points=["two_to_one"])
+        # the worker survives bad input and keeps serving
+        with pytest.raises(WorkerError):
+            worker.load_model(4, "TORCH", b"not a model")
+        assert isinstance(worker.run_model(1, [x]), protocol.Result)
+
+
+@pytest.mark.onnx
+def test_worker_runs_onnx_ml_models_and_skips_non_tensor_outputs() -> None:
+    from smartsim_ai.worker.samples import onnx_linear_regression, onnx_logistic_regression
+
+    blob, model = onnx_linear_regression()
+    x = np.random.default_rng(2).random((5, 3), dtype=np.float32)
+    with WorkerClient() as worker:
+        loaded = worker.load_model(1, "ONNX", blob)
+        assert len(loaded.inputs) == 1 and len(loaded.outputs) == 1
+        out = worker.run_model(1, [x]).tensors[0]
+        np.testing.assert_allclose(out.reshape(-1), model.predict(x), rtol=1e-5)
+
+        blob, clf = onnx_logistic_regression()
+        loaded = worker.load_model(2, "ONNX", blob)
+        assert len(loaded.outputs) == 2
+        x4 = np.random.default_rng(3).random((6, 4), dtype=np.float32)
+        label, probabilities = worker.run_model(2, [x4]).tensors
+        np.testing.assert_array_equal(label, clf.predict(x4))
+        assert probabilities is None  # ZipMap output: not a tensor, left unwritten
+        with pytest.raises(WorkerError):
+            worker.load_model(3, "ONNX", b"garbage")
