@@ -1,0 +1,69 @@
+"""Tensors reach a replica: by full sync (RDB) and by AI.TENSORSET replicated verbatim."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import redis
+
+ENGINES = ["valkey", "redis"]
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("replica did not catch up in time")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tensors_replicate(ai_server_factory, engine):
+    primary = ai_server_factory(engine, config={"repl-diskless-sync-delay": "0"})
+    p = redis.Redis(host=primary.host, port=primary.port)
+    arr = np.arange(1 << 16, dtype=np.float64)
+    p.execute_command("AI.TENSORSET", "before", "DOUBLE", 256, 256, "BLOB", arr.tobytes())
+
+    replica = ai_server_factory(engine, config={"replicaof": f"{primary.host} {primary.port}"})
+    r = redis.Redis(host=replica.host, port=replica.port)
+    wait_for(lambda: r.info("replication").get("master_link_status") == "up")
+    wait_for(lambda: r.exists("before") == 1)  # full sync through RDB
+    assert r.execute_command("AI.TENSORGET", "before", "BLOB") == arr.tobytes()
+
+    p.execute_command("AI.TENSORSET", "after", "string", 2, "VALUES", "a", "b")
+    p.execute_command("AI.TENSORSET", "zeros", "INT8", 3)
+    p.execute_command("COPY", "after", "copied")
+    p.delete("before")
+    wait_for(lambda: r.exists("before") == 0 and r.exists("copied") == 1 and r.exists("zeros"))
+    assert r.execute_command("AI.TENSORGET", "after", "VALUES") == [b"a", b"b"]
+    assert r.execute_command("AI.TENSORGET", "copied", "META") == [
+        b"dtype",
+        b"STRING",
+        b"shape",
+        [2],
+    ]
+    assert r.execute_command("AI.TENSORGET", "zeros", "VALUES") == [0, 0, 0]
+    # a replica is read-only for clients, but serves reads
+    with pytest.raises(redis.ReadOnlyError):
+        r.execute_command("AI.TENSORSET", "x", "FLOAT", 1)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_failed_tensorset_is_not_replicated(ai_server_factory, engine):
+    primary = ai_server_factory(engine, config={"repl-diskless-sync-delay": "0"})
+    replica = ai_server_factory(engine, config={"replicaof": f"{primary.host} {primary.port}"})
+    p = redis.Redis(host=primary.host, port=primary.port)
+    r = redis.Redis(host=replica.host, port=replica.port)
+    wait_for(lambda: r.info("replication").get("master_link_status") == "up")
+    with pytest.raises(redis.ResponseError):
+        p.execute_command("AI.TENSORSET", "bad", "FLOAT", 2, "VALUES", 1)
+    p.execute_command("AI.TENSORSET", "good", "FLOAT", 1, "VALUES", 1)
+    wait_for(lambda: r.exists("good") == 1)
+    assert r.exists("bad") == 0
+    offset = p.info("replication")["master_repl_offset"]
+    wait_for(lambda: r.info("replication")["slave_repl_offset"] == offset)
+    assert r.keys() == [b"good"]
