@@ -18,7 +18,7 @@ from typing import Protocol
 import redis
 
 from smartredis._commands import IDEMPOTENT
-from smartredis._transport.resp import ReplyError, SocketReader, pack
+from smartredis._transport.resp import ReplyError, SocketReader, pack, send_all
 from smartredis._wire.address import Address
 from smartredis.error import RedisDatabaseError
 from smartredis.errors import error_from_reply
@@ -56,7 +56,10 @@ def buffer_reader(conn: redis.Connection, n: int) -> list:
     """Read ``n`` replies, receiving large bulk strings in place (tensors, models)."""
     sock = conn._sock
     assert sock is not None
-    reader = SocketReader(sock)
+    reader = getattr(conn, "_smartredis_reader", None)
+    if reader is None or reader.sock is not sock:
+        reader = SocketReader(sock)  # one scratch buffer per connection, reused
+        conn._smartredis_reader = reader  # type: ignore[attr-defined]
     replies = [reader.read() for _ in range(n)]
     if reader.leftover():
         raise ConnectionError("unexpected bytes after the replies; the connection is out of step")
@@ -170,7 +173,7 @@ class Node:
             conn = self._acquire(connect_deadline)
             sent = False
             try:
-                conn.send_packed_command(packed, check_health=False)
+                send_all(conn._sock, packed)  # type: ignore[arg-type]
                 sent = True
                 if read_timeout:
                     conn._sock.settimeout(read_timeout)  # type: ignore[union-attr]

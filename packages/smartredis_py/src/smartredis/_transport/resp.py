@@ -61,6 +61,26 @@ def pack(commands: Iterable[Sequence[object]]) -> list[bytes | memoryview]:
     return pieces
 
 
+_IOV_MAX = 512
+
+
+def send_all(sock: socket.socket, pieces: list[bytes | memoryview]) -> None:
+    """Send every piece with as few system calls as possible (scatter-gather ``sendmsg``)."""
+    views = [p if isinstance(p, memoryview) else memoryview(p) for p in pieces]
+    while views:
+        sent = sock.sendmsg(views[:_IOV_MAX])
+        while sent:
+            first = views[0]
+            if sent >= first.nbytes:
+                sent -= first.nbytes
+                views.pop(0)
+            else:
+                views[0] = first[sent:]
+                sent = 0
+        while views and not views[0].nbytes:
+            views.pop(0)
+
+
 class SocketReader:
     """A RESP2 reader over a connected socket; bulk strings of ``LARGE`` bytes or more are
     returned as writable ``numpy.uint8`` arrays received in place, smaller ones as bytes."""
