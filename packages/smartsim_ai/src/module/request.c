@@ -83,7 +83,7 @@ void ai_request_free(RedisModuleCtx *ctx, ai_request *r) {
 }
 
 void ai_op_fail(ai_op *op, const char *fmt, ...) {
-    char buf[1024];
+    char buf[16384];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);

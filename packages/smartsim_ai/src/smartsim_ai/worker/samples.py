@@ -126,6 +126,9 @@ def first_and_rest(first, rest: List[Tensor]):
 def ep(tensors: List[Tensor], keys: List[str], args: List[str]):
     return tensors[0] * int(args[0]), tensors[1]
 
+def hog(x):
+    return torch.ones(200000000) + x.sum()
+
 def spin(x):
     y = x
     for i in range(2000000000):

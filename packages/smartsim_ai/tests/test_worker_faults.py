@@ -1,0 +1,137 @@
+"""Worker processes under faults: killed mid-run, runaway scripts, memory hogs, server death."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import psutil
+import pytest
+import redis
+
+from smartsim_ai.worker import samples
+
+pytestmark = pytest.mark.torch
+
+
+def workers_of(server) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
+    parent = psutil.Process(server.proc.pid)
+    return [p for p in parent.children() if "smartsim_ai.worker" in " ".join(p.cmdline())]
+
+
+def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def setup_script(c: redis.Redis) -> None:
+    assert c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT) == b"OK"
+    c.execute_command("AI.TENSORSET", "x", "FLOAT", 2, "VALUES", 1, 2)
+
+
+def run_in_thread(port: int, *args: object) -> tuple[threading.Thread, list]:
+    result: list = []
+
+    def target() -> None:
+        client = redis.Redis(port=port, socket_timeout=60)
+        try:
+            result.append(client.execute_command(*args))
+        except redis.ResponseError as exc:
+            result.append(exc)
+        finally:
+            client.close()
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def busy_worker(server) -> psutil.Process:  # type: ignore[no-untyped-def]
+    def find() -> psutil.Process | None:
+        for proc in workers_of(server):
+            if proc.cpu_percent(interval=0.2) > 50:
+                return proc
+        return None
+
+    return wait_for(find)
+
+
+def test_killed_worker_fails_the_waiting_client_and_is_restarted(ai_server_factory) -> None:
+    server = ai_server_factory("valkey")
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    setup_script(c)
+    thread, result = run_in_thread(
+        server.port, "AI.SCRIPTRUN", "s", "spin", "INPUTS", "x", "OUTPUTS", "y"
+    )
+    victim = busy_worker(server)
+    os.kill(victim.pid, signal.SIGKILL)
+    thread.join(30)
+    assert not thread.is_alive()
+    (error,) = result
+    assert isinstance(error, redis.ResponseError)
+    assert "died (killed by signal 9)" in str(error) and "restarted" in str(error)
+    # a fresh worker replaced it, the data is intact, the next run works
+    assert wait_for(lambda: [p for p in workers_of(server) if p.pid != victim.pid])
+    assert [float(v) for v in c.execute_command("AI.TENSORGET", "x", "VALUES")] == [1.0, 2.0]
+    reply = c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
+    assert reply == b"OK"
+    assert [float(v) for v in c.execute_command("AI.TENSORGET", "y", "VALUES")] == [2.0, 4.0]
+    assert c.exists("y") == 1
+
+
+def test_execution_timeout_bounds_a_runaway_script(ai_server_factory) -> None:
+    server = ai_server_factory("valkey", module_args=["MODEL_EXECUTION_TIMEOUT", "1000"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    setup_script(c)
+    with pytest.raises(redis.ResponseError, match="MODEL_EXECUTION_TIMEOUT"):
+        c.execute_command("AI.SCRIPTRUN", "s", "spin", "INPUTS", "x", "OUTPUTS", "y")
+    assert (
+        c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
+        == b"OK"
+    )
+    assert c.execute_command("AI.INFO", "s")[17] == 1  # one error recorded
+
+
+def test_memory_limit_bounds_a_memory_hog(ai_server_factory) -> None:
+    server = ai_server_factory("valkey", module_args=["BACKEND_MEMORY_LIMIT", "256"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    setup_script(c)
+    # the hog needs 800 MB: more than the limit, less than this machine has
+    with pytest.raises(redis.ResponseError) as info:
+        c.execute_command("AI.SCRIPTRUN", "s", "hog", "INPUTS", "x", "OUTPUTS", "y")
+    assert "alloc" in str(info.value).lower() or "memory" in str(info.value).lower()
+    assert server.is_running()
+    assert (
+        c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
+        == b"OK"
+    )
+
+
+def test_workers_start_at_load_and_die_with_the_server(ai_server_factory) -> None:
+    server = ai_server_factory("redis", module_args=["THREADS_PER_QUEUE", "2"])
+    workers = wait_for(lambda: len(workers_of(server)) == 2 and workers_of(server))
+    pids = [p.pid for p in workers]
+    os.kill(server.proc.pid, signal.SIGKILL)
+    server.proc.wait(10)
+
+    def all_gone() -> bool:
+        return not any(
+            psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids
+        )
+
+    assert wait_for(all_gone)
+
+
+def test_bad_python_is_reported_not_hung(ai_server_factory) -> None:
+    server = ai_server_factory("valkey", module_args=["WORKER_PYTHON", "/nonexistent/python"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    with pytest.raises(redis.ResponseError, match="cannot start the worker /nonexistent/python"):
+        c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
+    assert c.ping()
