@@ -98,3 +98,11 @@ def test_non_tensor_key_is_a_reply_error(client, raw):
     raw.set("plain", "x")
     with pytest.raises(RedisRuntimeError, match="WRONGTYPE"):
         client.get_tensor("plain")
+
+
+def test_reading_a_type_smartredis_does_not_map_is_an_internal_error(client, raw):
+    from smartredis.error import RedisInternalError
+
+    raw.execute_command("AI.TENSORSET", "b", "BOOL", 2, "BLOB", b"\x00\x01")
+    with pytest.raises(RedisInternalError, match="BOOL"):
+        client.get_tensor("b")
