@@ -30,10 +30,18 @@ def _server_pids(db: Orchestrator) -> list[int]:
     return [int(node.state().info["pid"]) for node in db]  # type: ignore[index]
 
 
-def _assert_gone(pids: list[int]) -> None:
-    procs = [psutil.Process(p) for p in pids if psutil.pid_exists(p)]
-    _, alive = psutil.wait_procs(procs, timeout=10)
-    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _assert_gone(pids: list[int], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in pids if _running(p)], "database processes still running"
 
 
 def _port_free(port: int) -> bool:
@@ -44,6 +52,13 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _consecutive_free_ports(n: int) -> int:
+    port = free_port()
+    while not all(_port_free(p) and _port_free(p + 10000) for p in range(port, port + n)):
+        port = free_port()
+    return port
 
 
 @pytest.fixture
@@ -174,9 +189,7 @@ def test_module_load_failure_reported(
 
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
 def test_three_shard_cluster(exp: Experiment, tmp_path: Path, engine: str) -> None:
-    port = free_port()
-    while not all(_port_free(p) and _port_free(p + 10000) for p in range(port, port + 3)):
-        port = free_port()
+    port = _consecutive_free_ports(3)
     server = str(engine_binary(engine).path)
     db = exp.create_database(
         port=port, db_nodes=3, interface="lo", path=str(tmp_path / "db"), server=server
@@ -285,12 +298,14 @@ DRIVER2 = textwrap.dedent(
 )
 
 
-def test_reconnect_from_second_driver(exp: Experiment, tmp_path: Path) -> None:
-    port = free_port()
-    db = exp.create_database(port=port, interface="lo", path=str(tmp_path / "db"))
+@pytest.mark.parametrize("shards", [1, 3])
+def test_reconnect_from_second_driver(exp: Experiment, tmp_path: Path, shards: int) -> None:
+    port = _consecutive_free_ports(shards)
+    db = exp.create_database(port=port, db_nodes=shards, interface="lo", path=str(tmp_path / "db"))
     exp.start(db)
+    addresses = [f"127.0.0.1:{port + i}" for i in range(shards)]
     checkpoint = Path(db.path) / "smartsim_db.dat"
-    assert json.loads(checkpoint.read_text())["addresses"] == [f"127.0.0.1:{port}"]
+    assert json.loads(checkpoint.read_text())["addresses"] == addresses
     driver = tmp_path / "driver2.py"
     driver.write_text(DRIVER2)
     (tmp_path / "d2").mkdir()
@@ -302,7 +317,7 @@ def test_reconnect_from_second_driver(exp: Experiment, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {"addresses": [f"127.0.0.1:{port}"], "active": True}
+    assert seen == {"addresses": addresses, "active": True}
     assert db.is_active()  # the second driver did not stop it
     pids = _server_pids(db)
     done = subprocess.run(

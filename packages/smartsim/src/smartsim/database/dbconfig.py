@@ -6,6 +6,7 @@ import logging
 
 import redis
 
+from smartsim.database import readiness
 from smartsim.error import SmartSimError
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ class DBConfigMixin:
         for address in self.get_address():
             host, _, port = address.rpartition(":")
             try:
-                with redis.Redis(host=host, port=int(port), socket_timeout=10) as client:
-                    client.config_set(key, value)
+                with readiness.client(host, int(port), timeout=10) as conn:
+                    conn.config_set(key, value)
             except redis.ResponseError as exc:
                 raise SmartSimError(
                     f"the database at {address} refused {key}={value!r}: {exc}"

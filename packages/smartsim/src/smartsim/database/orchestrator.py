@@ -23,6 +23,7 @@ from smartsim.database import readiness
 from smartsim.database.dbconfig import DBConfigMixin
 from smartsim.database.reconnect import reconnect_file_path, write_reconnect_file
 from smartsim.database.shard import ShardCommand, module_args_from_kwargs
+from smartsim.database.shard_settings import ShardSettingsMixin
 from smartsim.entity.dbnode import DBNode
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import SmartSimError, SSConfigError, SSUnsupportedError
@@ -39,7 +40,7 @@ def _launches_here(spec: LauncherSpec) -> bool:
     return not spec.run_commands and spec.batch_settings is None
 
 
-class Orchestrator(DBConfigMixin, EntityList):
+class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
     """A tensor database: the server with the ``ai`` module, one shard or a cluster.
 
     Arguments as in SmartSim 0.4; ``threads_per_queue``, ``inter_op_threads`` and
@@ -331,69 +332,6 @@ class Orchestrator(DBConfigMixin, EntityList):
                 report[node.name] = "not answering"
         return report
 
-    # ---- user settings ----------------------------------------------------------------
-    def set_cpus(self, num_cpus: int) -> None:
-        """CPUs per shard (run settings; the batch job too when there is one)."""
-        if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
-            raise TypeError(f"num_cpus must be a positive int, got {num_cpus!r}")
-        if self.batch_settings is not None:
-            for name in ("set_cpus_per_task", "set_ncpus"):
-                setter = getattr(self.batch_settings, name, None)
-                if setter is not None:
-                    setter(num_cpus)
-                    break
-        for node in self.entities:
-            try:
-                node.run_settings.set_cpus_per_task(num_cpus)
-            except SSUnsupportedError:
-                logger.debug(
-                    "%s: no run command to pin CPUs; %d CPUs not enforced", node.name, num_cpus
-                )
-
-    def set_walltime(self, walltime: str) -> None:
-        """Wall time of the batch job (batch only)."""
-        if self.batch_settings is None:
-            raise SmartSimError("Wall time can only be set for a database launched as a batch job")
-        self.batch_settings.set_walltime(walltime)
-
-    def set_hosts(self, host_list: list[str] | str) -> None:
-        """Hosts to run the shards on, one per shard (or one host for all)."""
-        if isinstance(host_list, str):
-            host_list = [host_list.strip()]
-        if not isinstance(host_list, list) or not all(isinstance(h, str) for h in host_list):
-            raise TypeError("host_list argument must be a list of strings")
-        self._user_hosts = list(host_list)
-        if self.batch_settings is not None:
-            try:
-                self.batch_settings.set_hostlist(host_list)
-            except SSUnsupportedError:
-                pass
-        for i, node in enumerate(self.entities):
-            host = host_list[i % len(host_list)]
-            try:
-                node.run_settings.set_hostlist([host])
-            except SSUnsupportedError:
-                logger.debug("%s runs on this host; host %s not used", node.name, host)
-
-    def set_batch_arg(self, arg: str, value: str | None = None) -> None:
-        """A batch directive for the database's batch job (reserved ones are ignored)."""
-        if self.batch_settings is None:
-            raise SmartSimError("Not running as a batch, cannot set batch_arg")
-        if arg in type(self.batch_settings).reserved_batch_args | self._reserved_batch_args:
-            logger.warning("Can not set batch argument %s: it is a reserved keyword", arg)
-            return
-        self.batch_settings.batch_args[arg] = value
-
-    def set_run_arg(self, arg: str, value: str | None = None) -> None:
-        """A run-command argument for every shard (reserved ones are ignored)."""
-        for node in self.entities:
-            if arg in type(node.run_settings).reserved_run_args | self._reserved_run_args:
-                logger.warning("Can not set run argument %s: it is a reserved keyword", arg)
-                return
-        self._run_args[arg] = value
-        for node in self.entities:
-            node.run_settings.run_args[arg] = value
-
     # ---- launch hooks (called by the controller) --------------------------------------
     def remove_stale_files(self) -> None:
         """Remove log, cluster config and output files of a previous run."""
@@ -462,19 +400,13 @@ class Orchestrator(DBConfigMixin, EntityList):
 
     def _shutdown_shards(self) -> None:
         """Stop shards this driver did not launch (a reconnected database) with SHUTDOWN."""
-        import redis
-
         for node in self.entities:
             state = node.state()
             if state.info is None or state.exit is not None:
                 continue
-            try:
-                with redis.Redis(str(state.info["host"]), node.port, socket_timeout=5) as client:
-                    client.shutdown(nosave=True)
-            except redis.ConnectionError:
-                pass  # SHUTDOWN closes the connection: expected
-            except redis.RedisError as exc:
-                logger.warning("could not shut down %s: %s", node.name, exc)
+            error = readiness.shutdown(str(state.info["host"]), node.port)
+            if error:
+                logger.warning("could not shut down %s: %s", node.name, error)
 
     @classmethod
     def _from_reconnect_data(cls, data: dict[str, Any]) -> Orchestrator:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.retry import Retry
 
 from smartsim._core.entrypoints.dbnode import EXIT_TAG, INFO_TAG
 from smartsim.error import SmartSimError
@@ -80,6 +82,11 @@ def describe_failure(name: str, state: ShardState, what: str) -> str:
     return f"database shard {name} {what}.{log}"
 
 
+def client(host: str, port: int, timeout: float = 5.0) -> redis.Redis:
+    """A client that fails at once on a dead server (redis-py would retry for seconds)."""
+    return redis.Redis(host=host, port=port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+
+
 def ping(host: str, port: int, timeout: float = 0.5) -> bool:
     """One raw PING; True on +PONG."""
     try:
@@ -88,6 +95,22 @@ def ping(host: str, port: int, timeout: float = 0.5) -> bool:
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def shutdown(host: str, port: int, timeout: float = 10.0) -> str | None:
+    """Send ``SHUTDOWN NOSAVE``; None once the server closed the connection, else its reply.
+
+    A raw socket, because a client library would retry against the server it just stopped.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
+            reply = sock.recv(512)
+    except ConnectionRefusedError:
+        return None  # already gone
+    except OSError as exc:
+        return str(exc)
+    return reply.decode(errors="replace").strip() or None
 
 
 def wait_for_shards(
@@ -127,37 +150,35 @@ def wait_for_shards(
 
 def check_module(host: str, port: int) -> None:
     """The ``ai`` module is loaded and answers a command."""
-    with redis.Redis(host=host, port=port, socket_timeout=5) as client:
+    with client(host, port) as conn:
         names = {
-            (m.get(b"name") or m.get("name") or b"")
-            for m in client.execute_command("MODULE", "LIST")
+            (m.get(b"name") or m.get("name") or b"") for m in conn.execute_command("MODULE", "LIST")
         }
         names = {n.decode() if isinstance(n, bytes) else n for n in names}
         if "ai" not in names:
             raise SmartSimError(f"database at {host}:{port} runs without the ai module")
-        client.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
+        conn.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
 
 
 def round_trip(addresses: Sequence[str], cluster: bool, timeout: float = 5.0) -> None:
     """SET, GET and DEL a key: the database really stores and returns data."""
     value = f"ready-{time.time_ns()}"
-    client: redis.Redis | RedisCluster
+    conn: redis.Redis | RedisCluster
     if cluster:
         nodes = [ClusterNode(*_split(a)) for a in addresses]
-        client = RedisCluster(startup_nodes=nodes, socket_timeout=timeout)
+        conn = RedisCluster(startup_nodes=nodes, socket_timeout=timeout)
     else:
-        host, port = _split(addresses[0])
-        client = redis.Redis(host=host, port=port, socket_timeout=timeout)
+        conn = client(*_split(addresses[0]), timeout=timeout)
     try:
-        client.set(READY_KEY, value)
-        got = client.get(READY_KEY)
-        client.delete(READY_KEY)
+        conn.set(READY_KEY, value)
+        got = conn.get(READY_KEY)
+        conn.delete(READY_KEY)
     except redis.RedisError as exc:
         raise SmartSimError(
             f"database {', '.join(addresses)} failed a SET/GET check: {exc}"
         ) from exc
     finally:
-        client.close()
+        conn.close()
     if got is None or got.decode() != value:
         raise SmartSimError(f"database {', '.join(addresses)} returned {got!r} for a key just set")
 
@@ -203,23 +224,23 @@ def create_cluster(
 
 
 def _create_cluster_python(addresses: Sequence[str]) -> None:
-    clients = [redis.Redis(*_split(a), socket_timeout=5) for a in addresses]
+    clients = [client(*_split(a)) for a in addresses]
     try:
         per_shard = CLUSTER_SLOTS // len(clients)
-        for i, client in enumerate(clients):
+        for i, conn in enumerate(clients):
             first = i * per_shard
             last = CLUSTER_SLOTS - 1 if i == len(clients) - 1 else first + per_shard - 1
-            client.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
-        for i, client in enumerate(clients):
-            client.execute_command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
-        for i, client in enumerate(clients):  # a full mesh: no waiting for gossip
+            conn.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+        for i, conn in enumerate(clients):
+            conn.execute_command("CLUSTER", "SET-CONFIG-EPOCH", i + 1)
+        for i, conn in enumerate(clients):  # a full mesh: no waiting for gossip
             for address in addresses[i + 1 :]:
-                client.execute_command("CLUSTER", "MEET", *_split(address))
+                conn.execute_command("CLUSTER", "MEET", *_split(address))
     except redis.RedisError as exc:
         raise SmartSimError(f"cluster creation on {', '.join(addresses)} failed: {exc}") from exc
     finally:
-        for client in clients:
-            client.close()
+        for conn in clients:
+            conn.close()
 
 
 def wait_cluster_ok(addresses: Sequence[str], timeout: float) -> None:
@@ -239,12 +260,12 @@ def wait_cluster_ok(addresses: Sequence[str], timeout: float) -> None:
 
 
 def _node_ok(address: str, count: int) -> bool:
-    with redis.Redis(*_split(address), socket_timeout=2) as client:
-        info = client.execute_command("CLUSTER", "INFO")
+    with client(*_split(address), timeout=2) as conn:
+        info = conn.execute_command("CLUSTER", "INFO")
         info = info.decode() if isinstance(info, bytes) else str(info)
         if "cluster_state:ok" not in info:
             return False
-        nodes = client.execute_command("CLUSTER", "NODES")
+        nodes = conn.execute_command("CLUSTER", "NODES")
         nodes = nodes.decode() if isinstance(nodes, bytes) else str(nodes)
         return len([ln for ln in nodes.splitlines() if ln.strip()]) == count
 
@@ -252,8 +273,8 @@ def _node_ok(address: str, count: int) -> bool:
 def cluster_state(address: str) -> str:
     """``ok`` / ``fail`` from CLUSTER INFO, or ``unreachable``."""
     try:
-        with redis.Redis(*_split(address), socket_timeout=1) as client:
-            info = client.execute_command("CLUSTER", "INFO")
+        with client(*_split(address), timeout=1) as conn:
+            info = conn.execute_command("CLUSTER", "INFO")
     except redis.RedisError:
         return "unreachable"
     info = info.decode() if isinstance(info, bytes) else str(info)
