@@ -82,7 +82,7 @@ class Worker:
                 "(raise BACKEND_MEMORY_LIMIT)",
             )
         except Exception as exc:  # any backend failure is a reply, never a dead worker
-            logger.exception("request failed")
+            logger.warning("request failed: %s", one_line(exc))
             return protocol.Error(msg.req_id, "ERR " + one_line(exc))
 
     def _handle(self, msg: protocol.Message) -> protocol.Message:

@@ -42,6 +42,19 @@ def torch_two_outputs_bytes() -> bytes:
     return buf.getvalue()
 
 
+def torch_scale_bytes() -> bytes:
+    """forward(x) -> 2 * x, any shape (for moving big tensors through a model)."""
+    import torch
+
+    class Scale(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * 2
+
+    buf = io.BytesIO()
+    torch.jit.save(torch.jit.script(Scale()), buf)
+    return buf.getvalue()
+
+
 def torch_cnn_bytes() -> bytes:
     """A small CNN for 1x28x28 images, 10 classes."""
     import torch

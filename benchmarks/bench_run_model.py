@@ -1,0 +1,158 @@
+"""Model execution through the `ai` module against the same model in-process.
+
+Three measurements, side by side in one run (no absolute targets are asserted):
+
+1. latency: TENSORSET + MODELEXECUTE + TENSORGET of a 1x10 linear TorchScript model through the
+   server, against calling the model in-process; prints the added median latency;
+2. throughput: 16 concurrent client processes on a small CNN, BATCHSIZE 16 against 0;
+3. big tensors: 1..64 MB through a model (x * 2); the time per MB must stay flat (no quadratic
+   copies).
+
+Run: .venv/bin/python benchmarks/bench_run_model.py [--quick] [--engine valkey|redis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import statistics
+import time
+
+import numpy as np
+import redis
+import torch
+
+from smartsim_ai.testing.pytest_plugin import engine_binary
+from smartsim_ai.testing.servers import ServerProcess
+from smartsim_ai.worker import samples
+
+
+def bench_latency(port: int, n: int) -> None:
+    blob, module = samples.torch_linear_bytes()
+    c = redis.Redis(port=port)
+    c.execute_command("AI.MODELSTORE", "lin", "TORCH", "CPU", "BLOB", blob)
+    x = np.random.default_rng(0).random((1, 10), dtype=np.float32)
+    data = x.tobytes()
+
+    def through_server() -> None:
+        c.execute_command("AI.TENSORSET", "x", "FLOAT", 1, 10, "BLOB", data)
+        c.execute_command("AI.MODELEXECUTE", "lin", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+        c.execute_command("AI.TENSORGET", "y", "META", "BLOB")
+
+    def in_process() -> None:
+        with torch.no_grad():
+            module(torch.from_numpy(np.frombuffer(data, np.float32).reshape(1, 10))).numpy()
+
+    def ping3() -> None:  # the same three round trips with no work: the client+network floor
+        c.ping()
+        c.ping()
+        c.ping()
+
+    def timed(fn, reps: int) -> list[float]:  # type: ignore[no-untyped-def]
+        for _ in range(min(200, reps)):
+            fn()
+        out = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        return out
+
+    server = statistics.median(timed(through_server, n)) * 1e6
+    local = statistics.median(timed(in_process, n)) * 1e6
+    floor = statistics.median(timed(ping3, n)) * 1e6
+    execute_only = statistics.median(
+        timed(
+            lambda: c.execute_command(
+                "AI.MODELEXECUTE", "lin", "INPUTS", 1, "x", "OUTPUTS", 1, "y"
+            ),
+            n,
+        )
+    )
+    print("== (1) run_model round trip, 1x10 linear TorchScript, median of", n)
+    print(f"   in-process forward              {local:8.1f} us")
+    print(f"   server TENSORSET+EXECUTE+GET    {server:8.1f} us")
+    print(f"   three PINGs (client floor)      {floor:8.1f} us")
+    print(f"   MODELEXECUTE alone              {execute_only * 1e6:8.1f} us")
+    print(f"   added latency (server - local)  {server - local:8.1f} us   (target <= 200 us)")
+    print(f"   added beyond the client floor   {server - local - floor:8.1f} us")
+
+
+def _client_loop(port: int, key: str, seconds: float, queue) -> None:  # type: ignore[no-untyped-def]
+    c = redis.Redis(port=port)
+    x = np.random.default_rng(hash(key) % 1000).random((1, 1, 28, 28), dtype=np.float32)
+    c.execute_command("AI.TENSORSET", key, "FLOAT", 1, 1, 28, 28, "BLOB", x.tobytes())
+    n = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        c.execute_command("AI.MODELEXECUTE", "cnn", "INPUTS", 1, key, "OUTPUTS", 1, key + "o")
+        n += 1
+    queue.put(n)
+
+
+def bench_throughput(port: int, seconds: float, clients: int = 16) -> None:
+    c = redis.Redis(port=port)
+    blob = samples.torch_cnn_bytes()
+    ctx = mp.get_context("spawn")
+    rates = {}
+    for batch in (0, 16):
+        c.execute_command("AI.MODELSTORE", "cnn", "TORCH", "CPU", "BATCHSIZE", batch, "BLOB", blob)
+        q = ctx.Queue()
+        procs = [
+            ctx.Process(target=_client_loop, args=(port, f"in{i}", seconds, q))
+            for i in range(clients)
+        ]
+        for p in procs:
+            p.start()
+        total = sum(q.get(timeout=seconds + 120) for _ in procs)
+        for p in procs:
+            p.join()
+        rates[batch] = total / seconds
+    print(f"== (2) {clients} concurrent clients, small CNN 1x1x28x28, {seconds:.0f} s each")
+    print(f"   BATCHSIZE 0   {rates[0]:8.0f} runs/s")
+    print(f"   BATCHSIZE 16  {rates[16]:8.0f} runs/s")
+    print(f"   ratio         {rates[16] / rates[0]:8.2f}x   (target >= 2x)")
+
+
+def bench_big(port: int, max_mb: int) -> None:
+    c = redis.Redis(port=port)
+    c.execute_command("AI.MODELSTORE", "scale", "TORCH", "CPU", "BLOB", samples.torch_scale_bytes())
+    print("== (3) big tensors through a model (TENSORSET + MODELEXECUTE + TENSORGET)")
+    mb = 1
+    per_mb = []
+    while mb <= max_mb:
+        n = mb * (1 << 20) // 4
+        x = np.ones(n, dtype=np.float32)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            c.execute_command("AI.TENSORSET", "big", "FLOAT", n, "BLOB", x.tobytes())
+            c.execute_command("AI.MODELEXECUTE", "scale", "INPUTS", 1, "big", "OUTPUTS", 1, "bo")
+            out = c.execute_command("AI.TENSORGET", "bo", "BLOB")
+            times.append(time.perf_counter() - t0)
+        assert np.frombuffer(out, np.float32)[-1] == 2.0
+        best = min(times)
+        per_mb.append(best / mb)
+        print(f"   {mb:3d} MB  {best * 1e3:8.1f} ms   {best / mb * 1e3:6.2f} ms/MB")
+        mb *= 4
+    print(f"   ms/MB at the largest size / at 1 MB: {per_mb[-1] / per_mb[0]:.2f} (flat = linear)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--engine", default="valkey", choices=["valkey", "redis"])
+    parser.add_argument("--only", choices=["latency", "throughput", "big"])
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with ServerProcess(engine_binary(args.engine)) as server:
+        if args.only in (None, "latency"):
+            bench_latency(server.port, 500 if args.quick else 3000)
+        if args.only in (None, "throughput"):
+            bench_throughput(server.port, 3.0 if args.quick else 8.0)
+        if args.only in (None, "big"):
+            bench_big(server.port, 64)
+
+
+if __name__ == "__main__":
+    main()
