@@ -40,13 +40,14 @@ def cluster_client(ai_cluster, monkeypatch) -> Iterator[Client]:
     c.close()
 
 
-def requires_command(client: Client, *probe: object) -> None:
-    """Skip the test when the server answers ``unknown command`` to ``probe``.
+def requires_command(client: Client, name: str) -> None:
+    """Skip the test when the server does not know command ``name``.
 
     Used for model and script execution only, which another part of the engine adds:
-    the tests turn on by themselves when the server knows the command.
+    the tests turn on by themselves when the server knows the command.  The probe is
+    ``COMMAND INFO`` (nothing is executed): an unknown command has no entry.
     """
     node = client._executor.nodes[0]
-    reply = node.pipeline([list(probe)])[0]
-    if isinstance(reply, Exception) and "unknown command" in str(reply).lower():
-        pytest.skip(f"the server does not implement {probe[0]} yet")
+    reply = node.call(["COMMAND", "INFO", name])
+    if not reply or reply[0] is None:
+        pytest.skip(f"the server does not implement {name} yet (unknown command)")
