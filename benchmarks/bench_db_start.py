@@ -65,6 +65,34 @@ def orchestrator(shards: int, **kwargs: object) -> Callable[[], float]:
     return run
 
 
+SCRIPT = (
+    "def fn(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0] + 1\n"
+)
+
+
+def first_script_run() -> float:
+    """start() and then the first TorchScript run answered (the worker loads torch lazily)."""
+    import redis
+
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = Experiment("bench", exp_path=tmp, launcher="local")
+        port = free_port()
+        db = exp.create_database(port=port, interface="lo", path=os.path.join(tmp, "db"))
+        t0 = time.perf_counter()
+        exp.start(db)
+        try:
+            r = redis.Redis(port=port)
+            r.execute_command(
+                "AI.SCRIPTSTORE", "s", "CPU", "ENTRY_POINTS", 1, "fn", "SOURCE", SCRIPT
+            )
+            r.execute_command("AI.TENSORSET", "in", "FLOAT", 2, "VALUES", 1, 2)
+            r.execute_command("AI.SCRIPTEXECUTE", "s", "fn", "INPUTS", 1, "in", "OUTPUTS", 1, "out")
+            r.execute_command("AI.TENSORGET", "out", "VALUES")
+            return time.perf_counter() - t0
+        finally:
+            exp.stop(db)
+
+
 def with_env(name: str, value: str, fn: Callable[[], float]) -> Callable[[], float]:
     def run() -> float:
         old = os.environ.get(name)
@@ -91,6 +119,7 @@ def main() -> None:
             "Orchestrator 1 shard, module workers set",
             orchestrator(1, threads_per_queue=2, intra_op_threads=1, inter_op_threads=1),
         ),
+        ("Orchestrator 1 shard + first TorchScript run", first_script_run),
         ("Orchestrator 3 shards (cli --cluster create)", orchestrator(3)),
         (
             "Orchestrator 3 shards (python slot assignment)",

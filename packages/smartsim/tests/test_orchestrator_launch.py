@@ -187,6 +187,31 @@ def test_module_load_failure_reported(
     assert "broken-ai.so" in message and "failed to load" in message.lower()
 
 
+def test_bad_module_argument_reported(exp: Experiment, tmp_path: Path) -> None:
+    db = exp.create_database(
+        port=free_port(),
+        interface="lo",
+        path=str(tmp_path / "db"),
+        module_args={"NO_SUCH_SETTING": "1"},
+    )
+    with pytest.raises(SmartSimError) as info:
+        exp.start(db)
+    message = str(info.value)
+    assert "failed to start" in message
+    assert "NO_SUCH_SETTING" in message  # the module's own log line names the argument
+
+
+def test_restart_after_stop(exp: Experiment, tmp_path: Path) -> None:
+    port = free_port()
+    db = exp.create_database(port=port, interface="lo", path=str(tmp_path / "db"))
+    for _ in range(2):
+        exp.start(db)
+        assert db.get_address() == [f"127.0.0.1:{port}"]
+        assert redis.Redis(port=port).ping()
+        exp.stop(db)
+        assert not db.is_active()
+
+
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
 def test_three_shard_cluster(exp: Experiment, tmp_path: Path, engine: str) -> None:
     port = _consecutive_free_ports(3)
@@ -222,11 +247,14 @@ def test_killed_shard_reported_and_stop_cleans_up(
     db = exp.create_database(port=free_port(), interface="lo", path=str(tmp_path / "db"))
     exp.start(db)
     pid = _server_pids(db)[0]
+    workers = [w.pid for w in psutil.Process(pid).children(recursive=True)]
+    assert workers, "the ai module starts its model workers at load"
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while exp.get_status(db) != [SmartSimStatus.STATUS_FAILED] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert exp.get_status(db) == [SmartSimStatus.STATUS_FAILED]
+    _assert_gone(workers)  # the shard's supervisor reaped the dead server's workers
     assert not db.is_active()
     logged = "\n".join(smartsim_log)
     assert "database shard orchestrator stopped running" in logged

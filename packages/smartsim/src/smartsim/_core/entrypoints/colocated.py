@@ -168,6 +168,7 @@ class ColocatedDB:
 
 
 def run(cfg: dict[str, Any], app: Sequence[str]) -> int:
+    _shard._become_subreaper()  # the database's workers are reaped here when it stops
     lock = _lock(cfg)
     db = ColocatedDB(cfg) if lock is not None else None
     app_proc: subprocess.Popen[bytes] | None = None
@@ -208,6 +209,7 @@ def run(cfg: dict[str, Any], app: Sequence[str]) -> int:
             app_proc.wait()
         if db is not None:
             db.stop()
+        _shard.reap_leftovers()
         if lock is not None:
             lock.close()
 

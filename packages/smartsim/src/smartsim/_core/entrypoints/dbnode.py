@@ -36,6 +36,7 @@ INFO_TAG = "SMARTSIM_SHARD_INFO"
 EXIT_TAG = "SMARTSIM_SHARD_EXIT"
 LOOPBACK_NAMES = ("lo", "lo0", "loopback")
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 class InterfaceError(ValueError):
@@ -126,6 +127,35 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+def _become_subreaper() -> None:
+    """Adopt the server's orphaned children (its model workers) so they can be reaped here."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def reap_leftovers(grace: float = 2.0) -> None:
+    """Terminate and reap every process still below this one (workers of a dead server)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency of smartsim
+        return
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=grace)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+
+
 def append_line(path: str, tag: str, payload: dict[str, object]) -> None:
     with open(path, "a", encoding="utf-8") as out:
         out.write(f"{tag} {json.dumps(payload)}\n")
@@ -153,6 +183,7 @@ def run_server(
 ) -> int:
     """Run the server until it exits; forward termination signals; return its status."""
     argv = [*server_argv, *bind_options(addresses)]
+    _become_subreaper()
     proc = subprocess.Popen(argv, preexec_fn=_die_with_parent)
     info: dict[str, object] = {
         "name": name,
@@ -181,6 +212,7 @@ def run_server(
             break
         except InterruptedError:  # pragma: no cover - PEP 475 retries already
             continue
+    reap_leftovers()
     died_by = -code if code < 0 else None
     append_line(log_file, EXIT_TAG, {"name": name, "returncode": code, "signal": died_by})
     return 128 + died_by if died_by else code
