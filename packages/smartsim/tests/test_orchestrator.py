@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,23 @@ from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.settings import SbatchSettings, SrunSettings
 
 needs_srun = pytest.mark.skipif(shutil.which("srun") is None, reason="srun is not installed")
+
+
+@pytest.fixture
+def smartsim_log() -> Iterator[list[str]]:
+    """Messages logged under ``smartsim`` (which does not propagate to the root logger)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("smartsim").addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logging.getLogger("smartsim").removeHandler(handler)
 
 
 def _server_args(node: DBNode) -> list[str]:
@@ -137,9 +156,9 @@ def test_unknown_keyword_rejected() -> None:
         Orchestrator(no_such_option=1)
 
 
-def test_unknown_interface_only_warns(caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_interface_only_warns(smartsim_log: list[str]) -> None:
     orc = Orchestrator(port=6780, interface="nosuchnic0")
-    assert "nosuchnic0" in caplog.text and "not found" in caplog.text
+    assert any("nosuchnic0" in m and "not found" in m for m in smartsim_log)
     assert _option(orc.entities[0].run_settings.exe_args, "--ifname") == "nosuchnic0"
 
 
@@ -188,7 +207,7 @@ def test_batch_only_setters_refuse_local(tmp_path: Path) -> None:
 
 
 @needs_srun
-def test_slurm_batch_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_slurm_batch_database(tmp_path: Path, smartsim_log: list[str]) -> None:
     orc = Orchestrator(
         port=6780,
         launcher="slurm",
@@ -212,7 +231,7 @@ def test_slurm_batch_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert "exclusive" in orc.batch_settings.batch_args
     orc.set_batch_arg("nodes", "7")
     assert orc.batch_settings.batch_args["nodes"] == 3
-    assert "reserved" in caplog.text
+    assert any("reserved" in m for m in smartsim_log)
     orc.set_run_arg("ntasks", "4")
     assert all(n.run_settings.run_args["ntasks"] == 1 for n in orc)
     orc.set_run_arg("mem", "1G")
@@ -259,3 +278,15 @@ def test_bind_and_protected_mode() -> None:
     assert resolve_interfaces(["lo", "127.0.0.1", "10.1.2.3"]) == ["127.0.0.1", "10.1.2.3"]
     assert bind_options(["127.0.0.1"]) == ["--bind", "127.0.0.1", "--protected-mode", "yes"]
     assert bind_options(["10.1.2.3"])[-1] == "no"
+
+
+def test_hosts_of_a_database_never_started(tmp_path: Path) -> None:
+    orc = Orchestrator(port=6780, path=str(tmp_path))
+    with pytest.raises(SmartSimError, match="Failed to obtain database hostname"):
+        orc.hosts  # noqa: B018 - the property raises at once, no 5 s wait
+
+
+@needs_srun
+def test_loopback_on_a_workload_manager_warns(smartsim_log: list[str]) -> None:
+    Orchestrator(port=6780, launcher="slurm", interface="lo")
+    assert any("loopback only" in m for m in smartsim_log)

@@ -17,7 +17,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from smartsim._core.entrypoints.dbnode import InterfaceError, interface_names, resolve_interfaces
+from smartsim._core.entrypoints.dbnode import (
+    LOOPBACK_NAMES,
+    InterfaceError,
+    interface_names,
+    resolve_interfaces,
+)
 from smartsim._core.launcher import LauncherSpec, get_launcher_spec
 from smartsim.database import readiness
 from smartsim.database.dbconfig import DBConfigMixin
@@ -158,6 +163,13 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
 
     def _check_interfaces(self) -> None:
         if not _launches_here(self.spec):
+            if all(i in LOOPBACK_NAMES or i.startswith("127.") for i in self.interfaces):
+                logger.warning(
+                    "the database will listen on loopback only (interface %s) on its "
+                    "compute nodes: applications on other nodes cannot reach it; pass the "
+                    "nodes' network interface, e.g. interface='ib0'",
+                    ",".join(self.interfaces),
+                )
             return  # the interface exists on compute nodes, not necessarily here
         try:
             resolve_interfaces(self.interfaces)

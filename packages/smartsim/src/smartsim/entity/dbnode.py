@@ -64,20 +64,22 @@ class DBNode(SmartSimEntity):
 
     @property
     def hosts(self) -> list[str]:
-        """Addresses of the shard, read from its log file (5 tries, 1 s apart)."""
-        if not self._hosts:
-            for attempt in range(5):
-                info = self.state().info
-                if info:
-                    self._hosts = [str(info["host"])]
-                    break
-                if attempt < 4:
-                    time.sleep(1)
+        """Addresses of the shard, read from its log file (5 tries, 1 s apart, once started)."""
+        for attempt in range(5):
+            if self._hosts:
+                break
+            info = self.state().info
+            if info:
+                self._hosts = [str(info["host"])]
+            elif attempt < 4 and self.log_file.exists():
+                time.sleep(1)
             else:
-                raise SmartSimError(
-                    f"Failed to obtain database hostname: {self.log_file} has no address line; "
-                    "was the database started?"
-                )
+                break
+        if not self._hosts:
+            raise SmartSimError(
+                f"Failed to obtain database hostname: {self.log_file} has no address line; "
+                "was the database started?"
+            )
         return list(self._hosts)
 
     @property
