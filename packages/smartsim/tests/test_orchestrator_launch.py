@@ -406,3 +406,24 @@ def test_shard_command_runs_under_real_srun(tmp_path: Path) -> None:
         proc.wait(30)
         db.after_stop()
     assert not db.is_active()
+
+
+def test_database_and_ensemble_started_together(exp: Experiment, tmp_path: Path) -> None:
+    port = free_port()
+    db = exp.create_database(port=port, interface="lo", path=str(tmp_path / "db"))
+    script = tmp_path / "model.py"
+    script.write_text(MODEL)
+    settings = exp.create_run_settings(sys.executable, [str(script)])
+    ens = exp.create_ensemble("ens", run_settings=settings, replicas=2, path=str(tmp_path))
+    exp.generate(ens)
+    try:
+        exp.start(db, ens, block=True)
+        assert exp.get_status(ens) == [SmartSimStatus.STATUS_COMPLETED] * 2
+        client = redis.Redis(port=port)
+        for member in ens:
+            seen = json.loads((Path(member.path) / f"{member.name}.out").read_text())
+            assert seen["SSDB"] == f"127.0.0.1:{port}"
+            assert seen["SSKEYOUT"] == member.name  # ensemble members prefix their keys
+            assert client.get(f"{member.name}.result") == b"written by the model"
+    finally:
+        exp.stop(db)
