@@ -384,7 +384,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
 
     def after_launch(self) -> None:
         """Wait for every shard, build the cluster, check a real SET/GET round trip."""
-        timeout = float(os.environ.get(START_TIMEOUT_ENV, "60"))
+        default = "3600" if self.batch else "60"  # a batch job may wait in the queue
+        timeout = float(os.environ.get(START_TIMEOUT_ENV, default))
         shards = [(node.name, node.log_file) for node in self.entities]
         states = readiness.wait_for_shards(shards, timeout)
         for node, state in zip(self.entities, states):

@@ -120,7 +120,9 @@ def wait_for_shards(
 
     Fails fast, with the server's own log lines, as soon as a shard has exited.
     """
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    next_report = start + 10
     pending = dict(shards)
     ready: dict[str, ShardState] = {}
     while pending:
@@ -142,6 +144,14 @@ def wait_for_shards(
                 describe_failure(
                     name, read_shard_state(log_file), f"did not answer PING within {timeout:.0f} s"
                 )
+            )
+        if time.monotonic() > next_report:
+            next_report += 10
+            logger.info(
+                "waiting for database shard(s) %s (%.0f s so far, limit %.0f s)",
+                ", ".join(pending),
+                time.monotonic() - start,
+                timeout,
             )
         time.sleep(interval)
         interval = min(interval * 1.5, 0.1)
