@@ -21,6 +21,12 @@ static long long count_at(RedisModuleString **argv, int argc, int i) {
     return n < 0 || n > argc ? -1 : n;
 }
 
+/* argv[1], when there is one: reporting a position past argc would make the server read
+ * beyond argv (a cluster node crashed on a bare AI.MODELEXECUTE). */
+static void report_first(RedisModuleCtx *ctx, int argc) {
+    if (argc > 1) RedisModule_KeyAtPos(ctx, 1);
+}
+
 /* Reports `n` keys from position `from` (bounded by argc); returns the next position. */
 static int report(RedisModuleCtx *ctx, int argc, int from, long long n) {
     int i = from;
@@ -30,7 +36,7 @@ static int report(RedisModuleCtx *ctx, int argc, int from, long long n) {
 
 /* key INPUTS n in... OUTPUTS m out... [TIMEOUT t] */
 void ai_keys_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    RedisModule_KeyAtPos(ctx, 1);
+    report_first(ctx, argc);
     int i = 2;
     if (i < argc && is(argv[i], "INPUTS")) {
         long long n = count_at(argv, argc, i + 1);
@@ -45,7 +51,7 @@ void ai_keys_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
 
 /* key [TIMEOUT t] INPUTS in... OUTPUTS out... */
 void ai_keys_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    RedisModule_KeyAtPos(ctx, 1);
+    report_first(ctx, argc);
     int i = 2;
     if (i < argc && is(argv[i], "TIMEOUT")) i += 2;
     if (i >= argc || !is(argv[i], "INPUTS")) return;
@@ -56,7 +62,7 @@ void ai_keys_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 
 /* key fn [KEYS n k...] [INPUTS n t...] [ARGS n a...] [OUTPUTS n o...] [TIMEOUT t] */
 void ai_keys_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    RedisModule_KeyAtPos(ctx, 1);
+    report_first(ctx, argc);
     int i = 3;
     while (i < argc) {
         int keys = is(argv[i], "KEYS") || is(argv[i], "INPUTS") || is(argv[i], "OUTPUTS");
@@ -75,7 +81,7 @@ void ai_keys_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
 
 /* key fn [TIMEOUT t] INPUTS t... [$ t...] OUTPUTS o... */
 void ai_keys_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    RedisModule_KeyAtPos(ctx, 1);
+    report_first(ctx, argc);
     for (int i = 3; i < argc; i++) {
         if (is(argv[i], "TIMEOUT")) i++;
         else if (!is(argv[i], "INPUTS") && !is(argv[i], "OUTPUTS") && !is(argv[i], "$"))

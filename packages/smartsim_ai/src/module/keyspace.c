@@ -34,6 +34,27 @@ int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModu
     return REDISMODULE_OK;
 }
 
+RedisModuleKey *ai_key_open_for_write(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                      RedisModuleType *type) {
+    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
+    if (holds_other_type(key, type)) {
+        RedisModule_CloseKey(key);
+        RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
+        return NULL;
+    }
+    return key;
+}
+
+void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*free_fn)(void *)) {
+    void *old = NULL;
+    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+        RedisModule_ModuleTypeReplaceValue(key, type, value, &old) == REDISMODULE_OK) {
+        if (old && free_fn) free_fn(old);
+        return;
+    }
+    RedisModule_ModuleTypeSetValue(key, type, value);
+}
+
 int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
                      void *value) {
     RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);

@@ -19,4 +19,13 @@ int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModu
 int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
                      void *value);
 
+/* Opens `keyname` for writing a value of `type`.  Replies WRONGTYPE and returns NULL
+ * when it holds another type.  Close with RedisModule_CloseKey. */
+RedisModuleKey *ai_key_open_for_write(RedisModuleCtx *ctx, RedisModuleString *keyname,
+                                      RedisModuleType *type);
+
+/* Puts `value` into a key from ai_key_open_for_write (ownership passes to the keyspace).
+ * A value already there is swapped in place (no new key object) and freed with `free_fn`. */
+void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*free_fn)(void *));
+
 #endif

@@ -110,6 +110,7 @@ typedef struct RedisModuleTypeMethods {
     X(void, Free, (void *))                                                                  \
     X(char *, Strdup, (const char *))                                                        \
     X(size_t, MallocSize, (void *))                                                          \
+    X(size_t, MallocSizeString, (RedisModuleString *))                                       \
     X(void, SetModuleOptions, (RedisModuleCtx *, int))                                       \
     X(int, GetContextFlags, (RedisModuleCtx *))                                              \
     X(int, IsKeysPositionRequest, (RedisModuleCtx *))                                        \
@@ -135,6 +136,7 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleType *, CreateDataType,                                                     \
       (RedisModuleCtx *, const char *, int, RedisModuleTypeMethods *))                       \
     X(int, ModuleTypeSetValue, (RedisModuleKey *, RedisModuleType *, void *))                \
+    X(int, ModuleTypeReplaceValue, (RedisModuleKey *, RedisModuleType *, void *, void **))   \
     X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey *))                              \
     X(void *, ModuleTypeGetValue, (RedisModuleKey *))                                        \
     X(void, SaveUnsigned, (RedisModuleIO *, uint64_t))                                       \

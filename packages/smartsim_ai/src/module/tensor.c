@@ -75,6 +75,7 @@ ai_tensor *ai_tensor_new(ai_dtype dtype, const int64_t *dims, int ndims, ai_tens
     t->len = len;
     t->nbytes = dtype == AI_DTYPE_STRING ? 0 : nbytes;
     t->data = NULL;
+    t->owner = NULL;
     t->offsets = dtype == AI_DTYPE_STRING ? (uint64_t *)(t->dims + ndims) : NULL;
     if (ndims) memcpy(t->dims, dims, (size_t)ndims * sizeof(int64_t));
     if (status) *status = AI_TENSOR_OK;
@@ -115,6 +116,19 @@ ai_tensor_status ai_tensor_adopt_blob(ai_tensor *t, char *blob, size_t nbytes) {
     t->data = blob;
     t->nbytes = nbytes;
     if (t->dtype == AI_DTYPE_STRING) index_strings(blob, nbytes, t->len, t->offsets);
+    return AI_TENSOR_OK;
+}
+
+void (*ai_tensor_owner_release)(void *owner) = NULL;
+size_t (*ai_tensor_owner_size)(void *owner) = NULL;
+
+ai_tensor_status ai_tensor_adopt_owner(ai_tensor *t, void *owner, const char *data, size_t nbytes) {
+    ai_tensor_status st = ai_tensor_check_blob(t, data, nbytes);
+    if (st != AI_TENSOR_OK) return st;
+    t->data = (char *)data;
+    t->owner = owner;
+    t->nbytes = nbytes;
+    if (t->dtype == AI_DTYPE_STRING) index_strings(data, nbytes, t->len, t->offsets);
     return AI_TENSOR_OK;
 }
 
@@ -210,12 +224,14 @@ ai_tensor *ai_tensor_incref(ai_tensor *t) {
 void ai_tensor_decref(ai_tensor *t) {
     if (!t) return;
     if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
-    if (t->data) ai_free(t->data);
+    if (t->owner) ai_tensor_owner_release(t->owner);
+    else if (t->data) ai_free(t->data);
     ai_free(t);
 }
 
 size_t ai_tensor_mem_usage(const ai_tensor *t) {
     size_t total = ai_malloc_size((void *)t);
-    if (t->data) total += ai_malloc_size(t->data);
+    if (t->owner) total += ai_tensor_owner_size(t->owner);
+    else if (t->data) total += ai_malloc_size(t->data);
     return total;
 }

