@@ -116,3 +116,16 @@ def test_wrong_node_answers_moved(ai_cluster):
         finally:
             c.close()
     assert sorted(outcomes) == ["MovedError", "MovedError", "ok"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["AI.MODELEXECUTE", "AI.MODELRUN", "AI.SCRIPTEXECUTE", "AI.SCRIPTRUN", "AI.DAGEXECUTE",
+     "AI.DAGEXECUTE_RO", "AI.DAGRUN", "AI.DAGRUN_RO"],
+)  # fmt: skip
+def test_bare_command_on_a_cluster_node_is_an_error_not_a_crash(node_client, name):
+    if not registered(node_client, name):
+        pytest.skip(f"{name} is not registered (the execution layer is not linked in)")
+    with pytest.raises(redis.ResponseError):
+        node_client.execute_command(name)
+    assert node_client.ping()
