@@ -212,8 +212,11 @@ def test_restart_after_stop(exp: Experiment, tmp_path: Path) -> None:
         assert not db.is_active()
 
 
-@pytest.mark.parametrize("engine", ["valkey", "redis"])
-def test_three_shard_cluster(exp: Experiment, tmp_path: Path, engine: str) -> None:
+@pytest.mark.parametrize(("engine", "method"), [("valkey", "cli"), ("redis", "python")])
+def test_three_shard_cluster(
+    exp: Experiment, tmp_path: Path, engine: str, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTSIM_CLUSTER_CREATE", method)  # --cluster create, or slot assignment
     port = _consecutive_free_ports(3)
     server = str(engine_binary(engine).path)
     db = exp.create_database(

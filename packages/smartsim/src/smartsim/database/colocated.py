@@ -52,7 +52,7 @@ def colocated_settings(
         if not custom_pinning:
             custom_pinning = None
     cfg: dict[str, Any] = {
-        "server": str(server),
+        "server": str(server.path),
         "module": str(module),
         "module_args": module_args,
         "db_cpus": db_cpus,

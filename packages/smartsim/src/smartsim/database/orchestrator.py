@@ -15,7 +15,7 @@ import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartsim._core.entrypoints.dbnode import (
     LOOPBACK_NAMES,
@@ -33,6 +33,9 @@ from smartsim.entity.dbnode import DBNode
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import SmartSimError, SSConfigError, SSUnsupportedError
 from smartsim.settings.base import BatchSettings, RunSettings
+
+if TYPE_CHECKING:
+    from smartsim_ai import ServerBinary
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +106,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         self._base_port = port
         self._db_conf = {str(k): str(v) for k, v in (db_conf or {}).items()}
         self._run_args = dict(run_args or {})
-        self._binary, self._module = _locate_server(server)
+        self._server_binary, self._module = _locate_server(server)
+        self._binary = self._server_binary.path
         self._reconnected = False
         self._reported_dead: set[str] = set()
         self._user_hosts: list[str] = []
@@ -396,7 +400,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             host, _, port = address.rpartition(":")
             readiness.check_module(host, int(port))
         if self.db_nodes > 1:
-            cli = readiness.cluster_cli(self._binary)
+            cli = self._server_binary.cli_path
             readiness.create_cluster(addresses, cli, timeout, method=_cluster_method())
         readiness.round_trip(addresses, cluster=self.db_nodes > 1)
         write_reconnect_file(self)
@@ -458,7 +462,8 @@ def _port_free(address: str, port: int) -> bool:
     return True
 
 
-def _locate_server(server: str | os.PathLike[str] | None) -> tuple[Path, Path]:
+def _locate_server(server: str | os.PathLike[str] | None) -> tuple[ServerBinary, Path]:
+    """The server binary and the ``ai`` module; SSConfigError naming what is missing."""
     try:
         import smartsim_ai
     except ImportError as exc:  # pragma: no cover - a dependency of smartsim
@@ -470,4 +475,4 @@ def _locate_server(server: str | os.PathLike[str] | None) -> tuple[Path, Path]:
         module = smartsim_ai.module_path()
     except FileNotFoundError as exc:
         raise SSConfigError(f"database dependency not found: {exc}") from exc
-    return binary.path, module
+    return binary, module

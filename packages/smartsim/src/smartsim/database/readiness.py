@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import socket
 import subprocess
 import time
@@ -196,17 +195,6 @@ def round_trip(addresses: Sequence[str], cluster: bool, timeout: float = 5.0) ->
 def _split(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host, int(port)
-
-
-def cluster_cli(server: Path | None) -> Path | None:
-    """The ``valkey-cli`` / ``redis-cli`` beside the server, else on PATH."""
-    if server is not None:
-        for name in ("valkey-cli", "redis-cli"):
-            candidate = server.with_name(name)
-            if candidate.is_file():
-                return candidate
-    found = shutil.which("valkey-cli") or shutil.which("redis-cli")
-    return Path(found) if found else None
 
 
 def create_cluster(
