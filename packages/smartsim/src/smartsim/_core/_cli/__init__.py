@@ -1,0 +1,1 @@
+"""The ``smart`` command line (``python -m smartsim._core._cli`` runs it too)."""

@@ -193,8 +193,14 @@ class Controller:
             self._db = None
 
     def stop_all(self) -> None:
-        """Stop every job this controller launched that is still running."""
+        """Stop every job this controller launched that is still running.
+
+        Asks the launcher as well, which also knows a step whose process started just
+        before an interrupt, when the job manager had not recorded it yet.
+        """
         self._stop_names([job.name for job in self.jobs.jobs()])
+        if self._launcher is not None:
+            self._launcher.stop(self._launcher.active_steps())
         if self._db is not None:
             with contextlib.suppress(Exception):
                 self._db.after_stop()

@@ -74,9 +74,9 @@ class LocalLauncher(Launcher):
             if self._watcher is None:
                 self._watcher = ExitWatcher(self._on_exit)
         proc = start_process(step, dict(os.environ))
-        step.launched_id = str(proc.pid)
-        with self._lock:
+        with self._lock:  # registered first: an interrupt right after must still find it
             self._procs[step.name] = proc
+        step.launched_id = str(proc.pid)
         self._watcher.watch(step.name, proc)
         logger.debug("started %s (pid %d): %s", step.entity_name, proc.pid, step)
         return step.name

@@ -1,0 +1,64 @@
+"""The ``smart`` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def smart(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smartsim._core._cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_info_reports_versions_server_module_backends():
+    import smartsim_ai
+
+    result = smart("info")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "smartsim" in out and "smartredis" in out
+    assert str(smartsim_ai.find_server().path) in out
+    assert str(smartsim_ai.module_path()) in out
+    for backend in ("torch", "tensorflow", "onnxruntime"):
+        assert backend in out
+
+
+def test_dbcli_prints_an_executable():
+    result = smart("dbcli")
+    assert result.returncode == 0, result.stderr
+    path = result.stdout.strip()
+    assert os.path.isfile(path) and os.access(path, os.X_OK)
+    assert os.path.basename(path) in ("valkey-cli", "redis-cli")
+
+
+@pytest.mark.parametrize("cmd", ["build", "clean"])
+def test_build_and_clean_explain(cmd):
+    result = smart(cmd)
+    assert result.returncode == 0
+    assert "nothing" in result.stdout.lower()
+
+
+def test_site_and_help():
+    assert smart("site").stdout.strip().endswith("smartsim")
+    assert "validate" in smart().stdout
+    assert smart("bogus").returncode == 2
+
+
+@pytest.mark.slow
+def test_validate_starts_a_database_and_reports(tmp_path):
+    result = smart("validate", timeout=240)
+    out = result.stdout
+    assert "database start" in out and "OK" in out.split("database start", 1)[1].split("\n")[0]
+    for check in ("tensor round trip", "model store and run"):
+        line = next(ln for ln in out.splitlines() if check in ln)
+        assert ("OK" in line) or ("UNAVAILABLE" in line), line
+    assert result.returncode == (1 if "FAILED" in out else 0)
