@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import socket
 import statistics
 import time
 
+import hiredis
 import numpy as np
 import redis
 import torch
@@ -25,6 +27,31 @@ import torch
 from smartsim_ai.testing.pytest_plugin import engine_binary
 from smartsim_ai.testing.servers import ServerProcess
 from smartsim_ai.worker import samples
+
+
+def resp(*args: object) -> bytes:
+    """One command in RESP, encoded once (the lean client re-sends the same bytes)."""
+    parts = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+
+
+class LeanClient:
+    """A minimal RESP client (socket + hiredis parser): measures the server, not redis-py."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = hiredis.Reader()
+
+    def call(self, encoded: bytes) -> object:
+        self.sock.sendall(encoded)
+        while True:
+            reply = self.reader.gets()
+            if reply is not False:
+                if isinstance(reply, hiredis.ReplyError):
+                    raise RuntimeError(str(reply))
+                return reply
+            self.reader.feed(self.sock.recv(1 << 20))
 
 
 def bench_latency(port: int, n: int) -> None:
@@ -69,7 +96,31 @@ def bench_latency(port: int, n: int) -> None:
             n,
         )
     )
+    lean = LeanClient(port)
+    cmds = [
+        resp("AI.TENSORSET", "x", "FLOAT", 1, 10, "BLOB", data),
+        resp("AI.MODELEXECUTE", "lin", "INPUTS", 1, "x", "OUTPUTS", 1, "y"),
+        resp("AI.TENSORGET", "y", "META", "BLOB"),
+    ]
+    pings = [resp("PING")] * 3
+
+    def lean_server() -> None:
+        for cmd in cmds:
+            lean.call(cmd)
+
+    def lean_ping3() -> None:
+        for cmd in pings:
+            lean.call(cmd)
+
+    lean_rt = statistics.median(timed(lean_server, n)) * 1e6
+    lean_floor = statistics.median(timed(lean_ping3, n)) * 1e6
     print("== (1) run_model round trip, 1x10 linear TorchScript, median of", n)
+    print("   -- lean RESP client (socket + hiredis)")
+    print(f"   in-process forward              {local:8.1f} us")
+    print(f"   server TENSORSET+EXECUTE+GET    {lean_rt:8.1f} us")
+    print(f"   three PINGs (network floor)     {lean_floor:8.1f} us")
+    print(f"   added latency (server - local)  {lean_rt - local:8.1f} us   (target <= 200 us)")
+    print("   -- redis-py client")
     print(f"   in-process forward              {local:8.1f} us")
     print(f"   server TENSORSET+EXECUTE+GET    {server:8.1f} us")
     print(f"   three PINGs (client floor)      {floor:8.1f} us")
@@ -78,14 +129,16 @@ def bench_latency(port: int, n: int) -> None:
     print(f"   added beyond the client floor   {server - local - floor:8.1f} us")
 
 
-def _client_loop(port: int, key: str, seconds: float, queue) -> None:  # type: ignore[no-untyped-def]
-    c = redis.Redis(port=port)
-    x = np.random.default_rng(hash(key) % 1000).random((1, 1, 28, 28), dtype=np.float32)
-    c.execute_command("AI.TENSORSET", key, "FLOAT", 1, 1, 28, 28, "BLOB", x.tobytes())
+def _client_loop(port: int, key: str, seconds: float, start, queue) -> None:  # type: ignore[no-untyped-def]
+    c = LeanClient(port)
+    x = np.random.default_rng(len(key)).random((1, 1, 28, 28), dtype=np.float32)
+    c.call(resp("AI.TENSORSET", key, "FLOAT", 1, 1, 28, 28, "BLOB", x.tobytes()))
+    run = resp("AI.MODELEXECUTE", "cnn", "INPUTS", 1, key, "OUTPUTS", 1, key + "o")
+    start.wait()
     n = 0
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
-        c.execute_command("AI.MODELEXECUTE", "cnn", "INPUTS", 1, key, "OUTPUTS", 1, key + "o")
+        c.call(run)
         n += 1
     queue.put(n)
 
@@ -98,12 +151,17 @@ def bench_throughput(port: int, seconds: float, clients: int = 16) -> None:
     for batch in (0, 16):
         c.execute_command("AI.MODELSTORE", "cnn", "TORCH", "CPU", "BATCHSIZE", batch, "BLOB", blob)
         q = ctx.Queue()
+        start = ctx.Event()
         procs = [
-            ctx.Process(target=_client_loop, args=(port, f"in{i}", seconds, q))
+            ctx.Process(target=_client_loop, args=(port, f"in{i}", seconds, start, q))
             for i in range(clients)
         ]
         for p in procs:
             p.start()
+        while int(c.info("clients")["connected_clients"]) < clients + 1:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        start.set()
         total = sum(q.get(timeout=seconds + 120) for _ in procs)
         for p in procs:
             p.join()
@@ -144,6 +202,7 @@ def main() -> None:
     parser.add_argument("--engine", default="valkey", choices=["valkey", "redis"])
     parser.add_argument("--only", choices=["latency", "throughput", "big"])
     args = parser.parse_args()
+
     torch.set_num_threads(1)
     with ServerProcess(engine_binary(args.engine)) as server:
         if args.only in (None, "latency"):

@@ -231,3 +231,21 @@ def test_tf_frozen_graph(valkey_ai_client: redis.Redis) -> None:
         )
         == "Invalid GraphDef"
     )
+
+
+@pytest.mark.tf
+def test_tflite_model(valkey_ai_client: redis.Redis) -> None:
+    c = valkey_ai_client
+    blob = samples.tflite_model()
+    assert c.execute_command("AI.MODELSTORE", "lite", "TFLITE", "CPU", "BLOB", blob) == b"OK"
+    x = np.arange(4, dtype=np.float32).reshape(1, 4)
+    tensorset(c, "x", x)
+    c.execute_command("AI.MODELEXECUTE", "lite", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+    np.testing.assert_allclose(tensorget(c, "y"), 2 * x + 1)
+    assert error_of(c, "AI.MODELSTORE", "bad", "TFLITE", "CPU", "BLOB", b"junk") == (
+        "Failed to load model from buffer"
+    )
+    assert (
+        error_of(c, "AI.MODELSET", "b2", "TFLITE", "CPU", "BATCHSIZE", 2, "BLOB", blob)
+        == "Auto-batching not supported by the TFLITE backend"
+    )

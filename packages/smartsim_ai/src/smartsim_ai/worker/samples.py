@@ -122,6 +122,18 @@ def tf_frozen_graph() -> tuple[bytes, str, str, object]:
     return graph_def.SerializeToString(), inputs[0], "y", frozen
 
 
+def tflite_model() -> bytes:
+    """A .tflite flatbuffer computing ``2 * x + 1`` on float32[1, 4]."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32, name="x")])
+    def fn(x: tf.Tensor) -> tf.Tensor:
+        return 2.0 * x + 1.0
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+    return converter.convert()
+
+
 SCRIPT = '''
 def one_to_one(data):
     """SmartRedis-style function."""

@@ -21,6 +21,7 @@ def configure(options: Options) -> None:
     if _threads_set:
         return
     _threads_set = True
+    torch.set_grad_enabled(False)  # a worker only infers; saves a context manager per run
     if options.intra_op_threads > 0:
         torch.set_num_threads(options.intra_op_threads)
     if options.inter_op_threads > 0:
@@ -51,10 +52,13 @@ def flatten(value: Any, out: list[Any]) -> None:
 def to_numpy(value: Any) -> np.ndarray:
     if not isinstance(value, torch.Tensor):
         raise BackendError("ERR model returned a non-tensor value")
-    value = value.detach()
+    if value.requires_grad:
+        value = value.detach()
     if value.device.type != "cpu":
         value = value.cpu()
-    return value.contiguous().numpy()
+    if not value.is_contiguous():
+        value = value.contiguous()
+    return value.numpy()
 
 
 def to_torch(arr: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -86,8 +90,7 @@ class TorchModel:
     def run(self, arrays: list[np.ndarray]) -> list[np.ndarray | None]:
         inputs = [to_torch(a, self.device) for a in arrays]
         try:
-            with torch.no_grad():
-                result = self.module.forward(*inputs)
+            result = self.module.forward(*inputs)
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
         flat: list[Any] = []

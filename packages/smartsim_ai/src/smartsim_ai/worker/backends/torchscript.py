@@ -76,8 +76,7 @@ class TorchScript:
                 else:
                     raise BackendError(f"Unsupported input type in function definition: {name}")
         try:
-            with torch.no_grad():
-                result = fn(*call_args)
+            result = fn(*call_args)
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
         if n_outputs == 0:
