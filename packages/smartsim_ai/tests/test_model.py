@@ -249,3 +249,18 @@ def test_tflite_model(valkey_ai_client: redis.Redis) -> None:
         error_of(c, "AI.MODELSET", "b2", "TFLITE", "CPU", "BATCHSIZE", 2, "BLOB", blob)
         == "Auto-batching not supported by the TFLITE backend"
     )
+
+
+@pytest.mark.torch
+def test_modelget_chunks_big_blobs(ai_client: redis.Redis, linear) -> None:
+    c = ai_client
+    blob, _ = linear
+    c.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", blob)
+    old = c.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
+    try:
+        c.execute_command("AI.CONFIG", "MODEL_CHUNK_SIZE", 1000)
+        chunks = c.execute_command("AI.MODELGET", "m", "BLOB")
+        assert isinstance(chunks, list) and len(chunks) == len(blob) // 1000 + 1
+        assert all(len(ch) == 1000 for ch in chunks[:-1]) and b"".join(chunks) == blob
+    finally:
+        c.execute_command("AI.CONFIG", "MODEL_CHUNK_SIZE", old)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "batching.h"
@@ -59,7 +60,29 @@ static void queue_remove(run_queue *q, ai_request *prev, ai_request *r) {
     r->next = NULL;
 }
 
-void run_queue_finish(ai_request *r) { RedisModule_UnblockClient(r->bc, r); }
+void run_queue_finish(ai_request *r) {
+    RedisModule_BlockedClientMeasureTimeEnd(r->bc);
+    RedisModule_UnblockClient(r->bc, r);
+}
+
+/* CPU seconds used by a worker process (user + system), from /proc; 0 when unknown. */
+static double worker_cpu_seconds(pid_t pid) {
+    if (pid <= 0) return 0;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p) return 0;
+    unsigned long long utime = 0, stime = 0;
+    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static int timed_out(const ai_request *r, long long now) {
     return r->timeout_ms > 0 && now - r->enqueue_ms > r->timeout_ms;
@@ -210,12 +233,15 @@ int run_queue_push(const char *device, ai_request *r) {
 void run_queue_info_cpu(RedisModuleInfoCtx *ctx) {
     for (run_queue *q = queues; q; q = q->next) {
         for (int i = 0; i < q->nthreads; i++) {
+            /* the thread's own CPU plus its worker process's, where the model really runs */
             clockid_t cid;
             struct timespec ts = {0, 0};
             if (pthread_getcpuclockid(q->threads[i].tid, &cid) == 0) clock_gettime(cid, &ts);
+            double total = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 +
+                           worker_cpu_seconds(q->threads[i].worker.pid);
             char name[96], val[64];
             snprintf(name, sizeof name, "queue_%s_bthread_n%d_used_cpu_total", q->device, i + 1);
-            snprintf(val, sizeof val, "%ld.%06ld", (long)ts.tv_sec, ts.tv_nsec / 1000);
+            snprintf(val, sizeof val, "%.6f", total);
             RedisModule_InfoAddFieldCString(ctx, name, val);
         }
     }
