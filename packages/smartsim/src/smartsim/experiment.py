@@ -209,9 +209,14 @@ class Experiment:
         time: str | None = None,
         queue: str | None = None,
         single_cmd: bool = True,
+        path: str | None = None,
         **kwargs: Any,
     ) -> EntityList:
-        """An Orchestrator for this experiment's launcher (see smartsim.database)."""
+        """An Orchestrator for this experiment's launcher (see smartsim.database).
+
+        Its files go to ``path`` (default: the current directory, or ``<exp>/database``
+        after :meth:`generate`).
+        """
         try:
             from smartsim.database import Orchestrator
         except ImportError as exc:
@@ -228,6 +233,7 @@ class Experiment:
             queue=queue,
             single_cmd=single_cmd,
             launcher=self._launcher,
+            path=path,
             **kwargs,
         )
 

@@ -67,8 +67,8 @@ class _Unavailable(Exception):
     """A check that cannot run on this installation."""
 
 
-def _start_database(exp: Any, port: int) -> Any:
-    db = exp.create_database(port=port, interface="lo")
+def _start_database(exp: Any, port: int, workdir: str) -> Any:
+    db = exp.create_database(port=port, interface="lo", path=workdir)
     exp.start(db)
     return db
 
@@ -121,7 +121,7 @@ def validate(args: argparse.Namespace) -> int:
         def start() -> str:
             nonlocal db
             t0 = time.monotonic()
-            db = _start_database(exp, port)
+            db = _start_database(exp, port, workdir)
             return f"listening on {db.get_address()[0]} ({time.monotonic() - t0:.1f} s)"
 
         try:
