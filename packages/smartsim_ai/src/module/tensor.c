@@ -19,8 +19,11 @@ const ai_dtype_info ai_dtypes[AI_DTYPE_COUNT] = {
 };
 
 int ai_dtype_parse(const char *name, size_t len, ai_dtype *out) {
+    if (len < 4 || len > 6) return -1; /* BOOL ... DOUBLE: a cheap first filter */
     for (int i = 0; i < AI_DTYPE_COUNT; i++) {
-        if (strlen(ai_dtypes[i].name) == len && strncasecmp(name, ai_dtypes[i].name, len) == 0) {
+        const char *candidate = ai_dtypes[i].name;
+        if ((candidate[0] | 0x20) == (name[0] | 0x20) && strlen(candidate) == len &&
+            strncasecmp(name, candidate, len) == 0) {
             *out = (ai_dtype)i;
             return 0;
         }
