@@ -44,9 +44,11 @@ int ai_dtype_from_dl(uint64_t code, uint64_t bits, ai_dtype *out) {
 ai_tensor_status ai_shape_len(const int64_t *dims, int ndims, size_t elem_size, size_t *len,
                               size_t *nbytes) {
     if (ndims < 0 || ndims > AI_TENSOR_MAX_DIMS) return AI_TENSOR_EDIMS;
+    for (int i = 0; i < ndims; i++) {
+        if (dims[i] <= 0) return AI_TENSOR_EDIMS; /* a bad dim wins over an overflow */
+    }
     size_t n = 1;
     for (int i = 0; i < ndims; i++) {
-        if (dims[i] <= 0) return AI_TENSOR_EDIMS;
         if (__builtin_mul_overflow(n, (size_t)dims[i], &n)) return AI_TENSOR_ETOO_LARGE;
     }
     size_t bytes;

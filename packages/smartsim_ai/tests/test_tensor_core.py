@@ -1,0 +1,190 @@
+"""Unit tests of the pure tensor core (tensor.c), built alone and driven through ctypes.
+
+No server: shape math, overflow checks, blob validation, STRING offsets, values and
+reference counts are checked directly, including with hypothesis on the shape math.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+MODULE_SRC = Path(__file__).resolve().parents[1] / "src" / "module"
+FLOAT, DOUBLE, INT8, INT16, INT32, INT64, UINT8, UINT16, BOOL, STRING = range(10)
+OK, EDIMS, ETOO_LARGE, EDATA_LEN, EBOOL, ESTR_COUNT = range(6)
+SIZE_MAX = 2**64 - 1
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [
+        ("refcount", ctypes.c_uint32),
+        ("dtype", ctypes.c_uint8),
+        ("ndims", ctypes.c_int32),
+        ("len", ctypes.c_size_t),
+        ("nbytes", ctypes.c_size_t),
+        ("data", ctypes.POINTER(ctypes.c_char)),
+        ("owner", ctypes.c_void_p),
+        ("offsets", ctypes.POINTER(ctypes.c_uint64)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    lib = tmp_path_factory.mktemp("core") / "tensor_core.so"
+    sources = [MODULE_SRC / name for name in ("tensor.c", "alloc.c", "rm_api.c")]
+    subprocess.run(
+        [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+         "-fPIC", "-shared", *map(str, sources), "-o", str(lib)],
+        check=True,
+    )  # fmt: skip
+    dll = ctypes.CDLL(str(lib))
+    P = ctypes.POINTER(Tensor)
+    dll.ai_tensor_new.restype = P
+    dll.ai_tensor_new.argtypes = [
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int64),
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int),
+    ]
+    dll.ai_shape_len.argtypes = [ctypes.POINTER(ctypes.c_int64), ctypes.c_int, ctypes.c_size_t,
+                                 ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)]  # fmt: skip
+    for name in ("ai_tensor_check_blob", "ai_tensor_copy_blob"):
+        getattr(dll, name).argtypes = [P, ctypes.c_char_p, ctypes.c_size_t]
+    dll.ai_tensor_alloc_data.argtypes = [P, ctypes.c_size_t]
+    dll.ai_tensor_incref.restype = P
+    dll.ai_tensor_incref.argtypes = [P]
+    dll.ai_tensor_decref.argtypes = [P]
+    dll.ai_tensor_get_double.restype = ctypes.c_double
+    dll.ai_tensor_get_double.argtypes = [P, ctypes.c_size_t]
+    dll.ai_tensor_set_double.argtypes = [P, ctypes.c_size_t, ctypes.c_double]
+    dll.ai_tensor_get_longlong.restype = ctypes.c_longlong
+    dll.ai_tensor_get_longlong.argtypes = [P, ctypes.c_size_t]
+    dll.ai_tensor_set_longlong.argtypes = [P, ctypes.c_size_t, ctypes.c_longlong]
+    dll.ai_tensor_get_string.restype = ctypes.c_void_p
+    dll.ai_tensor_get_string.argtypes = [P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
+    dll.ai_dtype_parse.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
+    return dll
+
+
+def dims_array(dims):
+    return (ctypes.c_int64 * max(len(dims), 1))(*dims)
+
+
+def new(core, dtype, dims):
+    status = ctypes.c_int(-1)
+    t = core.ai_tensor_new(dtype, dims_array(dims), len(dims), ctypes.byref(status))
+    return t, status.value
+
+
+def shape_len(core, dims, size):
+    n, nbytes = ctypes.c_size_t(), ctypes.c_size_t()
+    st = core.ai_shape_len(dims_array(dims), len(dims), size, ctypes.byref(n), ctypes.byref(nbytes))
+    return st, n.value, nbytes.value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dims=st.lists(st.integers(-(2**63), 2**63 - 1), max_size=6),
+    size=st.sampled_from([1, 2, 4, 8]),
+)
+def test_shape_math_matches_python(core, dims, size):
+    st_, n, nbytes = shape_len(core, dims, size)
+    if any(d <= 0 for d in dims):
+        assert st_ == EDIMS
+        return
+    product = 1
+    for d in dims:
+        product *= d
+    if product * size > SIZE_MAX or product > SIZE_MAX >> 4:
+        assert st_ == ETOO_LARGE
+    else:
+        assert (st_, n, nbytes) == (OK, product, product * size)
+
+
+def test_scalar_and_too_many_dims(core):
+    assert shape_len(core, [], 8) == (OK, 1, 8)
+    assert shape_len(core, [1] * 1025, 1)[0] == EDIMS
+
+
+def test_dtype_names(core):
+    out = ctypes.c_int()
+    for i, name in enumerate(
+        ["FLOAT", "double", "Int8", "INT16", "int32", "INT64", "uint8", "UINT16", "bool", "String"]
+    ):
+        assert (
+            core.ai_dtype_parse(name.encode(), len(name), ctypes.byref(out)) == 0 and out.value == i
+        )
+    for bad in ["", "FLOAT16", "UINT32", "BOOLX", "FLOA", "STRINGS"]:
+        assert core.ai_dtype_parse(bad.encode(), len(bad), ctypes.byref(out)) == -1
+
+
+def test_blob_checks(core):
+    t, st_ = new(core, FLOAT, [2, 2])
+    assert st_ == OK and t.contents.len == 4 and t.contents.nbytes == 16
+    assert core.ai_tensor_check_blob(t, b"\x00" * 15, 15) == EDATA_LEN
+    assert core.ai_tensor_copy_blob(t, b"\x00" * 16, 16) == OK
+    core.ai_tensor_decref(t)
+    b, _ = new(core, BOOL, [3])
+    assert core.ai_tensor_check_blob(b, b"\x01\x00\x02", 3) == EBOOL  # the last byte too
+    assert core.ai_tensor_check_blob(b, b"\x01\x00\x01", 3) == OK
+    core.ai_tensor_decref(b)
+
+
+def test_string_offsets(core):
+    s, _ = new(core, STRING, [3])
+    for bad in (b"a\x00b\x00", b"a\x00b\x00c", b"a\x00\x00\x00\x00"):
+        assert core.ai_tensor_check_blob(s, bad, len(bad)) == ESTR_COUNT
+    blob = b"ab\x00\x00xyz\x00"
+    assert core.ai_tensor_copy_blob(s, blob, len(blob)) == OK
+    assert [s.contents.offsets[i] for i in range(3)] == [0, 3, 4]
+    n = ctypes.c_size_t()
+    got = []
+    for i in range(3):
+        ptr = core.ai_tensor_get_string(s, i, ctypes.byref(n))
+        got.append(ctypes.string_at(ptr, n.value))
+    assert got == [b"ab", b"", b"xyz"]
+    core.ai_tensor_decref(s)
+
+
+def test_zero_fill_and_values(core):
+    z, _ = new(core, STRING, [4])
+    assert core.ai_tensor_alloc_data(z, 0) == OK
+    assert ctypes.string_at(z.contents.data, z.contents.nbytes) == b"\x00" * 4
+    core.ai_tensor_decref(z)
+    for dtype, value in [
+        (INT8, 127),
+        (INT16, -3),
+        (INT32, 2**31 - 1),
+        (INT64, -(2**63)),
+        (UINT8, 255),
+        (UINT16, 65535),
+        (BOOL, 1),
+    ]:
+        t, _ = new(core, dtype, [2])
+        core.ai_tensor_alloc_data(t, 0)
+        core.ai_tensor_set_longlong(t, 1, value)
+        assert (core.ai_tensor_get_longlong(t, 0), core.ai_tensor_get_longlong(t, 1)) == (0, value)
+        core.ai_tensor_decref(t)
+    f, _ = new(core, FLOAT, [1])
+    core.ai_tensor_alloc_data(f, 0)
+    core.ai_tensor_set_double(f, 0, 1.1)
+    assert core.ai_tensor_get_double(f, 0) == ctypes.c_float(1.1).value
+    core.ai_tensor_decref(f)
+
+
+def test_reference_counts(core):
+    t, _ = new(core, INT8, [1])
+    core.ai_tensor_alloc_data(t, 0)
+    assert core.ai_tensor_incref(t).contents.refcount == 2
+    core.ai_tensor_decref(t)
+    assert t.contents.refcount == 1
+    core.ai_tensor_decref(t)  # frees; leaks are checked against real servers (test_fuzz_tensor)
