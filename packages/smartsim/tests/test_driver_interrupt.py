@@ -23,6 +23,10 @@ DRIVER = textwrap.dedent(
     exp.generate(ens)
     if mode == "block":
         exp.start(ens, block=True)
+    elif mode == "detached":
+        exp.start(ens, block=False, kill_on_interrupt=False)
+        while len(open(pidfile).read().split()) < 6 if os.path.exists(pidfile) else True:
+            time.sleep(0.02)
     elif mode == "exception":
         exp.start(ens, block=False)
         while len(open(pidfile).read().split()) < 6 if os.path.exists(pidfile) else True:
@@ -76,6 +80,20 @@ def test_exception_in_driver_stops_every_model(tmp_path, procs):
         pids = procs.read_pids(str(tmp_path / "pids"), 6, timeout=1)
         assert [p for p in pids if procs.alive(p)] == []
         assert b"stopping 3 process(es)" in err
+    finally:
+        driver.kill()
+        driver.wait()
+        procs.kill_leftovers(pids)
+
+
+def test_detached_jobs_outlive_the_driver(tmp_path, procs):
+    driver = run_driver(tmp_path, "detached")
+    pids: list[int] = []
+    try:
+        _, err = driver.communicate(timeout=60)
+        assert driver.returncode == 0, err
+        pids = procs.read_pids(str(tmp_path / "pids"), 6, timeout=1)
+        assert all(procs.alive(p) for p in pids)
     finally:
         driver.kill()
         driver.wait()

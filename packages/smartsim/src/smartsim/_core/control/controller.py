@@ -42,6 +42,8 @@ class Controller:
         self._launcher: Launcher | None = None
         self.jobs = JobManager()
         self._db: EntityList | None = None
+        self._detached: set[str] = set()
+        self._keep = False  # the start() in progress leaves its jobs running at exit
 
     @property
     def launcher(self) -> Launcher:
@@ -53,8 +55,14 @@ class Controller:
 
     # ---- launching ---------------------------------------------------------------------
     def start(self, manifest: Manifest, block: bool = True, kill_on_interrupt: bool = True) -> None:
-        """Launch everything in ``manifest``; with ``block`` wait for the non-database jobs."""
+        """Launch everything in ``manifest``; with ``block`` wait for the non-database jobs.
+
+        With ``kill_on_interrupt=False`` the jobs of this call are detached: neither Ctrl-C
+        nor the driver's exit stops them (``exp.stop`` still does), so another driver can
+        reconnect to a database, for example.
+        """
         launched: list[str] = []
+        self._keep = not kill_on_interrupt
         try:
             self._launch_manifest(manifest, launched)
             if block:
@@ -68,6 +76,12 @@ class Controller:
         except BaseException:
             self._stop_names(launched)
             raise
+        finally:
+            if self._keep:
+                self._detached.update(launched)
+            else:
+                self._detached.difference_update(launched)
+            self._keep = False
 
     def _is_db_member(self, entity: SmartSimEntity) -> bool:
         db = self._db
@@ -108,7 +122,7 @@ class Controller:
     def _build_step(self, entity: SmartSimEntity, env: dict[str, str]) -> Step:
         if entity.run_settings is None:
             raise SmartSimError(f"{entity.type} {entity.name!r} has no run_settings")
-        context = StepContext.for_entity(entity.name, entity.path, env)
+        context = StepContext.for_entity(entity.name, entity.path, env, detached=self._keep)
         try:
             return self.launcher.create_step(
                 entity.name, entity.run_settings, context, entity.wrap_command
@@ -198,10 +212,10 @@ class Controller:
         Asks the launcher as well, which also knows a step whose process started just
         before an interrupt, when the job manager had not recorded it yet.
         """
-        self._stop_names([job.name for job in self.jobs.jobs()])
+        self._stop_names([j.name for j in self.jobs.jobs() if j.name not in self._detached])
         if self._launcher is not None:
-            self._launcher.stop(self._launcher.active_steps())
-        if self._db is not None:
+            self._launcher.stop(self._launcher.attached_steps())
+        if self._db is not None and not any(e.name in self._detached for e in self._db.entities):
             with contextlib.suppress(Exception):
                 self._db.after_stop()
             self._db = None

@@ -80,6 +80,10 @@ class Launcher(ABC):
         """Ids of the steps this launcher still considers running."""
         return []
 
+    def attached_steps(self) -> list[str]:
+        """Running steps to stop on interrupt or driver exit (not the detached ones)."""
+        return self.active_steps()
+
     def close(self) -> None:
         """Stop background threads (running steps are left to :meth:`stop`)."""
         self._callbacks.clear()

@@ -34,15 +34,20 @@ class StepContext:
     output_file: str
     error_file: str
     env: dict[str, str] = field(default_factory=dict)  # SSDB, SSKEYIN, SSKEYOUT, ...
+    #: left running when the driver exits or is interrupted (start(kill_on_interrupt=False))
+    detached: bool = False
 
     @classmethod
-    def for_entity(cls, name: str, path: str, env: dict[str, str] | None = None) -> StepContext:
+    def for_entity(
+        cls, name: str, path: str, env: dict[str, str] | None = None, detached: bool = False
+    ) -> StepContext:
         """``<path>/<name>.out`` and ``.err`` in the entity's directory."""
         return cls(
             cwd=path,
             output_file=os.path.join(path, f"{name}.out"),
             error_file=os.path.join(path, f"{name}.err"),
             env=dict(env or {}),
+            detached=detached,
         )
 
 

@@ -6,7 +6,8 @@
   then SIGKILL after a grace period;
 * nothing outlives the driver: every process still running when the interpreter exits, or
   when it gets SIGTERM/SIGHUP, is stopped the same way (Ctrl-C raises KeyboardInterrupt,
-  which ends in the same exit path unless the driver catches it).
+  which ends in the same exit path unless the driver catches it). Steps launched with
+  ``StepContext.detached`` (``start(..., kill_on_interrupt=False)``) are left running.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class LocalLauncher(Launcher):
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stopped: set[str] = set()
         self._reported: set[str] = set()
+        self._detached: set[str] = set()
         self._watcher: ExitWatcher | None = None
         _LIVE.add(self)
         _install_exit_hooks()
@@ -76,6 +78,8 @@ class LocalLauncher(Launcher):
         proc = start_process(step, dict(os.environ))
         with self._lock:  # registered first: an interrupt right after must still find it
             self._procs[step.name] = proc
+            if step.context.detached:
+                self._detached.add(step.name)
         step.launched_id = str(proc.pid)
         self._watcher.watch(step.name, proc)
         logger.debug("started %s (pid %d): %s", step.entity_name, proc.pid, step)
@@ -115,12 +119,17 @@ class LocalLauncher(Launcher):
         with self._lock:
             return [s for s in self._procs if s not in self._reported]
 
+    def attached_steps(self) -> list[str]:
+        """Running steps that must not outlive the driver (all but detached ones)."""
+        with self._lock:
+            return [s for s in self._procs if s not in self._reported and s not in self._detached]
+
     def stop_all(self) -> None:
-        """Stop every step still running."""
-        self.stop(self.active_steps())
+        """Stop every step still running that is not detached."""
+        self.stop(self.attached_steps())
 
     def close(self) -> None:
-        """Stop everything still running, then the exit watcher."""
+        """Stop every attached step still running, then the exit watcher."""
         self.stop_all()
         with self._lock:
             watcher, self._watcher = self._watcher, None
@@ -130,7 +139,7 @@ class LocalLauncher(Launcher):
 
 def _stop_everything(reason: str) -> None:
     for launcher in list(_LIVE):
-        active = launcher.active_steps()
+        active = launcher.attached_steps()
         if active:
             logger.warning("%s: stopping %d process(es) still running", reason, len(active))
             launcher.stop(active)
