@@ -23,12 +23,15 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_tensors_replicate(ai_server_factory, engine):
-    primary = ai_server_factory(engine, config={"repl-diskless-sync-delay": "0"})
+    debug = {"enable-debug-command": "yes"}
+    primary = ai_server_factory(engine, config={"repl-diskless-sync-delay": "0", **debug})
     p = redis.Redis(host=primary.host, port=primary.port)
     arr = np.arange(1 << 16, dtype=np.float64)
     p.execute_command("AI.TENSORSET", "before", "DOUBLE", 256, 256, "BLOB", arr.tobytes())
 
-    replica = ai_server_factory(engine, config={"replicaof": f"{primary.host} {primary.port}"})
+    replica = ai_server_factory(
+        engine, config={"replicaof": f"{primary.host} {primary.port}", **debug}
+    )
     r = redis.Redis(host=replica.host, port=replica.port)
     wait_for(lambda: r.info("replication").get("master_link_status") == "up")
     wait_for(lambda: r.exists("before") == 1)  # full sync through RDB
@@ -47,6 +50,11 @@ def test_tensors_replicate(ai_server_factory, engine):
         [2],
     ]
     assert r.execute_command("AI.TENSORGET", "zeros", "VALUES") == [0, 0, 0]
+    # the replica's dataset is byte-identical (DEBUG DIGEST covers dtype, shape and data)
+    wait_for(lambda: r.execute_command("DEBUG", "DIGEST") == p.execute_command("DEBUG", "DIGEST"))
+    assert p.execute_command("DEBUG", "DIGEST-VALUE", "after") != p.execute_command(
+        "DEBUG", "DIGEST-VALUE", "zeros"
+    )
     # a replica is read-only for clients, but serves reads
     with pytest.raises(redis.ReadOnlyError):
         r.execute_command("AI.TENSORSET", "x", "FLOAT", 1)

@@ -27,7 +27,9 @@ extern ai_model_prepare_fn ai_model_prepare_hook;
 extern ai_script_prepare_fn ai_script_prepare_hook;
 
 /* Called once when the last reference to a model/script goes, before its memory is
- * freed, to release `exec` (and the AI.INFO stats entry). */
+ * freed, to release `exec` (and the AI.INFO stats entry).  May run on a server
+ * background thread (FLUSHALL ASYNC, lazyfree) or a worker thread holding the last
+ * reference: keep it thread-safe (e.g. queue the work to the main thread). */
 extern void (*ai_model_release_hook)(ai_model *model);
 extern void (*ai_script_release_hook)(ai_script *script);
 

@@ -149,6 +149,9 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleCtx *, GetContextFromIO, (RedisModuleIO *))                                 \
     X(const RedisModuleString *, GetKeyNameFromIO, (RedisModuleIO *))                        \
     X(void, EmitAOF, (RedisModuleIO *, const char *, const char *, ...))                     \
+    X(void, DigestAddStringBuffer, (RedisModuleDigest *, const char *, size_t))              \
+    X(void, DigestAddLongLong, (RedisModuleDigest *, long long))                             \
+    X(void, DigestEndSequence, (RedisModuleDigest *))                                        \
     X(int, RegisterInfoFunc, (RedisModuleCtx *, RedisModuleInfoFunc))                        \
     X(int, InfoAddSection, (RedisModuleInfoCtx *, const char *))                             \
     X(int, InfoAddFieldCString, (RedisModuleInfoCtx *, const char *, const char *))          \
@@ -160,7 +163,11 @@ typedef struct RedisModuleTypeMethods {
     X(void *, GetBlockedClientPrivateData, (RedisModuleCtx *))                               \
     X(int, BlockedClientMeasureTimeStart, (RedisModuleBlockedClient *))                      \
     X(int, BlockedClientMeasureTimeEnd, (RedisModuleBlockedClient *))                        \
-    X(int, DeleteKey, (RedisModuleKey *))
+    X(int, DeleteKey, (RedisModuleKey *))                                                   \
+    X(RedisModuleCallReply *, Call, (RedisModuleCtx *, const char *, const char *, ...))     \
+    X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply *, size_t))       \
+    X(const char *, CallReplyStringPtr, (RedisModuleCallReply *, size_t *))                  \
+    X(void, FreeCallReply, (RedisModuleCallReply *))
 
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)

@@ -51,6 +51,15 @@ int ai_tensor_replicate(RedisModuleCtx *ctx, RedisModuleString *keyname, const a
     return rc;
 }
 
+/* DEBUG DIGEST / DIGEST-VALUE: dtype, shape and bytes, so a replica can be compared. */
+static void tensor_digest(RedisModuleDigest *md, void *value) {
+    const ai_tensor *t = value;
+    RedisModule_DigestAddLongLong(md, t->dtype);
+    for (int i = 0; i < t->ndims; i++) RedisModule_DigestAddLongLong(md, t->dims[i]);
+    RedisModule_DigestAddStringBuffer(md, t->data, t->nbytes);
+    RedisModule_DigestEndSequence(md);
+}
+
 static size_t tensor_mem_usage(const void *value) { return ai_tensor_mem_usage(value); }
 
 static void tensor_free(void *value) { ai_tensor_decref(value); }
@@ -73,6 +82,7 @@ int ai_tensor_type_register(RedisModuleCtx *ctx) {
         .rdb_save = tensor_rdb_save,
         .aof_rewrite = tensor_aof_rewrite,
         .mem_usage = tensor_mem_usage,
+        .digest = tensor_digest,
         .free = tensor_free,
         .copy = tensor_copy,
     };
