@@ -84,6 +84,9 @@ def test_killed_worker_fails_the_waiting_client_and_is_restarted(ai_server_facto
     assert reply == b"OK"
     assert [float(v) for v in c.execute_command("AI.TENSORGET", "y", "VALUES")] == [2.0, 4.0]
     assert c.exists("y") == 1
+    log = server.log_text()
+    assert f"worker process {victim.pid} for device CPU killed by signal 9" in log
+    assert "backend TORCHSCRIPT loaded in" in log  # workers log into the server's log
 
 
 def test_execution_timeout_bounds_a_runaway_script(ai_server_factory) -> None:

@@ -111,7 +111,22 @@ static int prepare_script(RedisModuleCtx *ctx, const RedisModuleString *key, ai_
     return 0;
 }
 
+/* Workers append their log lines to the server's log file (when it has one). */
+static void find_log_file(RedisModuleCtx *ctx) {
+    RedisModuleCallReply *reply = RedisModule_Call(ctx, "CONFIG", "cc", "GET", "logfile");
+    if (!reply) return;
+    RedisModuleCallReply *value = RedisModule_CallReplyArrayElement(reply, 1);
+    size_t len = 0;
+    const char *path = value ? RedisModule_CallReplyStringPtr(value, &len) : NULL;
+    if (path && len > 0 && len < sizeof g_worker_settings.log_file) {
+        memcpy(g_worker_settings.log_file, path, len);
+        g_worker_settings.log_file[len] = '\0';
+    }
+    RedisModule_FreeCallReply(reply);
+}
+
 int ai_exec_onload(RedisModuleCtx *ctx) {
+    find_log_file(ctx);
     if (ai_config.worker_python && ai_config.worker_python[0])
         snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s",
                  ai_config.worker_python);

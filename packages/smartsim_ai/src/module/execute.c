@@ -29,8 +29,13 @@ int execute_ensure_worker(ai_worker *w, char *err, size_t errlen) {
     long long since = ai_now_ms() - last_spawn_ms(w, 0);
     if (w->restarts > 2 && since < 1000) usleep((useconds_t)(1000 - since) * 1000);
     last_spawn_ms(w, ai_now_ms());
-    if (worker_spawn(w, err, errlen) != 0) return -1;
-    w->restarts++;
+    if (worker_spawn(w, err, errlen) != 0) {
+        worker_log("%s", err);
+        return -1;
+    }
+    if (w->restarts++ > 0)
+        worker_log("worker process %d for device %s started (restart %u)", (int)w->pid, w->device,
+                   w->restarts - 1);
     return 0;
 }
 
@@ -39,6 +44,9 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_t
     char why[128];
     pid_t pid = w->pid;
     worker_kill(w, why, sizeof why);
+    worker_log("worker process %d for device %s %s; the request it ran fails, restarting it",
+               (int)pid, w->device, rc == -2 ? "exceeded MODEL_EXECUTION_TIMEOUT and was killed"
+                                             : (why[0] ? why : "closed its channel"));
     char err[256];
     int restarted = execute_ensure_worker(w, err, sizeof err) == 0;
     if (rc == -2) {

@@ -6,6 +6,7 @@
 #include "worker_channel.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,9 +25,26 @@ extern char **environ;
 #define AI_BUILD_PYTHON "python3"
 #endif
 
-worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0};
+worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0, ""};
 
 #define WORKER_FD 3
+
+void worker_log(const char *fmt, ...) {
+    char msg[1024], stamp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(stamp, sizeof stamp, "%d %b %Y %H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%03ld", ts.tv_nsec / 1000000);
+    FILE *f = g_worker_settings.log_file[0] ? fopen(g_worker_settings.log_file, "a") : NULL;
+    fprintf(f ? f : stderr, "%d:M %s # <ai> %s\n", (int)getpid(), stamp, msg);
+    if (f) fclose(f);
+}
 
 int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     int sv[2];
@@ -59,7 +77,13 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
                     mem_s,
                     "--parent-pid",
                     ppid_s,
+                    NULL,
+                    NULL,
                     NULL};
+    if (g_worker_settings.log_file[0]) {
+        argv[15] = "--log-file";
+        argv[16] = g_worker_settings.log_file;
+    }
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

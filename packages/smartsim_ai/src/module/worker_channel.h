@@ -45,6 +45,7 @@ typedef struct worker_settings {
     int intra_op;
     int inter_op;
     long long memory_limit_mb;
+    char log_file[4096]; /* the server's log file; empty: workers log to stderr */
 } worker_settings;
 
 extern worker_settings g_worker_settings;
@@ -56,6 +57,9 @@ typedef struct ai_worker {
     int index;
     unsigned restarts;
 } ai_worker;
+
+/* A line in the server's log (or stderr), from any thread: worker starts, deaths, kills. */
+void worker_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Start (or restart) the process; returns 0 or -1 with errno-ish text in err (size errlen). */
 int worker_spawn(ai_worker *w, char *err, size_t errlen);

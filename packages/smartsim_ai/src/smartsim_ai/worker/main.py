@@ -155,14 +155,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--memory-limit-mb", type=int, default=0)
     p.add_argument("--parent-pid", type=int, default=0)
     p.add_argument("--log-level", default="WARNING")
+    p.add_argument("--log-file", help="append log lines here (the server's log file)")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # lines look like the server's own: "<pid>:W <date> <level> ai-worker[<device>] <message>"
     logging.basicConfig(
         level=args.log_level.upper(),
-        format=f"ai-worker[{args.device} pid {os.getpid()}] %(levelname)s %(message)s",
+        filename=args.log_file,
+        format=f"{os.getpid()}:W %(asctime)s.%(msecs)03d %(levelname)s ai-worker[{args.device}] "
+        "%(message)s",
+        datefmt="%d %b %Y %H:%M:%S",
     )
     _die_with_parent(args.parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C on the server's terminal is the server's
