@@ -135,6 +135,18 @@ def test_overwrite_and_keyspace_commands(ai_client):
     assert ai_client.dbsize() == 0
 
 
+def test_overwrite_drops_ttl_like_set(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 1)
+    ai_client.expire("t", 100)
+    assert ai_client.ttl("t") > 0
+    ai_client.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 2)
+    assert ai_client.ttl("t") == -1
+    assert tensorget(ai_client, "t", "VALUES") == [2]
+    ai_client.pexpire("t", 1)
+    ai_client.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 3)  # may race expiry
+    assert ai_client.ttl("t") == -1
+
+
 def test_dump_restore(ai_client):
     arr = sample("INT16", (7, 3))
     ai_client.execute_command("AI.TENSORSET", "t", "INT16", 7, 3, "BLOB", arr.tobytes())

@@ -50,6 +50,10 @@ void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*
     if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
         RedisModule_ModuleTypeReplaceValue(key, type, value, &old) == REDISMODULE_OK) {
         if (old && free_fn) free_fn(old);
+        /* A new value drops the old one's TTL, as SET (and RedisAI's TENSORSET) do. */
+        if (RedisModule_GetExpire(key) != REDISMODULE_NO_EXPIRE) {
+            RedisModule_SetExpire(key, REDISMODULE_NO_EXPIRE);
+        }
         return;
     }
     RedisModule_ModuleTypeSetValue(key, type, value);

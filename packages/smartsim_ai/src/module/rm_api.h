@@ -32,6 +32,7 @@
 #define REDISMODULE_KEYTYPE_MODULE 6
 
 #define REDISMODULE_POSTPONED_LEN -1
+#define REDISMODULE_NO_EXPIRE -1
 #define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
 #define REDISMODULE_ERRORMSG_WRONGTYPE \
     "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -137,6 +138,8 @@ typedef struct RedisModuleTypeMethods {
       (RedisModuleCtx *, const char *, int, RedisModuleTypeMethods *))                       \
     X(int, ModuleTypeSetValue, (RedisModuleKey *, RedisModuleType *, void *))                \
     X(int, ModuleTypeReplaceValue, (RedisModuleKey *, RedisModuleType *, void *, void **))   \
+    X(long long, GetExpire, (RedisModuleKey *))                                              \
+    X(int, SetExpire, (RedisModuleKey *, long long))                                         \
     X(RedisModuleType *, ModuleTypeGetType, (RedisModuleKey *))                              \
     X(void *, ModuleTypeGetValue, (RedisModuleKey *))                                        \
     X(void, SaveUnsigned, (RedisModuleIO *, uint64_t))                                       \
