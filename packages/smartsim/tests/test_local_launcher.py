@@ -145,3 +145,15 @@ def test_python_model_sees_its_directory(exp, tmp_path):
     exp.generate(model)
     exp.start(model)
     assert (tmp_path / "py" / "py.out").read_text().strip() == str(tmp_path / "py")
+
+
+def test_refuses_running_twice_and_duplicate_names(exp, tmp_path):
+    model = exp.create_model("busy", sh(exp, "sleep 1000"), path=str(tmp_path))
+    exp.start(model, block=False)
+    with pytest.raises(SmartSimError, match="already running: busy"):
+        exp.start(model, block=False)
+    exp.stop(model)
+    twin = exp.create_model("ens_0", sh(exp, "true"), path=str(tmp_path))
+    ens = exp.create_ensemble("ens", run_settings=sh(exp, "true"), replicas=2)
+    with pytest.raises(SmartSimError, match="repeated: ens_0"):
+        exp.start(ens, twin)

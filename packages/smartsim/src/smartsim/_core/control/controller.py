@@ -94,6 +94,16 @@ class Controller:
                 f"a database ({self._db.name if self._db else ''}) is already running; stop it "
                 "before launching another"
             )
+        running = [
+            e.name
+            for e in manifest.all_entities()
+            if self.jobs.status(e.name) not in (None, *TERMINAL_STATUSES)
+        ]
+        if running:
+            raise SmartSimError(
+                f"already running: {', '.join(running[:10])}; stop them (exp.stop) or wait "
+                "for them before starting them again"
+            )
         for el in manifest.all_entity_lists:
             if el.batch and not self.launcher.supports_batch:
                 raise SmartSimError(

@@ -47,6 +47,12 @@ class Manifest:
                 self.entities.append(item)
         if len(self.databases) > 1:
             raise SmartSimError("only one database can be launched at a time")
+        names = [e.name for e in self.all_entities()]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise SmartSimError(
+                f"entity names must be unique within a launch; repeated: {', '.join(duplicates)}"
+            )
 
     @property
     def db(self) -> EntityList | None:
