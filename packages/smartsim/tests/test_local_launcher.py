@@ -157,3 +157,29 @@ def test_refuses_running_twice_and_duplicate_names(exp, tmp_path):
     ens = exp.create_ensemble("ens", run_settings=sh(exp, "true"), replicas=2)
     with pytest.raises(SmartSimError, match="repeated: ens_0"):
         exp.start(ens, twin)
+
+
+@pytest.mark.parametrize("use_pidfd", [True, False])
+def test_exit_watcher_reports_each_exit_once(tmp_path, use_pidfd):
+    import subprocess
+    import threading
+
+    from smartsim._core.launcher.local.watcher import ExitWatcher
+
+    seen: dict[str, int] = {}
+    done = threading.Event()
+
+    def on_exit(key, proc):
+        seen[key] = proc.returncode
+        if len(seen) == 3:
+            done.set()
+
+    watcher = ExitWatcher(on_exit, use_pidfd=use_pidfd)
+    try:
+        for i, code in enumerate((0, 1, 7)):
+            proc = subprocess.Popen(["sh", "-c", f"exit {code}"])
+            watcher.watch(f"p{i}", proc)
+        assert done.wait(30)
+        assert seen == {"p0": 0, "p1": 1, "p2": 7}
+    finally:
+        watcher.close()

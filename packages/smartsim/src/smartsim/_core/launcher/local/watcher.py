@@ -26,12 +26,13 @@ _POLL_INTERVAL = 0.02
 class ExitWatcher:
     """Calls ``on_exit(key, proc)`` once per watched process, from its own thread."""
 
-    def __init__(self, on_exit: ExitCallback) -> None:
+    def __init__(self, on_exit: ExitCallback, use_pidfd: bool = True) -> None:
         self._on_exit = on_exit
         self._lock = threading.Lock()
         self._by_fd: dict[int, tuple[str, subprocess.Popen[bytes]]] = {}
         self._polled: dict[str, subprocess.Popen[bytes]] = {}
-        self._epoll = select.epoll() if hasattr(select, "epoll") else None
+        usable = use_pidfd and hasattr(select, "epoll") and hasattr(os, "pidfd_open")
+        self._epoll = select.epoll() if usable else None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         if self._epoll is not None:
@@ -43,7 +44,7 @@ class ExitWatcher:
     def watch(self, key: str, proc: subprocess.Popen[bytes]) -> None:
         """Start watching ``proc`` (which may already have exited)."""
         fd = -1
-        if self._epoll is not None and hasattr(os, "pidfd_open"):
+        if self._epoll is not None:
             try:
                 fd = os.pidfd_open(proc.pid)
             except OSError as exc:
@@ -100,8 +101,8 @@ class ExitWatcher:
             if self._epoll is not None:
                 events = self._epoll.poll(timeout)
             else:
-                time.sleep(timeout)
-                events = []
+                ready, _, _ = select.select([self._wake_r], [], [], timeout)
+                events = [(self._wake_r, 0)] if ready else []
             stalled = False
             for fd, _mask in events:
                 if fd == self._wake_r:
