@@ -118,6 +118,8 @@ class Model(SmartSimEntity):
 
     def wrap_command(self, argv: list[str]) -> list[str]:
         """Start the colocated database (if any) around the program in ``argv``."""
+        if not self.colocated:
+            return argv  # skip importing the database package (and redis) for plain models
         from smartsim.database.colocated import wrap_model_command
 
         return wrap_model_command(self, argv)

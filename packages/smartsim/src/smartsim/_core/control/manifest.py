@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from smartsim.entity.entity import SmartSimEntity
@@ -47,8 +48,8 @@ class Manifest:
                 self.entities.append(item)
         if len(self.databases) > 1:
             raise SmartSimError("only one database can be launched at a time")
-        names = [e.name for e in self.all_entities()]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(e.name for e in self.all_entities())
+        duplicates = sorted(n for n, c in counts.items() if c > 1)
         if duplicates:
             raise SmartSimError(
                 f"entity names must be unique within a launch; repeated: {', '.join(duplicates)}"
