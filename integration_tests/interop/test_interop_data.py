@@ -223,3 +223,21 @@ def test_prefixed_keys_both_ways(target, monkeypatch):
     assert c.get_dataset("d").get_meta_strings("from") == ["b"]
     assert [d.get_meta_strings("from") for d in c.get_datasets_from_list("L")] == [["b"]]
     assert c.key_exists("a.t") and c.key_exists("b.t")
+
+
+def test_unix_socket_both_ways(ai_server_factory, tmp_path):
+    from .conftest import Target
+
+    sock = tmp_path / "db.sock"
+    server = ai_server_factory(config={"unixsocket": str(sock), "unixsocketperm": "700"})
+    official = Target(f"unix://{sock}", False, tmp_path)
+    official.official('c.put_tensor("from_official", np.arange(5, dtype=np.int16))')
+    from smartredis import Client
+
+    with Client(False, address=f"unix://{sock}") as c:
+        np.testing.assert_array_equal(c.get_tensor("from_official"), np.arange(5))
+        c.put_tensor("from_ours", np.arange(3, dtype=np.float64))
+    with Client(False, address=server.address) as tcp:
+        assert tcp.tensor_exists("from_ours")
+    result = official.official('dump(c.get_tensor("from_ours").tolist())')
+    assert result == [0.0, 1.0, 2.0]

@@ -106,3 +106,22 @@ def test_reading_a_type_smartredis_does_not_map_is_an_internal_error(client, raw
     raw.execute_command("AI.TENSORSET", "b", "BOOL", 2, "BLOB", b"\x00\x01")
     with pytest.raises(RedisInternalError, match="BOOL"):
         client.get_tensor("b")
+
+
+def test_put_and_get_do_not_copy_large_tensors(client):
+    """put sends the array's buffer; get receives into the returned array's buffer."""
+    import tracemalloc
+
+    data = np.ones(16 << 20, dtype=np.float32)  # 64 MB
+    tracemalloc.start()
+    try:
+        client.put_tensor("big", data)
+        put_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        got = client.get_tensor("big")
+        get_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert put_peak < 0.05 * data.nbytes
+    assert get_peak <= 1.2 * data.nbytes
+    assert got.nbytes == data.nbytes and got[-1] == 1.0
