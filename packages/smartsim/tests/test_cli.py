@@ -58,7 +58,7 @@ def test_validate_starts_a_database_and_reports(tmp_path):
     result = smart("validate", timeout=240)
     out = result.stdout
     assert "database start" in out and "OK" in out.split("database start", 1)[1].split("\n")[0]
-    for check in ("tensor round trip", "model store and run"):
+    for check in ("tensor round trip", "model store and run", "script store and run"):
         line = next(ln for ln in out.splitlines() if check in ln)
         assert ("OK" in line) or ("UNAVAILABLE" in line), line
     assert result.returncode == (1 if "FAILED" in out else 0)

@@ -93,6 +93,8 @@ def _torch_model(client: Any, device: str) -> str:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.relu(x * 2.0 - 3.0)
 
+    if device == "gpu" and not torch.cuda.is_available():
+        raise _Unavailable("no GPU visible to torch on this machine")
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.script(Net()), buffer)
     data = np.linspace(-2, 2, 8, dtype=np.float32).reshape(2, 4)
@@ -104,6 +106,26 @@ def _torch_model(client: Any, device: str) -> str:
     if not np.allclose(out, expected):
         raise AssertionError(f"model output {out!r} differs from torch's {expected!r}")
     return f"TorchScript model stored and run on {device.upper()}"
+
+
+def _torch_script(client: Any, device: str) -> str:
+    try:
+        import torch  # the engine runs scripts with torch
+    except ImportError as exc:
+        raise _Unavailable("torch is not installed (pip install smartsim_ai[torch])") from exc
+    if device == "gpu" and not torch.cuda.is_available():
+        raise _Unavailable("no GPU visible to torch on this machine")
+    source = "def double(x):\n    return x * 2\n"
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    client.set_script("smart_validate_script", source, device.upper())
+    client.put_tensor("smart_validate_sx", data)
+    client.run_script(
+        "smart_validate_script", "double", ["smart_validate_sx"], ["smart_validate_sy"]
+    )
+    out = client.get_tensor("smart_validate_sy")
+    if not np.allclose(out, data * 2):
+        raise AssertionError(f"script output {out!r} differs from {data * 2!r}")
+    return f"TorchScript function stored and run on {device.upper()}"
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -131,6 +153,7 @@ def validate(args: argparse.Namespace) -> int:
                 client = Client(address=db.get_address()[0], cluster=False)
                 report.run("tensor round trip", lambda: _tensor_round_trip(client))
                 report.run("model store and run", lambda: _torch_model(client, args.device))
+                report.run("script store and run", lambda: _torch_script(client, args.device))
         finally:
             if db is not None:
                 with contextlib.suppress(Exception):

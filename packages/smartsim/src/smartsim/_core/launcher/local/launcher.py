@@ -46,7 +46,9 @@ class LocalLauncher(Launcher):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = threading.Lock()
+        # reentrant: the SIGTERM/SIGHUP handler may stop steps while the main thread is
+        # inside run() holding this lock
+        self._lock = threading.RLock()
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stopped: set[str] = set()
         self._reported: set[str] = set()
