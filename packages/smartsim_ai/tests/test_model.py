@@ -264,3 +264,17 @@ def test_modelget_chunks_big_blobs(ai_client: redis.Redis, linear) -> None:
         assert all(len(ch) == 1000 for ch in chunks[:-1]) and b"".join(chunks) == blob
     finally:
         c.execute_command("AI.CONFIG", "MODEL_CHUNK_SIZE", old)
+
+
+@pytest.mark.torch
+def test_gpu_device_without_cuda_is_a_clear_error(ai_client: redis.Redis, linear) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the GPU path is exercised by the other tests' devices")
+    blob, _ = linear
+    message = error_of(ai_client, "AI.MODELSTORE", "g", "TORCH", "GPU:0", "BLOB", blob)
+    assert message == "GPU requested but Torch couldn't find CUDA"
+    assert ai_client.exists("g") == 0
+    # the CPU queue is unaffected
+    assert ai_client.execute_command("AI.MODELSTORE", "c", "TORCH", "CPU", "BLOB", blob) == b"OK"
