@@ -125,3 +125,18 @@ def test_put_and_get_do_not_copy_large_tensors(client):
     assert put_peak < 0.05 * data.nbytes
     assert get_peak <= 1.2 * data.nbytes
     assert got.nbytes == data.nbytes and got[-1] == 1.0
+
+
+def test_one_client_shared_by_threads(client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> bool:
+        for j in range(30):
+            data = np.full(1000 + i, j, dtype=np.int32)
+            client.put_tensor(f"thread{i}", data)
+            if not np.array_equal(client.get_tensor(f"thread{i}"), data):
+                return False
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(4)))

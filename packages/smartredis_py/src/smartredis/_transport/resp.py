@@ -66,6 +66,10 @@ _IOV_MAX = 512
 
 def send_all(sock: socket.socket, pieces: list[bytes | memoryview]) -> None:
     """Send every piece with as few system calls as possible (scatter-gather ``sendmsg``)."""
+    if not hasattr(sock, "sendmsg"):  # platforms without scatter-gather I/O
+        for piece in pieces:
+            sock.sendall(piece)
+        return
     views = [p if isinstance(p, memoryview) else memoryview(p) for p in pieces]
     while views:
         sent = sock.sendmsg(views[:_IOV_MAX])
