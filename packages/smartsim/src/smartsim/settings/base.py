@@ -51,9 +51,8 @@ class RunSettings:
     """How to run one executable: exe, its arguments, a run command and its arguments.
 
     ``exe`` is kept as given (a list of one string, as in SmartSim); ``exe_args`` may be a
-    str (split like a shell), a list of str, or a list of lists of str (an MPMD job given in
-    one settings object, one list per executable is not supported here: use
-    :meth:`make_mpmd`).
+    str (split like a shell) or a list of str. For MPMD (several programs in one launch) use
+    :meth:`make_mpmd` with one settings object per program.
     """
 
     #: run_args keys that the library sets itself (the Orchestrator warns when users set them)

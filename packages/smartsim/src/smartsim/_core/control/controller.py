@@ -211,6 +211,9 @@ class Controller:
 
     def stop_entity_list(self, el: EntityList) -> None:
         """Stop every member, then call the list's ``after_stop`` hook."""
+        if not any(self.jobs.get_job(e.name) for e in el.entities) and self._db is not el:
+            logger.warning("%s %s was never launched; nothing to stop", el.type, el.name)
+            return
         self._stop_names([e.name for e in el.entities])
         el.after_stop()
         if self._db is el:
