@@ -107,6 +107,10 @@ def test_worker_runs_a_torch_model_and_scripts() -> None:
             worker.load_script(3, SCRIPT, entry_points=["nope"])
         with pytest.raises(WorkerError, match="Wrong number of inputs in function two_to_one"):
             worker.load_script(3, SCRIPT, entry_points=["two_to_one"])
+        # UNLOAD drops an object: a later run reports it unknown
+        worker.load_model(5, "TORCH", blob)
+        assert isinstance(worker.request(protocol.Unload(50, 5)), protocol.Pong)
+        assert isinstance(worker.run_model(5, [x]), protocol.Unknown)
         # the worker survives bad input and keeps serving
         with pytest.raises(WorkerError):
             worker.load_model(4, "TORCH", b"not a model")
