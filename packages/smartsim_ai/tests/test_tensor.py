@@ -273,3 +273,16 @@ def test_tensorset_replies_ok_and_is_allowed_in_multi(ai_client):
     pipe.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 3)
     pipe.execute_command("AI.TENSORGET", "t", "VALUES")
     assert pipe.execute() == [b"OK", [3]]
+
+
+def test_resp3_replies(ai_server):
+    client = redis.Redis(host=ai_server.host, port=ai_server.port, protocol=3)
+    try:
+        client.execute_command("AI.TENSORSET", "r3", "DOUBLE", 2, "VALUES", 1.5, -2)
+        assert client.execute_command("AI.TENSORGET", "r3", "VALUES") == [1.5, -2.0]
+        reply = client.execute_command("AI.TENSORGET", "r3", "META", "BLOB")
+        assert reply[:4] == [b"dtype", b"DOUBLE", b"shape", [2]]
+        assert np.frombuffer(reply[5], dtype=np.float64).tolist() == [1.5, -2.0]
+    finally:
+        client.delete("r3")
+        client.close()
