@@ -286,3 +286,22 @@ def test_resp3_replies(ai_server):
     finally:
         client.delete("r3")
         client.close()
+
+
+@pytest.mark.slow
+def test_tensor_at_the_bulk_limit(valkey_ai_server):
+    """512 MB, the server's default proto-max-bulk-len: stored once (no copy), read back."""
+    client = redis.Redis(host=valkey_ai_server.host, port=valkey_ai_server.port)
+    nbytes = 512 * 1024 * 1024
+    data = np.frombuffer(np.random.default_rng(5).bytes(1 << 20), dtype=np.uint8)
+    blob = np.tile(data, nbytes // data.size).tobytes()
+    try:
+        client.execute_command("AI.TENSORSET", "huge", "UINT8", 512, 1 << 20, "BLOB", blob)
+        assert nbytes <= client.memory_usage("huge") < nbytes * 1.3  # one copy of the data
+        assert client.execute_command("AI.TENSORGET", "huge", "META") == [
+            b"dtype", b"UINT8", b"shape", [512, 1 << 20]
+        ]  # fmt: skip
+        assert client.execute_command("AI.TENSORGET", "huge", "BLOB") == blob
+    finally:
+        client.delete("huge")
+        client.close()
