@@ -116,9 +116,9 @@ ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **
     int ndims = 0, i = 1;
     enum { NONE, BLOB, VALUES } source = NONE;
     for (; i < argc; i++) {
-        size_t tlen;
-        const char *tok = RedisModule_StringPtrLen(argv[i], &tlen);
-        if (tlen && (tok[0] < '0' || tok[0] > '9')) { /* a dim starts with a digit */
+        size_t toklen;
+        const char *tok = RedisModule_StringPtrLen(argv[i], &toklen);
+        if (toklen && (tok[0] < '0' || tok[0] > '9')) { /* a dim starts with a digit */
             if (token_is(argv[i], "BLOB")) { source = BLOB; break; }
             if (token_is(argv[i], "VALUES")) { source = VALUES; break; }
         }
