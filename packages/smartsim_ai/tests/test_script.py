@@ -123,3 +123,87 @@ def test_compile_error_is_one_line_and_stores_nothing(ai_client: redis.Redis) ->
     message = error_of(c, "AI.SCRIPTSET", "bad", "CPU", "SOURCE", "def f(a):\n    return a +\n")
     assert message and "\n" not in message
     assert c.exists("bad") == 0
+
+
+CALLBACKS = """
+def store(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("SET", keys[0], args[0])
+    v = redis.execute("GET", [keys[0]])
+    redis.execute("RPUSH", keys[1], "a", "b")
+    items = redis.asList(redis.execute("LRANGE", keys[1], "0", "-1"))
+    return tensors[0] * int(str(v)) + len(items)
+
+def incr(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("INCR", keys[0])
+    return tensors[0]
+
+def run_model(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redisAI.model_execute(keys[0], tensors, 1)[0]
+"""
+
+
+def test_scripts_call_back_into_the_server(ai_client: redis.Redis) -> None:
+    c = ai_client
+    eps = ["store", "incr", "run_model"]
+    c.execute_command("AI.SCRIPTSTORE", "s{t}", "CPU", "ENTRY_POINTS", 3, *eps, "SOURCE", CALLBACKS)
+    c.execute_command("AI.TENSORSET", "x{t}", "FLOAT", 1, 10, "VALUES", *range(10))
+    reply = c.execute_command(
+        "AI.SCRIPTEXECUTE", "s{t}", "store", "KEYS", 2, "k{t}", "l{t}", "INPUTS", 1, "x{t}",
+        "ARGS", 1, "3", "OUTPUTS", 1, "y{t}",
+    )  # fmt: skip
+    assert reply == b"OK"
+    assert c.get("k{t}") == b"3" and c.lrange("l{t}", 0, -1) == [b"a", b"b"]
+    assert values(c, "y{t}") == [3.0 * i + 2 for i in range(10)]
+    c.set("k{t}", "not a number")
+    message = error_of(
+        c,
+        "AI.SCRIPTEXECUTE",
+        "s{t}",
+        "incr",
+        "KEYS",
+        1,
+        "k{t}",
+        "INPUTS",
+        1,
+        "x{t}",
+        "OUTPUTS",
+        1,
+        "y{t}",
+    )
+    assert message == "Redis command returned an error: ERR value is not an integer or out of range"
+
+    blob, _ = samples.torch_linear_bytes()
+    c.execute_command("AI.MODELSTORE", "m{t}", "TORCH", "CPU", "BLOB", blob)
+    reply = c.execute_command(
+        "AI.SCRIPTEXECUTE",
+        "s{t}",
+        "run_model",
+        "KEYS",
+        1,
+        "m{t}",
+        "INPUTS",
+        1,
+        "x{t}",
+        "OUTPUTS",
+        1,
+        "z{t}",
+    )
+    assert reply == b"OK"
+    c.execute_command("AI.MODELEXECUTE", "m{t}", "INPUTS", 1, "x{t}", "OUTPUTS", 1, "direct{t}")
+    assert values(c, "z{t}") == values(c, "direct{t}")
+    message = error_of(
+        c,
+        "AI.SCRIPTEXECUTE",
+        "s{t}",
+        "run_model",
+        "KEYS",
+        1,
+        "nope{t}",
+        "INPUTS",
+        1,
+        "x{t}",
+        "OUTPUTS",
+        1,
+        "z{t}",
+    )
+    assert message == "model key is empty"

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "run_queue.h"
+#include "script_calls.h"
 
 static __thread uint64_t next_req_id = 1;
 
@@ -71,7 +72,7 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
         return -1;
     }
     size_t len = 0;
-    int rc = worker_send(w, b);
+    int rc = b ? worker_send(w, b) : 0; /* no b: only read the next message */
     if (rc == 0) rc = worker_recv(w, payload, &len, timeout_ms);
     if (rc != 0) {
         worker_failed(w, op, rc, timeout_text);
@@ -260,7 +261,12 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
     return -1;
 }
 
-static int execute_script(ai_worker *w, ai_op *op, ai_tensor **inputs, ai_tensor **outputs) {
+static int is_callback(int type) {
+    return type == WMSG_CALL || type == WMSG_MODEL_LOOKUP || type == WMSG_MODEL_FETCH;
+}
+
+static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **inputs,
+                          ai_tensor **outputs) {
     for (int attempt = 0; attempt < 2; attempt++) {
         wbuf b;
         wbuf_init(&b, WMSG_RUN_SCRIPT, next_req_id++);
@@ -279,6 +285,19 @@ static int execute_script(ai_worker *w, ai_op *op, ai_tensor **inputs, ai_tensor
                  g_exec_settings.exec_timeout_ms);
         int type = roundtrip(w, op, &b, timeout, &payload, &r, timeout_text);
         wbuf_free(&b);
+        script_calls sc = {.bc = req->bc};
+        while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
+            int sent = script_calls_serve(&sc, w, type, &r);
+            free(payload);
+            payload = NULL;
+            if (sent != 0) {
+                worker_failed(w, op, -1, timeout_text);
+                type = -1;
+                break;
+            }
+            type = roundtrip(w, op, NULL, timeout, &payload, &r, timeout_text);
+        }
+        script_calls_end(&sc);
         int rc = -1;
         if (type == WMSG_RESULT) {
             rc = read_outputs(op, &r, outputs, op->nout);
@@ -352,7 +371,7 @@ void execute_request(ai_worker *w, ai_request *r) {
             if (rc == 0) {
                 rc = op->kind == AI_OP_MODEL
                          ? execute_model(w, op, op->model, ins, op->nin, outs, op->nout)
-                         : execute_script(w, op, ins, outs);
+                         : execute_script(w, r, op, ins, outs);
             }
             if (rc == 0) {
                 for (size_t k = 0; k < op->nout; k++) {

@@ -170,7 +170,14 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleCallReply *, Call, (RedisModuleCtx *, const char *, const char *, ...))     \
     X(RedisModuleCallReply *, CallReplyArrayElement, (RedisModuleCallReply *, size_t))       \
     X(const char *, CallReplyStringPtr, (RedisModuleCallReply *, size_t *))                  \
-    X(void, FreeCallReply, (RedisModuleCallReply *))
+    X(void, FreeCallReply, (RedisModuleCallReply *))                                         \
+    X(int, CallReplyType, (RedisModuleCallReply *))                                          \
+    X(long long, CallReplyInteger, (RedisModuleCallReply *))                                 \
+    X(size_t, CallReplyLength, (RedisModuleCallReply *))                                     \
+    X(RedisModuleCtx *, GetThreadSafeContext, (RedisModuleBlockedClient *))                  \
+    X(void, FreeThreadSafeContext, (RedisModuleCtx *))                                       \
+    X(void, ThreadSafeContextLock, (RedisModuleCtx *))                                       \
+    X(void, ThreadSafeContextUnlock, (RedisModuleCtx *))
 
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)

@@ -205,6 +205,11 @@ void wbuf_bytes(wbuf *b, const char *data, size_t len) {
 
 void wbuf_str(wbuf *b, const char *s) { wbuf_bytes(b, s, strlen(s)); }
 
+void wbuf_bytes_copy(wbuf *b, const char *data, size_t len) {
+    wbuf_u64(b, len);
+    if (len) small_append(b, data, len);
+}
+
 void wbuf_tensor(wbuf *b, const wire_tensor *t) {
     wbuf_u8(b, t->dtype);
     wbuf_u32(b, t->ndim);

@@ -25,7 +25,15 @@ enum {
     WMSG_ERROR = 12,
     WMSG_UNKNOWN = 13,
     WMSG_PONG = 14,
+    WMSG_CALL = 20, /* script callbacks, worker -> module, during a RUN_SCRIPT */
+    WMSG_CALL_REPLY = 21,
+    WMSG_MODEL_LOOKUP = 22,
+    WMSG_MODEL_INFO = 23,
+    WMSG_MODEL_FETCH = 24,
 };
+
+/* Redis reply values in WMSG_CALL_REPLY */
+enum { WVAL_NIL = 0, WVAL_STR = 1, WVAL_INT = 2, WVAL_ARRAY = 3, WVAL_ERROR = 4 };
 
 #define WIRE_ABSENT 255
 #define WIRE_MAX_DIMS 64
@@ -83,6 +91,7 @@ void wbuf_u32(wbuf *b, uint32_t v);
 void wbuf_u64(wbuf *b, uint64_t v);
 void wbuf_bytes(wbuf *b, const char *data, size_t len); /* references data, no copy if big */
 void wbuf_str(wbuf *b, const char *s);
+void wbuf_bytes_copy(wbuf *b, const char *data, size_t len); /* always copies */
 void wbuf_tensor(wbuf *b, const wire_tensor *t);
 
 /* Send a frame; 0 ok, -1 when the channel is broken. */

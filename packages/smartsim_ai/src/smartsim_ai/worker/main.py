@@ -46,6 +46,47 @@ def _vm_data_bytes() -> int:
     return 0
 
 
+class ServerLink:
+    """Scripts' calls into the server, made over the channel while a RUN_SCRIPT is running."""
+
+    def __init__(self, sock: socket.socket, worker: Worker) -> None:
+        self.sock = sock
+        self.worker = worker
+
+    def _ask(self, msg: protocol.Message) -> protocol.Message:
+        protocol.send(self.sock, msg)
+        reply = protocol.receive(self.sock)
+        if isinstance(reply, protocol.Error):
+            raise RuntimeError(reply.message)
+        return reply
+
+    def execute(self, argv: list[str]) -> Any:
+        reply = self._ask(protocol.Call(0, argv))
+        assert isinstance(reply, protocol.CallReply)
+        if isinstance(reply.value, protocol.RedisReplyError):
+            raise RuntimeError(f"Redis command returned an error: {reply.value}")
+        return reply.value
+
+    def model_execute(self, key: str, inputs: list[Any], num_outputs: int) -> list[Any]:
+        import torch
+
+        info = self._ask(protocol.ModelLookup(0, key))
+        assert isinstance(info, protocol.ModelInfo)
+        entry = self.worker.objects.get(info.obj_id)
+        if entry is None:
+            info = self._ask(protocol.ModelFetch(0, info.obj_id))
+            assert isinstance(info, protocol.ModelInfo) and info.blob is not None
+            module = self.worker._backend(info.backend.upper())
+            model = module.load(
+                info.blob, info.device, info.inputs, info.outputs, self.worker.options
+            )
+            entry = (protocol.KIND_MODEL, model)
+            self.worker.objects[info.obj_id] = entry
+        arrays = [t.detach().cpu().contiguous().numpy() for t in inputs]
+        outputs = entry[1].run(arrays)
+        return [torch.from_numpy(o.copy()) for o in outputs if o is not None][:num_outputs]
+
+
 class Worker:
     """Holds the compiled objects of one worker process and answers messages."""
 
@@ -54,6 +95,7 @@ class Worker:
         self.options = options
         self.memory_limit = memory_limit_mb * 1024 * 1024
         self.objects: dict[int, tuple[int, Any]] = {}
+        self.link: ServerLink | None = None
         self._backends_seen: set[str] = set()
 
     def _backend(self, name: str) -> Any:
@@ -112,6 +154,7 @@ class Worker:
     def _load(self, msg: protocol.Load) -> protocol.Message:
         if msg.kind == protocol.KIND_SCRIPT:
             module = self._backend("TORCHSCRIPT")
+            module.set_server(self.link)
             source = bytes(msg.blob).decode(errors="replace")
             obj = module.load(source, msg.device, msg.entry_points, self.options)
             self.objects[msg.obj_id] = (msg.kind, obj)
@@ -124,6 +167,7 @@ class Worker:
 
 def serve(sock: socket.socket, worker: Worker) -> int:
     """Answer messages until the channel closes; returns the process exit status."""
+    worker.link = ServerLink(sock, worker)
     while True:
         try:
             payload = protocol.read_frame(sock)

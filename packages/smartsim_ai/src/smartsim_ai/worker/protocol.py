@@ -36,6 +36,16 @@ MSG_RESULT = 11
 MSG_ERROR = 12
 MSG_UNKNOWN = 13
 MSG_PONG = 14
+# Script callbacks into the server, worker -> C side, while a RUN_SCRIPT is in progress ...
+MSG_CALL = 20
+MSG_MODEL_LOOKUP = 22
+MSG_MODEL_FETCH = 24
+# ... and their answers, C side -> worker (or MSG_ERROR).
+MSG_CALL_REPLY = 21
+MSG_MODEL_INFO = 23
+
+# Redis reply values in MSG_CALL_REPLY: u8 tag, then the payload.
+VAL_NIL, VAL_STR, VAL_INT, VAL_ARRAY, VAL_ERROR = 0, 1, 2, 3, 4
 
 KIND_MODEL = 0
 KIND_SCRIPT = 1
@@ -150,7 +160,68 @@ class Pong:
     req_id: int
 
 
-Message = Load | RunModel | RunScript | Unload | Ping | Loaded | Result | Error | Unknown | Pong
+@dataclass
+class Call:
+    """``redis.execute(cmd, args)`` from a script: run a command in the server."""
+
+    req_id: int
+    argv: list[str]
+
+
+@dataclass
+class CallReply:
+    req_id: int
+    value: object  # None, str, int, list, or RedisReplyError
+
+
+class RedisReplyError(str):
+    """An error reply of a command run for a script."""
+
+
+@dataclass
+class ModelLookup:
+    """``redisAI.model_execute(key, ...)``: which model object is stored at ``key``?"""
+
+    req_id: int
+    key: str
+
+
+@dataclass
+class ModelFetch:
+    """Send the model object ``obj_id`` (its blob) so the worker can load it."""
+
+    req_id: int
+    obj_id: int
+
+
+@dataclass
+class ModelInfo:
+    req_id: int
+    obj_id: int
+    backend: str
+    device: str
+    inputs: list[str]
+    outputs: list[str]
+    blob: bytes | memoryview | None  # None: not sent (lookup answers)
+
+
+Message = (
+    Load
+    | RunModel
+    | RunScript
+    | Unload
+    | Ping
+    | Loaded
+    | Result
+    | Error
+    | Unknown
+    | Pong
+    | Call
+    | CallReply
+    | ModelLookup
+    | ModelFetch
+    | ModelInfo
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +266,25 @@ def _tensor(out: list, arr: np.ndarray | None) -> None:
     if arr.ndim:
         out.append(struct.pack(f"<{arr.ndim}q", *arr.shape))
     _bytes(out, data)
+
+
+def _value(out: list, value: object) -> None:
+    if value is None:
+        out.append(bytes([VAL_NIL]))
+    elif isinstance(value, RedisReplyError):
+        out.append(bytes([VAL_ERROR]))
+        _str(out, str(value))
+    elif isinstance(value, str):
+        out.append(bytes([VAL_STR]))
+        _str(out, value)
+    elif isinstance(value, int):
+        out.append(bytes([VAL_INT]) + struct.pack("<q", value))
+    elif isinstance(value, list):
+        out.append(bytes([VAL_ARRAY]) + _U32.pack(len(value)))
+        for item in value:
+            _value(out, item)
+    else:
+        raise TypeError(f"cannot encode reply value {value!r}")
 
 
 def _tensors(out: list, arrays: list[np.ndarray | None]) -> None:
@@ -247,6 +337,28 @@ def encode(msg: Message) -> list[bytes | memoryview]:
         out.append(_HEAD.pack(MSG_UNKNOWN, msg.req_id))
     elif isinstance(msg, Pong):
         out.append(_HEAD.pack(MSG_PONG, msg.req_id))
+    elif isinstance(msg, Call):
+        out.append(_HEAD.pack(MSG_CALL, msg.req_id))
+        _strlist(out, msg.argv)
+    elif isinstance(msg, CallReply):
+        out.append(_HEAD.pack(MSG_CALL_REPLY, msg.req_id))
+        _value(out, msg.value)
+    elif isinstance(msg, ModelLookup):
+        out.append(_HEAD.pack(MSG_MODEL_LOOKUP, msg.req_id))
+        _str(out, msg.key)
+    elif isinstance(msg, ModelFetch):
+        out.append(_HEAD.pack(MSG_MODEL_FETCH, msg.req_id))
+        out.append(_U64.pack(msg.obj_id))
+    elif isinstance(msg, ModelInfo):
+        out.append(_HEAD.pack(MSG_MODEL_INFO, msg.req_id))
+        out.append(_U64.pack(msg.obj_id))
+        _str(out, msg.backend)
+        _str(out, msg.device)
+        _strlist(out, msg.inputs)
+        _strlist(out, msg.outputs)
+        out.append(bytes([msg.blob is not None]))
+        if msg.blob is not None:
+            _bytes(out, msg.blob)
     else:  # pragma: no cover - programming error
         raise TypeError(f"not a protocol message: {msg!r}")
     total = sum(len(b) for b in out)
@@ -303,6 +415,20 @@ class _Reader:
             )
         return np.frombuffer(data, dtype=_NUMPY[name]).reshape(shape)
 
+    def value(self) -> object:
+        tag = self.take(1)[0]
+        if tag == VAL_NIL:
+            return None
+        if tag == VAL_STR:
+            return bytes(self.bytes_()).decode(errors="replace")
+        if tag == VAL_INT:
+            return struct.unpack("<q", self.take(8))[0]
+        if tag == VAL_ARRAY:
+            return [self.value() for _ in range(self.u32())]
+        if tag == VAL_ERROR:
+            return RedisReplyError(bytes(self.bytes_()).decode(errors="replace"))
+        raise ProtocolError(f"unknown reply value tag {tag}")
+
     def tensors(self) -> list[np.ndarray | None]:
         return [self.tensor() for _ in range(self.u32())]
 
@@ -336,6 +462,19 @@ def decode(payload: bytes | bytearray | memoryview) -> Message:
         return Unknown(req_id)
     if kind == MSG_PONG:
         return Pong(req_id)
+    if kind == MSG_CALL:
+        return Call(req_id, r.strlist())
+    if kind == MSG_CALL_REPLY:
+        return CallReply(req_id, r.value())
+    if kind == MSG_MODEL_LOOKUP:
+        return ModelLookup(req_id, r.str_())
+    if kind == MSG_MODEL_FETCH:
+        return ModelFetch(req_id, r.u64())
+    if kind == MSG_MODEL_INFO:
+        obj_id, backend, device = r.u64(), r.str_(), r.str_()
+        inputs, outputs = r.strlist(), r.strlist()
+        blob = r.bytes_() if r.take(1)[0] else None
+        return ModelInfo(req_id, obj_id, backend, device, inputs, outputs, blob)
     raise ProtocolError(f"unknown message type {kind}")
 
 
