@@ -150,6 +150,20 @@ def ai_cluster() -> Iterator[LocalCluster]:
         yield cluster
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment() -> Iterator[None]:
+    """Undo environment changes a test leaves behind.
+
+    SmartRedis's ``Client(address=...)`` sets ``os.environ["SSDB"]`` by design (upstream does
+    too); without this, that address would leak into later tests of the same worker.
+    """
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def slurm_is_running() -> bool:
     if not shutil.which("sinfo"):
         return False
