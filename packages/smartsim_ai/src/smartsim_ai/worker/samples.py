@@ -55,16 +55,18 @@ def torch_scale_bytes() -> bytes:
     return buf.getvalue()
 
 
-def torch_cnn_bytes() -> bytes:
-    """A small CNN for 1x28x28 images, 10 classes."""
+def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
+    """A small CNN for 1x28x28 images, 10 classes (``channels``: the two conv widths)."""
     import torch
+
+    c1, c2 = channels
 
     class CNN(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.conv1 = torch.nn.Conv2d(1, 8, 3)
-            self.conv2 = torch.nn.Conv2d(8, 16, 3)
-            self.fc = torch.nn.Linear(16 * 5 * 5, 10)
+            self.conv1 = torch.nn.Conv2d(1, c1, 3)
+            self.conv2 = torch.nn.Conv2d(c1, c2, 3)
+            self.fc = torch.nn.Linear(c2 * 5 * 5, 10)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             x = torch.nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
