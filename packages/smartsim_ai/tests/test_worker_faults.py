@@ -138,3 +138,12 @@ def test_bad_python_is_reported_not_hung(ai_server_factory) -> None:
     with pytest.raises(redis.ResponseError, match="cannot start the worker /nonexistent/python"):
         c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
     assert c.ping()
+
+
+def test_worker_that_cannot_start_is_explained(ai_server_factory) -> None:
+    server = ai_server_factory("valkey", module_args=["WORKER_PYTHON", "/bin/false"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    with pytest.raises(redis.ResponseError, match="exited before answering") as info:
+        c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
+    assert "/bin/false can import smartsim_ai" in str(info.value)
+    assert c.ping()

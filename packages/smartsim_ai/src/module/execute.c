@@ -44,6 +44,7 @@ int execute_ensure_worker(ai_worker *w, char *err, size_t errlen) {
 static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_text) {
     char why[128];
     pid_t pid = w->pid;
+    int w_answered = w->answered;
     worker_kill(w, why, sizeof why);
     worker_log("worker process %d for device %s %s; the request it ran fails, restarting it",
                (int)pid, w->device, rc == -2 ? "exceeded MODEL_EXECUTION_TIMEOUT and was killed"
@@ -52,6 +53,12 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_t
     int restarted = execute_ensure_worker(w, err, sizeof err) == 0;
     if (rc == -2) {
         ai_op_fail(op, "%s", timeout_text);
+    } else if (!w_answered) {
+        ai_op_fail(op,
+                   "ERR the worker process for device %s exited before answering (%s): check that "
+                   "%s can import smartsim_ai (module argument WORKER_PYTHON) and see the server "
+                   "log",
+                   w->device, why[0] ? why : "channel closed", g_worker_settings.python);
     } else {
         ai_op_fail(op,
                    "ERR the worker process %d for device %s died (%s) while running this "
@@ -78,6 +85,7 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
         worker_failed(w, op, rc, timeout_text);
         return rc;
     }
+    w->answered = 1;
     r->p = *payload;
     r->len = len;
     r->pos = 0;

@@ -113,6 +113,7 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     }
     w->fd = sv[0];
     w->pid = pid;
+    w->answered = 0;
     return 0;
 }
 

@@ -64,6 +64,7 @@ typedef struct ai_worker {
     char device[32];
     int index;
     unsigned restarts;
+    int answered; /* the current process has replied at least once */
 } ai_worker;
 
 /* A line in the server's log (or stderr), from any thread: worker starts, deaths, kills. */
