@@ -147,3 +147,22 @@ def test_worker_that_cannot_start_is_explained(ai_server_factory) -> None:
         c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
     assert "/bin/false can import smartsim_ai" in str(info.value)
     assert c.ping()
+
+
+def test_client_disconnecting_mid_run_is_harmless(ai_server_factory) -> None:
+    server = ai_server_factory("redis", module_args=["MODEL_EXECUTION_TIMEOUT", "1000"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    setup_script(c)
+    import socket
+
+    raw = socket.create_connection((server.host, server.port))
+    args = [b"AI.SCRIPTRUN", b"s", b"spin", b"INPUTS", b"x", b"OUTPUTS", b"gone"]
+    raw.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+    busy_worker(server)
+    raw.close()  # the client leaves while its script runs; the run is then cut by the timeout
+    wait_for(lambda: int(c.info("clients")["blocked_clients"]) == 0)
+    assert c.exists("gone") == 0
+    assert (
+        c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
+        == b"OK"
+    )
