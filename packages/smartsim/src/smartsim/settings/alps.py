@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from smartsim.settings.base import EnvValue, RunSettings, check_positive_int, hosts_to_str
+from smartsim.settings.base import (
+    EnvValue,
+    RunSettings,
+    check_positive_int,
+    format_dash_args,
+    hosts_to_str,
+)
 
 
 class AprunSettings(RunSettings):
@@ -51,13 +57,7 @@ class AprunSettings(RunSettings):
 
     def format_run_args(self) -> list[str]:
         """``-k v`` for one-letter keys, ``--key=v`` otherwise, bare flags for None."""
-        out: list[str] = []
-        for key, value in self.run_args.items():
-            if len(key) == 1:
-                out += [f"-{key}"] if value is None else [f"-{key}", str(value)]
-            else:
-                out.append(f"--{key}" if value is None else f"--{key}={value}")
-        return out
+        return format_dash_args(self.run_args)
 
     def format_env_vars(self) -> list[str]:
         """``-e KEY=VALUE`` per variable."""

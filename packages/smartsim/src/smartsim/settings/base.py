@@ -340,3 +340,42 @@ def hosts_to_str(host_list: str | list[str], what: str = "host_list") -> str:
     if not hosts or not all(hosts):
         raise ValueError(f"{what} must name at least one host")
     return ",".join(hosts)
+
+
+def format_dash_args(args: Mapping[str, Any]) -> list[str]:
+    """Tokens of srun/aprun/jsrun style: ``-k v`` for one-letter keys, ``--key=v`` otherwise.
+
+    A None value gives the bare flag (``-k`` or ``--key``).
+    """
+    out: list[str] = []
+    for key, value in args.items():
+        if len(key) == 1:
+            out += [f"-{key}"] if value is None else [f"-{key}", str(value)]
+        else:
+            out.append(f"--{key}" if value is None else f"--{key}={value}")
+    return out
+
+
+def format_directives(args: Mapping[str, Any], long_prefix: str = "--") -> list[str]:
+    """One string per batch directive: ``-k v`` for one-letter keys, ``<long_prefix>key v``
+    otherwise; a None value gives the bare flag."""
+    out: list[str] = []
+    for key, value in args.items():
+        prefix = "-" if len(key) == 1 else long_prefix
+        out.append(f"{prefix}{key}" if value is None else f"{prefix}{key} {value}")
+    return out
+
+
+def env_flag_args(
+    flag: str, env_vars: Mapping[str, EnvValue], extra_keys: Iterable[str] = ()
+) -> list[str]:
+    """``flag KEY=VALUE`` per variable (``flag KEY`` for None: the current value is passed),
+    then ``flag KEY`` for each of ``extra_keys`` not in ``env_vars`` (mpirun ``-x``, jsrun ``-E``).
+    """
+    out: list[str] = []
+    for key, value in env_vars.items():
+        out += [flag, key if value is None else f"{key}={value}"]
+    for key in extra_keys:
+        if key not in env_vars:
+            out += [flag, key]
+    return out

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from smartsim.settings.base import BatchSettings, check_positive_int, hosts_to_str
+from smartsim.settings.base import (
+    BatchSettings,
+    check_positive_int,
+    format_directives,
+    hosts_to_str,
+)
 
 
 class CobaltBatchSettings(BatchSettings):
@@ -58,8 +63,4 @@ class CobaltBatchSettings(BatchSettings):
 
     def format_batch_args(self) -> list[str]:
         """``-k v`` for one-letter keys, ``--key v`` otherwise (bare flags for None)."""
-        out: list[str] = []
-        for key, value in self.batch_args.items():
-            prefix = "-" if len(key) == 1 else "--"
-            out.append(f"{prefix}{key}" if value is None else f"{prefix}{key} {value}")
-        return out
+        return format_directives(self.batch_args)

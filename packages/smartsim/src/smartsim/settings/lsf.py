@@ -11,6 +11,9 @@ from smartsim.settings.base import (
     EnvValue,
     RunSettings,
     check_positive_int,
+    env_flag_args,
+    format_dash_args,
+    format_directives,
     hosts_to_str,
 )
 
@@ -98,28 +101,15 @@ class JsrunSettings(RunSettings):
 
     def format_run_args(self) -> list[str]:
         """``--key=v`` (``-k v`` for one letter); bare flags for None."""
-        out: list[str] = []
-        for key, value in self.run_args.items():
-            if len(key) == 1:
-                out += [f"-{key}"] if value is None else [f"-{key}", str(value)]
-            else:
-                out.append(f"--{key}" if value is None else f"--{key}={value}")
-        return out
+        return format_dash_args(self.run_args)
 
     def format_env_vars(self) -> list[str]:
         """``-E KEY=VALUE`` (``-E KEY`` exports the current value)."""
-        out: list[str] = []
-        for key, value in self.env_vars.items():
-            out += ["-E", key if value is None else f"{key}={value}"]
-        return out
+        return env_flag_args("-E", self.env_vars)
 
     def env_forwarding(self, extra_keys: Iterable[str] = ()) -> list[str]:
         """Our variables, then the launcher's names (``-E SSDB``)."""
-        out = self.format_env_vars()
-        for key in extra_keys:
-            if key not in self.env_vars:
-                out += ["-E", key]
-        return out
+        return env_flag_args("-E", self.env_vars, extra_keys)
 
     def launch_command(self, extra_env_keys: Iterable[str] = ()) -> list[str]:
         """The jsrun command; MPMD needs an ERF file written by the LSF launcher."""
@@ -202,4 +192,4 @@ class BsubBatchSettings(BatchSettings):
 
     def format_batch_args(self) -> list[str]:
         """``-key value`` strings (LSF uses single dashes)."""
-        return [f"-{k}" if v is None else f"-{k} {v}" for k, v in self.batch_args.items()]
+        return format_directives(self.batch_args, long_prefix="-")

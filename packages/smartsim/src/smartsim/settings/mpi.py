@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from smartsim.settings.base import EnvValue, RunSettings, check_positive_int, hosts_to_str
+from smartsim.settings.base import (
+    EnvValue,
+    RunSettings,
+    check_positive_int,
+    env_flag_args,
+    hosts_to_str,
+)
 
 
 class _OpenMPISettings(RunSettings):
@@ -91,18 +97,11 @@ class _OpenMPISettings(RunSettings):
 
     def format_env_vars(self) -> list[str]:
         """``-x KEY=VALUE`` per variable; a None value exports the driver's value (``-x KEY``)."""
-        out: list[str] = []
-        for key, value in self.env_vars.items():
-            out += ["-x", key if value is None else f"{key}={value}"]
-        return out
+        return env_flag_args("-x", self.env_vars)
 
     def env_forwarding(self, extra_keys: Iterable[str] = ()) -> list[str]:
         """Forward our variables and the launcher's (``-x SSDB``) to every rank."""
-        out = self.format_env_vars()
-        for key in extra_keys:
-            if key not in self.env_vars:
-                out += ["-x", key]
-        return out
+        return env_flag_args("-x", self.env_vars, extra_keys)
 
 
 class MpirunSettings(_OpenMPISettings):

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartsim.error import SmartSimError
-from smartsim.settings.base import BatchSettings, check_positive_int, hosts_to_str
+from smartsim.settings.base import (
+    BatchSettings,
+    check_positive_int,
+    format_directives,
+    hosts_to_str,
+)
 
 
 class QsubBatchSettings(BatchSettings):
@@ -101,6 +106,4 @@ class QsubBatchSettings(BatchSettings):
 
     def format_batch_args(self) -> list[str]:
         """The ``-l`` resources first, then ``-k value`` for each batch argument."""
-        opts = self._resource_list()
-        opts += [f"-{k}" if v is None else f"-{k} {v}" for k, v in self.batch_args.items()]
-        return opts
+        return self._resource_list() + format_directives(self.batch_args, long_prefix="-")

@@ -10,19 +10,9 @@ from smartsim.settings.base import (
     EnvValue,
     RunSettings,
     check_positive_int,
+    format_dash_args,
     hosts_to_str,
 )
-
-
-def format_slurm_args(args: Mapping[str, Any]) -> list[str]:
-    """One-letter keys become ``-k v``, longer keys ``--key=v``; None gives a bare flag."""
-    out: list[str] = []
-    for key, value in args.items():
-        if len(key) == 1:
-            out += [f"-{key}"] if value is None else [f"-{key}", str(value)]
-        else:
-            out.append(f"--{key}" if value is None else f"--{key}={value}")
-    return out
 
 
 class SrunSettings(RunSettings):
@@ -80,7 +70,7 @@ class SrunSettings(RunSettings):
 
     def format_run_args(self) -> list[str]:
         """Slurm style: ``-k v`` / ``--key=v`` / bare flags."""
-        return format_slurm_args(self.run_args)
+        return format_dash_args(self.run_args)
 
     def format_env_vars(self) -> tuple[str, list[str]]:  # type: ignore[override]
         """``(export string, comma values)`` as in SmartSim.
@@ -152,4 +142,4 @@ class SbatchSettings(BatchSettings):
 
     def format_batch_args(self) -> list[str]:
         """Slurm style: ``-k v`` / ``--key=v`` / bare flags."""
-        return format_slurm_args(self.batch_args)
+        return format_dash_args(self.batch_args)
