@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "config.h"
@@ -125,11 +126,36 @@ static void find_log_file(RedisModuleCtx *ctx) {
     RedisModule_FreeCallReply(reply);
 }
 
+/* The build-time interpreter is gone (a wheel built elsewhere): use python3 from PATH. */
+static void fallback_python(RedisModuleCtx *ctx) {
+    if (access(g_worker_settings.python, X_OK) == 0) return;
+    const char *path = getenv("PATH");
+    char dir[4096];
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if (n > 0 && n < sizeof dir - 16) {
+            memcpy(dir, path, n);
+            snprintf(dir + n, sizeof dir - n, "/python3");
+            if (access(dir, X_OK) == 0) {
+                RedisModule_Log(ctx, "warning",
+                                "ai: the build-time Python %s is missing; workers use %s "
+                                "(set WORKER_PYTHON to choose)",
+                                g_worker_settings.python, dir);
+                snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s", dir);
+                return;
+            }
+        }
+        path += n + (path[n] == ':');
+    }
+}
+
 int ai_exec_onload(RedisModuleCtx *ctx) {
     find_log_file(ctx);
     if (ai_config.worker_python && ai_config.worker_python[0])
         snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s",
                  ai_config.worker_python);
+    else
+        fallback_python(ctx);
     g_worker_settings.intra_op = (int)ai_config.intra_op_parallelism;
     g_worker_settings.inter_op = (int)ai_config.inter_op_parallelism;
     g_worker_settings.memory_limit_mb = ai_config.backend_memory_limit;
