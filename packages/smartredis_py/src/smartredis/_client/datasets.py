@@ -61,14 +61,20 @@ class DatasetMixin(ClientCore):
                 dataset._set_received_tensor(tname, self._tensor_from_reply(reply))
         return dataset
 
-    def get_dataset(self, name: str) -> Dataset:
-        """The dataset ``name``; ``RedisKeyError`` if it does not exist."""
-        typecheck(name, "name", str)
+    def _dataset_fields(self, name: str) -> tuple[str, dict[bytes, bytes]]:
+        """The key base of dataset ``name`` (read prefix) and its metadata hash;
+        ``RedisKeyError`` if it does not exist."""
         base = self._prefix.dataset_get(name)
         meta = keys.meta_key(base)
         fields = _pairs(self._executor.call(["HGETALL", meta], meta))
         if not fields:
             raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
+        return base, fields
+
+    def get_dataset(self, name: str) -> Dataset:
+        """The dataset ``name``; ``RedisKeyError`` if it does not exist."""
+        typecheck(name, "name", str)
+        base, fields = self._dataset_fields(name)
         return self._load_dataset(name, base, fields)
 
     def dataset_exists(self, name: str) -> bool:
@@ -87,11 +93,7 @@ class DatasetMixin(ClientCore):
         """Copy dataset ``src_name`` (read prefix) to ``dest_name`` (write prefix)."""
         typecheck(src_name, "src_name", str)
         typecheck(dest_name, "dest_name", str)
-        src = self._prefix.dataset_get(src_name)
-        src_meta = keys.meta_key(src)
-        fields = _pairs(self._executor.call(["HGETALL", src_meta], src_meta))
-        if not fields:
-            raise RedisKeyError(f'The requested DataSet, "{src_name}", does not exist.')
+        src, fields = self._dataset_fields(src_name)
         fields.pop(md.COMPLETE_FIELD.encode(), None)
         _, tensor_names = Dataset._from_hash(src_name, fields)
         dst = self._prefix.dataset_put(dest_name)

@@ -52,6 +52,19 @@ def pick_gpu(offset: int, first_gpu: int, num_gpus: int) -> int:
     return first_gpu + (offset % num_gpus)
 
 
+def gpu_copy_key(key: str, offset: int, first_gpu: int, num_gpus: int) -> str:
+    """The copy that run_*_multigpu uses: ``key.GPU:i`` for ``i = pick_gpu(offset, ...)``."""
+    typecheck(offset, "offset", int)
+    check_gpus(first_gpu, num_gpus)
+    return f"{key}.GPU:{pick_gpu(offset, first_gpu, num_gpus)}"
+
+
+def all_gpu_copies(key: str, first_gpu: int, num_gpus: int) -> list[str]:
+    """Every key set_*_multigpu stores: each GPU copy ``key.GPU:i``, then ``key`` itself."""
+    check_gpus(first_gpu, num_gpus)
+    return [gkey for gkey, _ in gpu_keys(key, first_gpu, num_gpus)] + [key]
+
+
 class ModelMixin(ClientCore):
     """set_model*, get_model, run_model*, delete_model*, model_exists, poll_model."""
 
@@ -256,10 +269,8 @@ class ModelMixin(ClientCore):
     ) -> None:
         """Run the copy of model ``name`` on GPU ``first_gpu + offset % num_gpus``."""
         typecheck(name, "name", str)
-        typecheck(offset, "offset", int)
-        check_gpus(first_gpu, num_gpus)
-        gpu = pick_gpu(offset, first_gpu, num_gpus)
-        self._run_model_key(f"{self._prefix.model_get(name)}.GPU:{gpu}", inputs, outputs)
+        key = gpu_copy_key(self._prefix.model_get(name), offset, first_gpu, num_gpus)
+        self._run_model_key(key, inputs, outputs)
 
     def delete_model(self, name: str) -> None:
         """Delete model ``name`` (every shard's copy in a cluster)."""
@@ -269,11 +280,8 @@ class ModelMixin(ClientCore):
     def delete_model_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
         """Delete the GPU copies ``name.GPU:i`` and ``name``."""
         typecheck(name, "name", str)
-        check_gpus(first_gpu, num_gpus)
-        key = self._prefix.model_get(name)
-        for gkey, _ in gpu_keys(key, first_gpu, num_gpus):
-            self._on_every_copy(gkey, cmd.modeldel)
-        self._on_every_copy(key, cmd.modeldel)
+        for key in all_gpu_copies(self._prefix.model_get(name), first_gpu, num_gpus):
+            self._on_every_copy(key, cmd.modeldel)
 
     def model_exists(self, name: str) -> bool:
         """Whether model (or script) ``name`` exists."""

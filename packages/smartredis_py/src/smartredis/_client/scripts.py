@@ -9,7 +9,13 @@ from collections.abc import Callable
 from smartredis import _commands as cmd
 from smartredis._checks import name_list, typecheck
 from smartredis._client.core import ClientCore
-from smartredis._client.models import check_device, check_gpus, gpu_keys, pick_gpu
+from smartredis._client.models import (
+    all_gpu_copies,
+    check_device,
+    check_gpus,
+    gpu_copy_key,
+    gpu_keys,
+)
 from smartredis._settings import model_timeout_ms
 
 
@@ -114,10 +120,8 @@ class ScriptMixin(ClientCore):
     ) -> None:
         """Run the copy of script ``name`` on GPU ``first_gpu + offset % num_gpus``."""
         typecheck(name, "name", str)
-        typecheck(offset, "offset", int)
-        check_gpus(first_gpu, num_gpus)
-        gpu = pick_gpu(offset, first_gpu, num_gpus)
-        self._run_script_key(f"{self._prefix.model_get(name)}.GPU:{gpu}", fn_name, inputs, outputs)
+        key = gpu_copy_key(self._prefix.model_get(name), offset, first_gpu, num_gpus)
+        self._run_script_key(key, fn_name, inputs, outputs)
 
     def delete_script(self, name: str) -> None:
         """Delete script ``name`` (every shard's copy in a cluster)."""
@@ -127,8 +131,5 @@ class ScriptMixin(ClientCore):
     def delete_script_multigpu(self, name: str, first_gpu: int, num_gpus: int) -> None:
         """Delete the GPU copies ``name.GPU:i`` and ``name``."""
         typecheck(name, "name", str)
-        check_gpus(first_gpu, num_gpus)
-        key = self._prefix.model_get(name)
-        for gkey, _ in gpu_keys(key, first_gpu, num_gpus):
-            self._on_every_copy(gkey, cmd.scriptdel)
-        self._on_every_copy(key, cmd.scriptdel)
+        for key in all_gpu_copies(self._prefix.model_get(name), first_gpu, num_gpus):
+            self._on_every_copy(key, cmd.scriptdel)
