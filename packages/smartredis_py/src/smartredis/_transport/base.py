@@ -19,8 +19,8 @@ import redis
 
 from smartredis._commands import IDEMPOTENT
 from smartredis._transport.resp import ReplyError, SocketReader, pack, send_all
-from smartredis._wire.address import Address
-from smartredis.error import RedisDatabaseError
+from smartredis._wire.address import Address, parse_address
+from smartredis.error import RedisDatabaseError, RedisRuntimeError
 from smartredis.errors import error_from_reply
 
 logger = logging.getLogger("smartredis.transport")
@@ -81,6 +81,15 @@ def raise_for_reply(reply: object) -> object:
     if is_error(reply):
         raise error_from_reply(reply_text(reply))  # type: ignore[arg-type]
     return reply
+
+
+def canonical_address(address: str) -> str:
+    """``address`` as ``str(Address)`` (to compare with a node's); ``RedisRuntimeError`` if it
+    is not an address."""
+    try:
+        return str(parse_address(address))
+    except ValueError as exc:
+        raise RedisRuntimeError(str(exc)) from None
 
 
 class Node:

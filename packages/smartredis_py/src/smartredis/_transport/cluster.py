@@ -16,9 +16,16 @@ from dataclasses import dataclass
 
 import redis
 
-from smartredis._transport.base import Node, Reader, Timeouts, hiredis_reader, raise_for_reply
+from smartredis._transport.base import (
+    Node,
+    Reader,
+    Timeouts,
+    canonical_address,
+    hiredis_reader,
+    raise_for_reply,
+)
 from smartredis._transport.resp import ReplyError
-from smartredis._wire.address import Address, parse_address
+from smartredis._wire.address import Address
 from smartredis._wire.cluster import key_slot, shard_prefix
 from smartredis.error import RedisRuntimeError
 
@@ -120,10 +127,7 @@ class ClusterExecutor:
         return self.shard_for_key(key).node
 
     def shard_for_address(self, address: str) -> Shard:
-        try:
-            wanted = str(parse_address(address))
-        except ValueError as exc:
-            raise RedisRuntimeError(str(exc)) from None
+        wanted = canonical_address(address)
         for shard in self.shards:
             if str(shard.address) == wanted:
                 return shard

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smartredis._transport.base import Node, Reader, Timeouts, hiredis_reader
-from smartredis._wire.address import Address, parse_address
+from smartredis._transport.base import Node, Reader, Timeouts, canonical_address, hiredis_reader
+from smartredis._wire.address import Address
 from smartredis.error import RedisRuntimeError
 
 
@@ -23,10 +23,7 @@ class StandaloneExecutor:
         return self.node
 
     def node_for_address(self, address: str) -> Node:
-        try:
-            wanted = str(parse_address(address))
-        except ValueError as exc:
-            raise RedisRuntimeError(str(exc)) from None
+        wanted = canonical_address(address)
         if wanted != str(self.node.address):
             raise RedisRuntimeError(
                 f"The provided address {address} does not match the address used to "
