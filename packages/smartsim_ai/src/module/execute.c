@@ -15,6 +15,8 @@
 #include "run_queue.h"
 #include "script_calls.h"
 
+_Static_assert(WIRE_MAX_DIMS >= AI_TENSOR_MAX_DIMS, "every tensor shape must fit a wire_tensor");
+
 static __thread uint64_t next_req_id = 1;
 
 static long long last_spawn_ms(ai_worker *w, long long set) {

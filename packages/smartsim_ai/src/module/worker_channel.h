@@ -36,7 +36,7 @@ enum {
 enum { WVAL_NIL = 0, WVAL_STR = 1, WVAL_INT = 2, WVAL_ARRAY = 3, WVAL_ERROR = 4 };
 
 #define WIRE_ABSENT 255
-#define WIRE_MAX_DIMS 64
+#define WIRE_MAX_DIMS 1024 /* >= AI_TENSOR_MAX_DIMS (checked in execute.c) */
 
 /* A tensor as it travels: dtype code (order of protocol.DTYPES), shape, bytes (not owned). */
 typedef struct wire_tensor {
