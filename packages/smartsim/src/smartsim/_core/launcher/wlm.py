@@ -6,38 +6,23 @@ clear error instead of pretending to launch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from smartsim._core.launcher.base import Launcher
-from smartsim._core.launcher.step import Step, StepContext
 from smartsim.error import SSUnsupportedError
-from smartsim.settings.base import RunSettings
 
 
 class NotYetImplementedLauncher(Launcher):
-    """A registered workload manager that cannot launch yet."""
+    """A registered workload manager that cannot launch yet.
+
+    Constructing one raises, so its abstract step methods are never needed.
+    """
 
     implemented: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __new__(cls) -> NotYetImplementedLauncher:
         raise SSUnsupportedError(
-            f"launching through {self.name} is not implemented yet in this smartsim; its "
+            f"launching through {cls.name} is not implemented yet in this smartsim; its "
             "settings (run and batch) can be built and formatted, but start() works with "
             "launcher='local' only for now"
         )
-
-    def create_step(  # pragma: no cover - never constructed
-        self,
-        name: str,
-        run_settings: RunSettings,
-        context: StepContext,
-        wrap_command: Callable[[list[str]], list[str]] | None = None,
-    ) -> Step:
-        raise NotImplementedError
-
-    def run(self, step: Step) -> str:  # pragma: no cover - never constructed
-        raise NotImplementedError
-
-    def stop(self, step_ids: Iterable[str]) -> None:  # pragma: no cover - never constructed
-        raise NotImplementedError
