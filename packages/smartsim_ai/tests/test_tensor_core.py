@@ -25,13 +25,19 @@ class Tensor(ctypes.Structure):
     _fields_ = [
         ("refcount", ctypes.c_uint32),
         ("dtype", ctypes.c_uint8),
-        ("ndims", ctypes.c_int32),
+        ("unused", ctypes.c_uint8),
+        ("ndims", ctypes.c_uint16),
         ("len", ctypes.c_size_t),
         ("nbytes", ctypes.c_size_t),
         ("data", ctypes.POINTER(ctypes.c_char)),
         ("owner", ctypes.c_void_p),
-        ("offsets", ctypes.POINTER(ctypes.c_uint64)),
-    ]
+    ]  # then int64_t dims[ndims] and, for STRING, uint64_t offsets[len]
+
+    @property
+    def offsets(self):
+        """The STRING offsets, stored after the dims (ai_tensor_offsets)."""
+        start = ctypes.addressof(self) + ctypes.sizeof(Tensor) + 8 * self.ndims
+        return ctypes.cast(start, ctypes.POINTER(ctypes.c_uint64))
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +129,9 @@ def test_dtype_names(core):
         assert (
             core.ai_dtype_parse(name.encode(), len(name), ctypes.byref(out)) == 0 and out.value == i
         )
-    for bad in ["", "FLOAT16", "UINT32", "BOOLX", "FLOA", "STRINGS"]:
+    # a trailing NUL or a non-letter that differs from a letter by case bits is no match
+    for bad in ["", "FLOAT16", "UINT32", "BOOLX", "FLOA", "STRINGS", "INT8\0", "BOOL\0\0",
+                "INT\x18", "float ", "UINT8\x00"]:  # fmt: skip
         assert core.ai_dtype_parse(bad.encode(), len(bad), ctypes.byref(out)) == -1
 
 

@@ -40,8 +40,8 @@ static void row_range(const ai_tensor *t, int64_t from, int64_t to, size_t *star
     size_t per_row = t->len / (size_t)t->dims[0];
     if (t->dtype == AI_DTYPE_STRING) {
         size_t a = (size_t)from * per_row, b = (size_t)to * per_row;
-        *start = a < t->len ? t->offsets[a] : t->nbytes;
-        *end = b < t->len ? t->offsets[b] : t->nbytes;
+        *start = a < t->len ? ai_tensor_offsets(t)[a] : t->nbytes;
+        *end = b < t->len ? ai_tensor_offsets(t)[b] : t->nbytes;
     } else {
         size_t row_bytes = t->nbytes / (size_t)t->dims[0];
         *start = (size_t)from * row_bytes;

@@ -6,7 +6,6 @@
 #include "cmd_tensor.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "errors.h"
 #include "keyspace.h"
@@ -18,10 +17,37 @@
 #define AI_ZERO_COPY_SLACK 64
 #define AI_ZERO_COPY_BIG (32 * 1024) /* the server's own "big argument" threshold */
 
+/* Case-insensitive match of s[0..len) against an upper-case ASCII word (no libc call:
+ * this runs for every TENSORSET). */
+static int word_is(const char *s, size_t len, const char *word) {
+    size_t i = 0;
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+        if (word[i] == '\0' || c != (unsigned char)word[i]) return 0;
+    }
+    return word[i] == '\0';
+}
+
 static int token_is(RedisModuleString *arg, const char *word) {
     size_t len;
     const char *s = RedisModule_StringPtrLen(arg, &len);
-    return len == strlen(word) && strncasecmp(s, word, len) == 0;
+    return word_is(s, len, word);
+}
+
+/* A dim as the server's string-to-integer would read it ([1-9][0-9]*, at most LLONG_MAX);
+ * returns 0 and sets *out, or -1 (a bad or non-positive dim: RedisAI's shape error). */
+static int parse_dim(const char *s, size_t len, int64_t *out) {
+    if (len == 0 || len > 19 || s[0] < '1' || s[0] > '9') return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9) return -1;
+        v = v * 10 + d; /* 19 digits < 2^64: no overflow */
+    }
+    if (v > (uint64_t)INT64_MAX) return -1;
+    *out = (int64_t)v;
+    return 0;
 }
 
 static const char *status_error(ai_tensor_status st) {
@@ -74,11 +100,12 @@ static const char *fill_strings(ai_tensor *t, RedisModuleString **vals) {
     }
     if (ai_tensor_alloc_data(t, total) != AI_TENSOR_OK) return AI_ERR_OOM;
     size_t off = 0;
+    uint64_t *offsets = ai_tensor_offsets(t);
     for (size_t i = 0; i < t->len; i++) {
         size_t len;
         const char *s = RedisModule_StringPtrLen(vals[i], &len);
         if (len > 0 && s[len - 1] == '\0') len--;
-        t->offsets[i] = off;
+        offsets[i] = off;
         memcpy(t->data + off, s, len);
         off += len + 1; /* the NUL is there already (zeroed allocation) */
     }
@@ -119,11 +146,11 @@ ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **
         size_t toklen;
         const char *tok = RedisModule_StringPtrLen(argv[i], &toklen);
         if (toklen && (tok[0] < '0' || tok[0] > '9')) { /* a dim starts with a digit */
-            if (token_is(argv[i], "BLOB")) { source = BLOB; break; }
-            if (token_is(argv[i], "VALUES")) { source = VALUES; break; }
+            if (word_is(tok, toklen, "BLOB")) { source = BLOB; break; }
+            if (word_is(tok, toklen, "VALUES")) { source = VALUES; break; }
         }
-        long long d;
-        if (RedisModule_StringToLongLong(argv[i], &d) != REDISMODULE_OK || d <= 0) {
+        int64_t d;
+        if (parse_dim(tok, toklen, &d) != 0) {
             *err = AI_ERR_SHAPE;
             return NULL;
         }

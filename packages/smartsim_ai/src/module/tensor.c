@@ -18,12 +18,34 @@ const ai_dtype_info ai_dtypes[AI_DTYPE_COUNT] = {
     [AI_DTYPE_STRING] = {"STRING", AI_DL_STRING, 8, 1},
 };
 
+/* A dtype name packed for one integer compare: up to 6 upper-case bytes, length on top. */
+#define DTYPE_KEY(a, b, c, d, e, f, len)                                                     \
+    ((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 |        \
+     (uint64_t)(e) << 32 | (uint64_t)(f) << 40 | (uint64_t)(len) << 56)
+
+static const uint64_t dtype_keys[AI_DTYPE_COUNT] = {
+    [AI_DTYPE_FLOAT] = DTYPE_KEY('F', 'L', 'O', 'A', 'T', 0, 5),
+    [AI_DTYPE_DOUBLE] = DTYPE_KEY('D', 'O', 'U', 'B', 'L', 'E', 6),
+    [AI_DTYPE_INT8] = DTYPE_KEY('I', 'N', 'T', '8', 0, 0, 4),
+    [AI_DTYPE_INT16] = DTYPE_KEY('I', 'N', 'T', '1', '6', 0, 5),
+    [AI_DTYPE_INT32] = DTYPE_KEY('I', 'N', 'T', '3', '2', 0, 5),
+    [AI_DTYPE_INT64] = DTYPE_KEY('I', 'N', 'T', '6', '4', 0, 5),
+    [AI_DTYPE_UINT8] = DTYPE_KEY('U', 'I', 'N', 'T', '8', 0, 5),
+    [AI_DTYPE_UINT16] = DTYPE_KEY('U', 'I', 'N', 'T', '1', '6', 6),
+    [AI_DTYPE_BOOL] = DTYPE_KEY('B', 'O', 'O', 'L', 0, 0, 4),
+    [AI_DTYPE_STRING] = DTYPE_KEY('S', 'T', 'R', 'I', 'N', 'G', 6),
+};
+
 int ai_dtype_parse(const char *name, size_t len, ai_dtype *out) {
-    if (len < 4 || len > 6) return -1; /* BOOL ... DOUBLE: a cheap first filter */
+    if (len < 4 || len > 6) return -1; /* BOOL ... DOUBLE */
+    uint64_t key = (uint64_t)len << 56;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+        key |= (uint64_t)c << (8 * i);
+    }
     for (int i = 0; i < AI_DTYPE_COUNT; i++) {
-        const char *candidate = ai_dtypes[i].name;
-        if ((candidate[0] | 0x20) == (name[0] | 0x20) && strlen(candidate) == len &&
-            strncasecmp(name, candidate, len) == 0) {
+        if (dtype_keys[i] == key) {
             *out = (ai_dtype)i;
             return 0;
         }
@@ -76,12 +98,12 @@ ai_tensor *ai_tensor_new(ai_dtype dtype, const int64_t *dims, int ndims, ai_tens
     }
     t->refcount = 1;
     t->dtype = (uint8_t)dtype;
-    t->ndims = ndims;
+    t->unused = 0;
+    t->ndims = (uint16_t)ndims;
     t->len = len;
     t->nbytes = dtype == AI_DTYPE_STRING ? 0 : nbytes;
     t->data = NULL;
     t->owner = NULL;
-    t->offsets = dtype == AI_DTYPE_STRING ? (uint64_t *)(t->dims + ndims) : NULL;
     if (ndims) memcpy(t->dims, dims, (size_t)ndims * sizeof(int64_t));
     if (status) *status = AI_TENSOR_OK;
     return t;
@@ -120,7 +142,7 @@ ai_tensor_status ai_tensor_adopt_blob(ai_tensor *t, char *blob, size_t nbytes) {
     if (st != AI_TENSOR_OK) return st;
     t->data = blob;
     t->nbytes = nbytes;
-    if (t->dtype == AI_DTYPE_STRING) index_strings(blob, nbytes, t->len, t->offsets);
+    if (t->dtype == AI_DTYPE_STRING) index_strings(blob, nbytes, t->len, ai_tensor_offsets(t));
     return AI_TENSOR_OK;
 }
 
@@ -133,7 +155,7 @@ ai_tensor_status ai_tensor_adopt_owner(ai_tensor *t, void *owner, const char *da
     t->data = (char *)data;
     t->owner = owner;
     t->nbytes = nbytes;
-    if (t->dtype == AI_DTYPE_STRING) index_strings(data, nbytes, t->len, t->offsets);
+    if (t->dtype == AI_DTYPE_STRING) index_strings(data, nbytes, t->len, ai_tensor_offsets(t));
     return AI_TENSOR_OK;
 }
 
@@ -145,7 +167,7 @@ ai_tensor_status ai_tensor_copy_blob(ai_tensor *t, const char *blob, size_t nbyt
     memcpy(copy, blob, nbytes);
     t->data = copy;
     t->nbytes = nbytes;
-    if (t->dtype == AI_DTYPE_STRING) index_strings(copy, nbytes, t->len, t->offsets);
+    if (t->dtype == AI_DTYPE_STRING) index_strings(copy, nbytes, t->len, ai_tensor_offsets(t));
     return AI_TENSOR_OK;
 }
 
@@ -155,7 +177,8 @@ ai_tensor_status ai_tensor_alloc_data(ai_tensor *t, size_t nbytes) {
         t->data = ai_calloc(1, nbytes);
         if (!t->data) return AI_TENSOR_ENOMEM;
         t->nbytes = nbytes;
-        for (size_t i = 0; i < t->len; i++) t->offsets[i] = i; /* all empty strings */
+        uint64_t *offsets = ai_tensor_offsets(t);
+        for (size_t i = 0; i < t->len; i++) offsets[i] = i; /* all empty strings */
         return AI_TENSOR_OK;
     }
     t->data = ai_calloc(1, t->nbytes ? t->nbytes : 1);
@@ -163,7 +186,7 @@ ai_tensor_status ai_tensor_alloc_data(ai_tensor *t, size_t nbytes) {
 }
 
 ai_tensor_status ai_tensor_index_strings(ai_tensor *t) {
-    return index_strings(t->data, t->nbytes, t->len, t->offsets);
+    return index_strings(t->data, t->nbytes, t->len, ai_tensor_offsets(t));
 }
 
 double ai_tensor_get_double(const ai_tensor *t, size_t i) {
@@ -215,8 +238,9 @@ void ai_tensor_set_longlong(ai_tensor *t, size_t i, long long v) {
 }
 
 const char *ai_tensor_get_string(const ai_tensor *t, size_t i, size_t *len) {
-    size_t start = t->offsets[i];
-    size_t end = i + 1 < t->len ? t->offsets[i + 1] : t->nbytes;
+    const uint64_t *offsets = ai_tensor_offsets(t);
+    size_t start = offsets[i];
+    size_t end = i + 1 < t->len ? offsets[i + 1] : t->nbytes;
     *len = end - start - 1; /* without the terminating NUL */
     return t->data + start;
 }

@@ -50,17 +50,26 @@ int ai_dtype_from_dl(uint64_t code, uint64_t bits, ai_dtype *out);
 #define AI_TENSOR_MAX_DIMS 1024
 #define AI_TENSOR_MAX_ZERO_FILL_BYTES (512ULL * 1024 * 1024)
 
+/* 40 bytes and the dims in one allocation (48 with one dim: a 48-byte jemalloc class, a
+ * 64-byte glibc chunk), so a stored tensor costs little more than its data. */
 typedef struct ai_tensor {
     uint32_t refcount; /* atomic */
     uint8_t dtype;     /* ai_dtype */
-    int32_t ndims;
+    uint8_t unused;
+    uint16_t ndims;    /* <= AI_TENSOR_MAX_DIMS */
     size_t len;        /* element count: product of dims (1 for a scalar) */
     size_t nbytes;     /* bytes of data */
     char *data;        /* its own allocation of exactly nbytes, or inside `owner` */
     void *owner;       /* NULL, or the server string holding data (see ai_tensor_adopt_owner) */
-    uint64_t *offsets; /* STRING only: start of each element in data (len entries) */
-    int64_t dims[];    /* ndims entries, then the STRING offsets */
+    int64_t dims[];    /* ndims entries, then (STRING only) the offsets: ai_tensor_offsets */
 } ai_tensor;
+
+_Static_assert(AI_TENSOR_MAX_DIMS <= UINT16_MAX, "ndims is a uint16_t");
+
+/* STRING only: the start of each element in data (len entries, after the dims). */
+static inline uint64_t *ai_tensor_offsets(const ai_tensor *t) {
+    return (uint64_t *)(t->dims + t->ndims);
+}
 
 /* Result codes of the core functions; each maps to one reply of errors.h. */
 typedef enum {

@@ -17,7 +17,8 @@ static void tensor_rdb_save(RedisModuleIO *io, void *value) {
     for (int i = 0; i < t->ndims; i++) RedisModule_SaveSigned(io, t->dims[i]);
     RedisModule_SaveStringBuffer(io, t->data, t->nbytes);
     if (t->dtype == AI_DTYPE_STRING) {
-        for (size_t i = 0; i < t->len; i++) RedisModule_SaveUnsigned(io, t->offsets[i]);
+        const uint64_t *offsets = ai_tensor_offsets(t);
+        for (size_t i = 0; i < t->len; i++) RedisModule_SaveUnsigned(io, offsets[i]);
     }
 }
 
