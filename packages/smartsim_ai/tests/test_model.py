@@ -278,3 +278,21 @@ def test_gpu_device_without_cuda_is_a_clear_error(ai_client: redis.Redis, linear
     assert ai_client.exists("g") == 0
     # the CPU queue is unaffected
     assert ai_client.execute_command("AI.MODELSTORE", "c", "TORCH", "CPU", "BLOB", blob) == b"OK"
+
+
+@pytest.mark.torch
+def test_store_commands_work_inside_multi_and_lua(ai_client: redis.Redis, linear) -> None:
+    c = ai_client
+    blob, _ = linear
+    pipe = c.pipeline(transaction=True)
+    pipe.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", blob)
+    pipe.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
+    pipe.execute_command("AI.MODELSTORE", "bad", "TORCH", "CPU", "BLOB", b"junk")
+    ok_model, ok_script, bad = pipe.execute(raise_on_error=False)
+    assert (ok_model, ok_script) == (b"OK", b"OK") and isinstance(bad, redis.ResponseError)
+    assert c.execute_command("AI.MODELGET", "m", "META")[11] == [b"x"]
+    lua = "return redis.call('AI.SCRIPTSET', KEYS[1], 'CPU', 'SOURCE', ARGV[1])"
+    assert c.eval(lua, 1, "s2", "def f(a):\n    return a\n") == b"OK"
+    tensorset(c, "x", np.ones((1, 10), np.float32))
+    assert c.execute_command("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y") == b"OK"
+    assert c.execute_command("AI.SCRIPTRUN", "s2", "f", "INPUTS", "x", "OUTPUTS", "z") == b"OK"

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "cmd_tensor.h"
 #include "errors.h"
+#include "execute.h"
 #include "run_queue.h"
 #include "stats.h"
 #include "tensor_type.h"
@@ -173,9 +174,22 @@ static int reply_cb(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 
 static void free_cb(RedisModuleCtx *ctx, void *privdata) { ai_request_free(ctx, privdata); }
 
+/* *STORE inside MULTI or Lua (allowed there, but a client cannot block): compile with a
+ * one-off worker process, synchronously.  Slow (a Python start) but rare. */
+static int store_synchronously(RedisModuleCtx *ctx, ai_request *r, const char *device) {
+    ai_worker w = {.fd = -1, .pid = -1};
+    snprintf(w.device, sizeof w.device, "%s", device);
+    execute_request(&w, r);
+    worker_kill(&w, NULL, 0);
+    int rc = r->on_reply(ctx, r);
+    ai_request_free(ctx, r);
+    return rc;
+}
+
 int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
     int flags = RedisModule_GetContextFlags(ctx);
     if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA)) {
+        if (r->reply == AI_REPLY_STORE) return store_synchronously(ctx, r, device);
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
     }
