@@ -72,6 +72,7 @@ def test_torch_store_execute_get_del(ai_client: redis.Redis, linear) -> None:
     assert c.execute_command("AI.INFO", "m{1}", "RESETSTAT") == b"OK"
     assert c.execute_command("AI.INFO", "m{1}")[13] == 0
     assert [b"m{1}", b"v1"] in c.execute_command("AI._MODELSCAN")
+    assert c.info("ai_backends_info")["ai_Torch_version"] == torch.__version__
 
     assert c.execute_command("AI.MODELDEL", "m{1}") == b"OK"
     assert error_of(c, "AI.MODELGET", "m{1}") == "model key is empty"

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "execute.h"
 #include "hooks.h"
 #include "run_queue.h"
 #include "stats.h"
@@ -179,3 +180,16 @@ int ai_exec_onload(RedisModuleCtx *ctx) {
 }
 
 void ai_exec_info_cpu(RedisModuleInfoCtx *ctx) { run_queue_info_cpu(ctx); }
+
+/* ai_backends_info: the backends a worker has loaded (or LOADBACKEND/module args named). */
+void ai_exec_info_backends(RedisModuleInfoCtx *ctx) {
+    static const char *const fields[AI_BACKEND_COUNT] = {
+        "TensorFlow_version", "TensorFlowLite_version", "Torch_version", "onnxruntime_version"};
+    for (int b = 0; b < AI_BACKEND_COUNT; b++) {
+        char version[64];
+        if (execute_backend_version((ai_backend)b, version, sizeof version))
+            RedisModule_InfoAddFieldCString(ctx, fields[b], version);
+        else if (ai_config.backend_paths[b])
+            RedisModule_InfoAddFieldCString(ctx, fields[b], "NA");
+    }
+}

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "execute.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,29 @@ static char **read_names(rbuf *r, size_t *n) {
     return names;
 }
 
+/* Versions the workers reported per backend, for INFO MODULES (set once, read by the main
+ * thread: a mutex keeps the strings whole). */
+static pthread_mutex_t versions_mu = PTHREAD_MUTEX_INITIALIZER;
+static char backend_versions[AI_BACKEND_COUNT][64];
+
+static void note_version(ai_backend backend, rbuf *r) {
+    if (r->pos >= r->len) return;
+    size_t len;
+    const char *v = rbuf_bytes(r, &len);
+    if (r->bad || len == 0) return;
+    pthread_mutex_lock(&versions_mu);
+    snprintf(backend_versions[backend], sizeof backend_versions[backend], "%.*s", (int)len, v);
+    pthread_mutex_unlock(&versions_mu);
+}
+
+int execute_backend_version(ai_backend backend, char *out, size_t cap) {
+    pthread_mutex_lock(&versions_mu);
+    int known = backend_versions[backend][0] != '\0';
+    snprintf(out, cap, "%s", backend_versions[backend]);
+    pthread_mutex_unlock(&versions_mu);
+    return known;
+}
+
 /* Send a LOAD; 0 when loaded (names returned when wanted), -1 on error (op failed). */
 static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int keep_names) {
     wbuf b;
@@ -165,9 +189,16 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
     int rc = -1;
     if (type == WMSG_LOADED) {
         rc = 0;
+        size_t n_in = 0, n_out = 0;
+        char **in = read_names(&r, &n_in);
+        char **out = read_names(&r, &n_out);
+        note_version(m ? m->backend : AI_BACKEND_TORCH, &r);
         if (keep_names) {
-            op->in_names = read_names(&r, &op->n_in_names);
-            op->out_names = read_names(&r, &op->n_out_names);
+            op->in_names = in, op->n_in_names = n_in;
+            op->out_names = out, op->n_out_names = n_out;
+        } else {
+            ai_free_names(in, n_in);
+            ai_free_names(out, n_out);
         }
     } else if (type >= 0 && type != WMSG_ERROR) {
         ai_op_fail(op, "ERR unexpected reply %d from the worker to a load", type);

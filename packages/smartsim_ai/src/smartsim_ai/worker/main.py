@@ -158,11 +158,11 @@ class Worker:
             source = bytes(msg.blob).decode(errors="replace")
             obj = module.load(source, msg.device, msg.entry_points, self.options)
             self.objects[msg.obj_id] = (msg.kind, obj)
-            return protocol.Loaded(msg.req_id, [], [])
+            return protocol.Loaded(msg.req_id, [], [], module.VERSION)
         module = self._backend(msg.backend.upper())
         obj = module.load(msg.blob, msg.device, msg.inputs, msg.outputs, self.options)
         self.objects[msg.obj_id] = (msg.kind, obj)
-        return protocol.Loaded(msg.req_id, list(obj.inputs), list(obj.outputs))
+        return protocol.Loaded(msg.req_id, list(obj.inputs), list(obj.outputs), module.VERSION)
 
 
 def serve(sock: socket.socket, worker: Worker) -> int:

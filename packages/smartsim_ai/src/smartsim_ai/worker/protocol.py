@@ -133,6 +133,7 @@ class Loaded:
     req_id: int
     inputs: list[str]
     outputs: list[str]
+    version: str = ""  # the backend library's version (INFO MODULES ai_backends_info)
 
 
 @dataclass
@@ -326,6 +327,7 @@ def encode(msg: Message) -> list[bytes | memoryview]:
         out.append(_HEAD.pack(MSG_LOADED, msg.req_id))
         _strlist(out, msg.inputs)
         _strlist(out, msg.outputs)
+        _str(out, msg.version)
     elif isinstance(msg, Result):
         out.append(_HEAD.pack(MSG_RESULT, msg.req_id))
         out.append(_U64.pack(msg.duration_us))
@@ -453,7 +455,7 @@ def decode(payload: bytes | bytearray | memoryview) -> Message:
     if kind == MSG_PING:
         return Ping(req_id)
     if kind == MSG_LOADED:
-        return Loaded(req_id, r.strlist(), r.strlist())
+        return Loaded(req_id, r.strlist(), r.strlist(), r.str_())
     if kind == MSG_RESULT:
         return Result(req_id, r.u64(), r.tensors())
     if kind == MSG_ERROR:

@@ -7,6 +7,8 @@ import onnxruntime as ort
 
 from smartsim_ai.worker.backends import BackendError, Options, one_line
 
+VERSION = ort.__version__
+
 _TYPES = {
     "tensor(float)": np.float32,
     "tensor(double)": np.float64,

@@ -11,6 +11,8 @@ import tensorflow as tf
 
 from smartsim_ai.worker.backends import BackendError, Options, one_line
 
+VERSION = tf.__version__
+
 
 class TFModel:
     def __init__(

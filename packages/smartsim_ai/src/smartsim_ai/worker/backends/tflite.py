@@ -11,6 +11,8 @@ import tensorflow as tf
 
 from smartsim_ai.worker.backends import BackendError, Options, one_line
 
+VERSION = tf.__version__
+
 
 class TFLiteModel:
     def __init__(self, blob: bytes | memoryview, device: str, options: Options) -> None:

@@ -11,6 +11,8 @@ import torch
 
 from smartsim_ai.worker.backends import BackendError, Options, one_line, torch_device
 
+VERSION = torch.__version__
+
 logger = logging.getLogger(__name__)
 _threads_set = False
 

@@ -23,6 +23,8 @@ import torch
 from smartsim_ai.worker.backends import BackendError, Options, one_line, torch_device
 from smartsim_ai.worker.backends.torch import configure, flatten, to_numpy, to_torch
 
+VERSION = torch.__version__
+
 _EP_TYPES = ("List[Tensor]", "List[str]", "List[str]")
 
 
