@@ -112,3 +112,28 @@ def test_timeout_applies_while_waiting_for_a_batch(ai_client) -> None:
     )
     assert reply == b"TIMEDOUT"
     assert c.exists("y") == 0
+
+
+def test_dag_model_ops_join_batches(ai_server, ai_client) -> None:
+    c = ai_client
+    blob, module = samples.torch_linear_bytes()
+    c.execute_command(
+        "AI.MODELSTORE", "m", "TORCH", "CPU", "BATCHSIZE", 4, "MINBATCHSIZE", 2, "BLOB", blob
+    )
+    x = np.random.default_rng(8).random((1, 10), dtype=np.float32)
+    c.execute_command("AI.TENSORSET", "x", "FLOAT", 1, 10, "BLOB", x.tobytes())
+    dag = (
+        "AI.DAGEXECUTE", "LOAD", 1, "x", "|>",
+        "AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y", "|>",
+        "AI.TENSORGET", "y", "BLOB",
+    )  # fmt: skip
+    first, out0 = run_async(ai_server.port, *dag)
+    wait_for(lambda: blocked_clients(c) == 1)
+    time.sleep(0.3)
+    assert out0 == []  # held: 1 sample < MINBATCHSIZE 2
+    second, out1 = run_async(ai_server.port, *dag)  # completes the MINBATCHSIZE 2 batch
+    first.join(30)
+    second.join(30)
+    expected = module(torch.from_numpy(x)).detach().numpy().tobytes()
+    assert out0 == [[b"OK", expected]] and out1 == [[b"OK", expected]]
+    assert c.execute_command("AI.INFO", "m")[13] == 2  # samples

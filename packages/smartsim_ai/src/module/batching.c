@@ -9,9 +9,29 @@
 #include "errors.h"
 #include "execute.h"
 
-int batching_size(const ai_request *r) {
-    if (r->nops != 1 || r->ops[0].kind != AI_OP_MODEL) return 0;
-    const ai_op *op = &r->ops[0];
+/* The request's one model op, when it has exactly one and no script op (TENSORSET/TENSORGET
+ * ops of a DAG are passive), else NULL. */
+static const ai_op *batch_op_of(const ai_request *r, int *index) {
+    const ai_op *found = NULL;
+    for (size_t i = 0; i < r->nops; i++) {
+        const ai_op *op = &r->ops[i];
+        if (op->kind == AI_OP_SCRIPT || (op->kind == AI_OP_MODEL && found)) return NULL;
+        if (op->kind == AI_OP_LOAD_MODEL || op->kind == AI_OP_LOAD_SCRIPT) return NULL;
+        if (op->kind == AI_OP_MODEL) {
+            found = op;
+            *index = (int)i;
+        }
+    }
+    return found;
+}
+
+#define BOP(r) (&(r)->ops[(r)->batch_op])
+
+int batching_size(ai_request *r) {
+    int index = 0;
+    const ai_op *op = batch_op_of(r, &index);
+    if (!op) return 0;
+    r->batch_op = index;
     if (op->model->batchsize == 0 || op->nin == 0) return 0;
     int64_t size = -1;
     for (size_t i = 0; i < op->nin; i++) {
@@ -24,7 +44,7 @@ int batching_size(const ai_request *r) {
 }
 
 int batching_compatible(const ai_request *lead, const ai_request *c) {
-    const ai_op *a = &lead->ops[0], *b = &c->ops[0];
+    const ai_op *a = BOP(lead), *b = BOP(c);
     if (a->model != b->model || a->nin != b->nin || a->nout != b->nout) return 0;
     for (size_t i = 0; i < a->nin; i++) {
         const ai_tensor *x = lead->slots[a->in[i]], *y = c->slots[b->in[i]];
@@ -65,16 +85,16 @@ static ai_tensor *make_tensor(const ai_tensor *like, int64_t dim0, char *blob, s
 
 static ai_tensor *concat(ai_request **reqs, size_t n, size_t input, int64_t total) {
     size_t nbytes = 0;
-    for (size_t k = 0; k < n; k++) nbytes += reqs[k]->slots[reqs[k]->ops[0].in[input]]->nbytes;
+    for (size_t k = 0; k < n; k++) nbytes += reqs[k]->slots[BOP(reqs[k])->in[input]]->nbytes;
     char *blob = ai_alloc(nbytes ? nbytes : 1);
     if (!blob) return NULL;
     size_t off = 0;
     for (size_t k = 0; k < n; k++) {
-        const ai_tensor *t = reqs[k]->slots[reqs[k]->ops[0].in[input]];
+        const ai_tensor *t = reqs[k]->slots[BOP(reqs[k])->in[input]];
         memcpy(blob + off, t->data, t->nbytes);
         off += t->nbytes;
     }
-    ai_tensor *t = make_tensor(reqs[0]->slots[reqs[0]->ops[0].in[input]], total, blob, nbytes);
+    ai_tensor *t = make_tensor(reqs[0]->slots[BOP(reqs[0])->in[input]], total, blob, nbytes);
     if (!t) ai_free(blob);
     return t;
 }
@@ -91,11 +111,15 @@ static ai_tensor *slice(const ai_tensor *t, int64_t from, int64_t to) {
 }
 
 static void fail_all(ai_request **reqs, size_t n, const char *msg) {
-    for (size_t k = 0; k < n; k++) ai_op_fail(&reqs[k]->ops[0], "%s", msg);
+    for (size_t k = 0; k < n; k++) ai_op_fail(BOP(reqs[k]), "%s", msg);
 }
 
 void batching_execute(ai_worker *w, ai_request **reqs, size_t n) {
-    ai_op *lead = &reqs[0]->ops[0];
+    ai_op *lead = BOP(reqs[0]);
+    /* passive TENSORSET/TENSORGET ops before the model op are done; those after it run
+     * (trivially) only when it succeeds */
+    for (size_t k = 0; k < n; k++)
+        for (int i = 0; i < reqs[k]->batch_op; i++) reqs[k]->ops[i].status = 1;
     int64_t total = 0;
     for (size_t k = 0; k < n; k++) total += reqs[k]->batch_size;
     size_t nin = lead->nin, nout = lead->nout;
@@ -127,8 +151,9 @@ void batching_execute(ai_worker *w, ai_request **reqs, size_t n) {
     int64_t offset = 0;
     for (size_t k = 0; k < n; k++) {
         ai_request *r = reqs[k];
-        ai_op *op = &r->ops[0];
+        ai_op *op = BOP(r);
         int64_t size = r->batch_size;
+        for (size_t i = (size_t)r->batch_op + 1; i < r->nops; i++) r->ops[i].status = 1;
         for (size_t o = 0; o < nout; o++) {
             ai_tensor *part = NULL;
             if (outs[o] && outs[o]->ndims >= 1 && outs[o]->dims[0] == total)

@@ -9,8 +9,9 @@
 #include "worker_channel.h"
 
 /* dim 0 shared by every input of the request's batchable op, or 0 when it is not batchable
- * (not a single model op, BATCHSIZE 0, or inputs disagree on dim 0). */
-int batching_size(const ai_request *r);
+ * (not exactly one model op and no script op, BATCHSIZE 0, or inputs disagree on dim 0).
+ * Records the op's index in r->batch_op. */
+int batching_size(ai_request *r);
 
 /* Can `c` join a batch led by `lead`?  (same model object, input count, ndims, dims 1..n) */
 int batching_compatible(const ai_request *lead, const ai_request *c);

@@ -73,6 +73,7 @@ typedef struct ai_request {
     /* run-queue bookkeeping */
     struct ai_request *next;
     int batch_size; /* dim 0 of the batchable op's inputs, 0 when not batchable */
+    int batch_op;   /* index of that op (the request's only model op) */
 } ai_request;
 
 ai_request *ai_request_new(ai_reply_kind reply, size_t nops);

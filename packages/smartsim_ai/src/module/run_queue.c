@@ -113,7 +113,7 @@ static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
     out[0] = lead;
     size_t n = 1;
     int size = lead->batch_size;
-    ai_model *m = lead->batch_size ? lead->ops[0].model : NULL;
+    ai_model *m = lead->batch_size ? lead->ops[lead->batch_op].model : NULL;
     if (!m || (uint64_t)size >= m->batchsize) return 1;
     uint64_t total = (uint64_t)size;
     prev = NULL;
