@@ -51,8 +51,12 @@ if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$want" ]; then
   echo "$want" > .venv/.setup-stamp
 fi
 # Rebuild the ai module when its C sources changed (no-op when up to date).
-(cd packages/smartsim_ai && "$ROOT/.venv/bin/python" setup.py -q build_ext --inplace 2>&1 |
-  grep -vE "SetuptoolsDeprecationWarning|^\s*!!|^\s*\*+|setup.py install|^$|See https|Please avoid|standards-based|DEPRECATION" >&2 || true)
+build_log=$(mktemp)
+if ! (cd packages/smartsim_ai && "$ROOT/.venv/bin/python" setup.py -q build_ext --inplace) >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"
+  log "building the ai module failed (see above)"; exit 1
+fi
+rm -f "$build_log"
 .venv/bin/python -c "import smartsim_ai; smartsim_ai.module_path()"
 
 want=$(stamp_of requirements/official-smartredis.txt)
