@@ -166,3 +166,22 @@ def test_client_disconnecting_mid_run_is_harmless(ai_server_factory) -> None:
         c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
         == b"OK"
     )
+
+
+@pytest.mark.onnx
+def test_onnx_run_past_the_memory_limit_fails_with_redisai_text(ai_server_factory) -> None:
+    server = ai_server_factory("valkey", module_args=["BACKEND_MEMORY_LIMIT", "256"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    c.execute_command("AI.MODELSTORE", "small", "ONNX", "CPU", "BLOB", samples.onnx_expand_model(4))
+    # 800 MB output: more than the limit, less than this machine has
+    c.execute_command(
+        "AI.MODELSTORE", "big", "ONNX", "CPU", "BLOB", samples.onnx_expand_model(200_000_000)
+    )
+    c.execute_command("AI.TENSORSET", "x", "FLOAT", 1, "VALUES", 3)
+    with pytest.raises(redis.ResponseError) as info:
+        c.execute_command("AI.MODELEXECUTE", "big", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+    assert str(info.value) == "Onnxruntime memory limit exceeded, memory allocation failed."
+    assert (
+        c.execute_command("AI.MODELEXECUTE", "small", "INPUTS", 1, "x", "OUTPUTS", 1, "y") == b"OK"
+    )
+    assert [float(v) for v in c.execute_command("AI.TENSORGET", "y", "VALUES")] == [3.0] * 4

@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     _die_with_parent(args.parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C on the server's terminal is the server's
     sock = socket.socket(fileno=args.fd)
-    worker = Worker(args.device, Options(args.intra_op, args.inter_op), args.memory_limit_mb)
+    options = Options(args.intra_op, args.inter_op, args.memory_limit_mb)
+    worker = Worker(args.device, options, args.memory_limit_mb)
     try:
         return serve(sock, worker)
     finally:

@@ -103,6 +103,26 @@ def onnx_logistic_regression() -> tuple[bytes, object]:
     return to_onnx(model, x[:1]).SerializeToString(), model
 
 
+def onnx_expand_model(n: int) -> bytes:
+    """ONNX graph ``y = Expand(x, [n])``: a float32[1] input becomes an ``n``-element output."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [1], [n])
+    node = helper.make_node("Expand", ["x", "shape"], ["y"])
+    graph = helper.make_graph(
+        [node],
+        "expand",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n])],
+        initializer=[shape],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
 def tf_frozen_graph() -> tuple[bytes, str, str, object]:
     """A frozen TF graph (Keras dense layer) as SmartSim's freeze_model makes it."""
     import tensorflow as tf

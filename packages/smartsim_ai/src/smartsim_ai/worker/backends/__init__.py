@@ -39,6 +39,7 @@ class Options:
 
     intra_op_threads: int = 0
     inter_op_threads: int = 0
+    memory_limit_mb: int = 0  # BACKEND_MEMORY_LIMIT (enforced by the worker with RLIMIT_DATA)
 
 
 class LoadedModel(Protocol):

@@ -40,6 +40,7 @@ class OnnxModel:
             self.session = ort.InferenceSession(bytes(blob), opts, providers=providers)
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
+        self.memory_limited = options.memory_limit_mb > 0
         self._in = self.session.get_inputs()
         self.inputs = [i.name for i in self._in]
         self.outputs = [o.name for o in self.session.get_outputs()]
@@ -55,7 +56,13 @@ class OnnxModel:
         try:
             results = self.session.run(None, feed)
         except Exception as exc:
-            raise BackendError(one_line(exc)) from exc
+            text = one_line(exc)
+            if self.memory_limited and ("alloc" in text.lower() or "memory" in text.lower()):
+                # RedisAI's text for a run past BACKEND_MEMORY_LIMIT
+                raise BackendError(
+                    "Onnxruntime memory limit exceeded, memory allocation failed."
+                ) from exc
+            raise BackendError(text) from exc
         # ONNX-ML ZipMap outputs are lists of dicts: not tensors, left unwritten (as RedisAI).
         return [r if isinstance(r, np.ndarray) else None for r in results]
 
