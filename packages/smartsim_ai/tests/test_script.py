@@ -139,13 +139,17 @@ def incr(tensors: List[Tensor], keys: List[str], args: List[str]):
 
 def run_model(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(keys[0], tensors, 1)[0]
+
+def nested(tensors: List[Tensor], keys: List[str], args: List[str]):
+    redis.execute("AI.MODELEXECUTE", keys[0], "INPUTS", "1", keys[1], "OUTPUTS", "1", keys[2])
+    return tensors[0]
 """
 
 
 def test_scripts_call_back_into_the_server(ai_client: redis.Redis) -> None:
     c = ai_client
-    eps = ["store", "incr", "run_model"]
-    c.execute_command("AI.SCRIPTSTORE", "s{t}", "CPU", "ENTRY_POINTS", 3, *eps, "SOURCE", CALLBACKS)
+    eps = ["store", "incr", "run_model", "nested"]
+    c.execute_command("AI.SCRIPTSTORE", "s{t}", "CPU", "ENTRY_POINTS", 4, *eps, "SOURCE", CALLBACKS)
     c.execute_command("AI.TENSORSET", "x{t}", "FLOAT", 1, 10, "VALUES", *range(10))
     reply = c.execute_command(
         "AI.SCRIPTEXECUTE", "s{t}", "store", "KEYS", 2, "k{t}", "l{t}", "INPUTS", 1, "x{t}",
@@ -207,3 +211,13 @@ def test_scripts_call_back_into_the_server(ai_client: redis.Redis) -> None:
         "z{t}",
     )
     assert message == "model key is empty"
+    # a run command from inside a script cannot block: refused (Redis 7.0 would abort)
+    message = error_of(
+        c, "AI.SCRIPTEXECUTE", "s{t}", "nested", "KEYS", 3, "m{t}", "x{t}", "o{t}",
+        "INPUTS", 1, "x{t}", "OUTPUTS", 1, "z{t}",
+    )  # fmt: skip
+    assert message == (
+        "Redis command returned an error: "
+        "ERR Cannot run RedisAI command within a transaction or a LUA script"
+    )
+    assert c.ping() and c.exists("o{t}") == 0

@@ -188,7 +188,10 @@ static int store_synchronously(RedisModuleCtx *ctx, ai_request *r, const char *d
 
 int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
     int flags = RedisModule_GetContextFlags(ctx);
-    if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA)) {
+    /* A client that cannot block: MULTI, Lua, or a module's RedisModule_Call (a script's
+     * redis.execute("AI.MODELEXECUTE", ...)); blocking there would crash Redis 7.0. */
+    if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
+                 REDISMODULE_CTX_FLAGS_DENY_BLOCKING)) {
         if (r->reply == AI_REPLY_STORE) return store_synchronously(ctx, r, device);
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);

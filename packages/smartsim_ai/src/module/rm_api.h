@@ -41,6 +41,7 @@
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
 #define REDISMODULE_CTX_FLAGS_LOADING (1 << 10)
+#define REDISMODULE_CTX_FLAGS_DENY_BLOCKING (1 << 21) /* MULTI, Lua, or RM_Call */
 
 typedef struct RedisModuleCtx RedisModuleCtx;
 typedef struct RedisModuleString RedisModuleString;
