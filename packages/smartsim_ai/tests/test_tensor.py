@@ -156,20 +156,32 @@ def test_dump_restore(ai_client):
         assert tensorget(ai_client, f"{key}2") == tensorget(ai_client, key)
 
 
+# glibc malloc (Valkey's embedded build uses it) may hand out a chunk up to 16 usable bytes
+# bigger than asked when the free chunk it splits would leave less than its minimum chunk;
+# a tensor is two blocks (header, data).  jemalloc (Redis) size classes are exact.
+LIBC_CHUNK_SLACK = 2 * 16
+
+
 @pytest.mark.parametrize("nbytes", [1 << 10, 4 << 10, 64 << 10, 1 << 20])
 @pytest.mark.parametrize("ndims", [1, 3])
 def test_memory_usage_close_to_data(ai_client, nbytes, ndims):
     data = np.zeros(nbytes, dtype=np.uint8).tobytes()
     dims = (nbytes,) if ndims == 1 else (2, 4, nbytes // 8)
-    ai_client.execute_command("AI.TENSORSET", "t", "UINT8", *dims, "BLOB", data)
+    libc = ai_client.info("memory")["mem_allocator"].startswith("libc")
     ai_client.set("s", data)
     string_overhead = ai_client.memory_usage("s") - len(data)
-    overhead = ai_client.memory_usage("t") - len(data)
+    overheads = []
+    for i in range(8):
+        ai_client.execute_command("AI.TENSORSET", f"t{i}", "UINT8", *dims, "BLOB", data)
+        overheads.append(ai_client.memory_usage(f"t{i}") - len(data))
+    slack = LIBC_CHUNK_SLACK if libc else 0
     # Key included, within 128 bytes of the data, beyond what the allocator adds to any big
     # block (a size class or a page, which a plain string of the same bytes pays too).
-    assert 0 < overhead <= max(128, string_overhead + 128)
+    assert 0 < min(overheads)
+    assert max(overheads) <= max(128, string_overhead + 128) + slack
     if nbytes < 32 << 10:  # copied into an exact block or kept in a tight one
-        assert overhead <= 128
+        assert min(overheads) <= 128, overheads
+        assert max(overheads) <= 128 + slack, overheads
 
 
 def test_big_tensor_roundtrip(ai_client):
