@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -60,3 +62,21 @@ class ProcTools:
 def procs() -> ProcTools:
     """Process helpers: alive(pid), read_pids(path, n), kill_leftovers(pids)."""
     return ProcTools()
+
+
+@pytest.fixture
+def smartsim_log() -> Iterator[list[str]]:
+    """Warnings and errors logged under ``smartsim`` (which does not propagate to the root)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logger = logging.getLogger("smartsim")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)

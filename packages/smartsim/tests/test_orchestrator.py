@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,23 +22,6 @@ from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.settings import SbatchSettings, SrunSettings
 
 needs_srun = pytest.mark.skipif(shutil.which("srun") is None, reason="srun is not installed")
-
-
-@pytest.fixture
-def smartsim_log() -> Iterator[list[str]]:
-    """Messages logged under ``smartsim`` (which does not propagate to the root logger)."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("smartsim").addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logging.getLogger("smartsim").removeHandler(handler)
 
 
 def _server_args(node: DBNode) -> list[str]:

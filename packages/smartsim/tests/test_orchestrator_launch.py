@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import socket
@@ -59,24 +58,6 @@ def _consecutive_free_ports(n: int) -> int:
     while not all(_port_free(p) and _port_free(p + 10000) for p in range(port, port + n)):
         port = free_port()
     return port
-
-
-@pytest.fixture
-def smartsim_log() -> Iterator[list[str]]:
-    """Messages logged under ``smartsim`` (which may not propagate to the root logger)."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logger = logging.getLogger("smartsim")
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
 
 
 @pytest.fixture
