@@ -61,12 +61,8 @@ void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*
 
 int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
                      void *value) {
-    RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_WRITE);
-    if (holds_other_type(key, type)) {
-        RedisModule_CloseKey(key);
-        RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
-        return REDISMODULE_ERR;
-    }
+    RedisModuleKey *key = ai_key_open_for_write(ctx, keyname, type);
+    if (!key) return REDISMODULE_ERR;
     RedisModule_ModuleTypeSetValue(key, type, value);
     RedisModule_CloseKey(key);
     return REDISMODULE_OK;
