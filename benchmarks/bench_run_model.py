@@ -2,8 +2,11 @@
 
 Three measurements, side by side in one run (no absolute targets are asserted):
 
-1. latency: TENSORSET + MODELEXECUTE + TENSORGET of a 1x10 linear TorchScript model through the
-   server, against calling the model in-process; prints the added median latency;
+1. latency: a 1x10 linear TorchScript model through the server against calling it in-process;
+   prints the added median latency of three ways to run it: TENSORSET + MODELEXECUTE +
+   TENSORGET (three round trips, as SmartRedis's put_tensor/run_model/unpack_tensor), the same
+   three ops in one AI.DAGEXECUTE (one round trip), and MODELEXECUTE alone (input already in
+   the database: SmartRedis's run_model call);
 2. throughput: 16 concurrent client processes on a small CNN, BATCHSIZE 16 against 0;
 3. big tensors: 1..64 MB through a model (x * 2); the time per MB must stay flat (no quadratic
    copies).
@@ -83,6 +86,11 @@ def bench_latency(port: int, n: int) -> None:
     ]
     ping = resp("PING")
     execute = resp("AI.MODELEXECUTE", "lin", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+    dag = resp(
+        *("AI.DAGEXECUTE", "ROUTING", "lin", "|>", "AI.TENSORSET", "x", "FLOAT", 1, 10, "BLOB"),
+        *(data, "|>", "AI.MODELEXECUTE", "lin", "INPUTS", 1, "x", "OUTPUTS", 1, "y"),
+        *("|>", "AI.TENSORGET", "y", "META", "BLOB"),
+    )
 
     def lean_server() -> None:
         for cmd in cmds:
@@ -94,6 +102,9 @@ def bench_latency(port: int, n: int) -> None:
 
     def lean_execute() -> None:
         lean.call(execute)
+
+    def lean_dag() -> None:
+        lean.call(dag)
 
     # the model alone in a tight (cache-warm) loop: the most favourable in-process number
     warm = []
@@ -109,17 +120,23 @@ def bench_latency(port: int, n: int) -> None:
         "lean": lean_server,
         "lean_floor": lean_ping3,
         "lean_execute": lean_execute,
+        "lean_dag": lean_dag,
         "redispy": through_server,
         "redispy_floor": ping3,
     }
     samples_: dict[str, list[float]] = {name: [] for name in variants}
     for i in range(n + 200):
+        if i == 200:
+            c.execute_command("AI.INFO", "lin", "RESETSTAT")
         for name, fn in variants.items():
             t0 = time.perf_counter()
             fn()
             if i >= 200:
                 samples_[name].append(time.perf_counter() - t0)
     med = {name: statistics.median(v) * 1e6 for name, v in samples_.items()}
+    info = c.execute_command("AI.INFO", "lin")
+    stats = dict(zip(info[::2], info[1::2], strict=True))
+    worker_run = stats[b"duration"] / max(1, stats[b"calls"])
     local, lean_rt, lean_floor = med["local"], med["lean"], med["lean_floor"]
     server, floor = med["redispy"], med["redispy_floor"]
     print("== (1) run_model round trip, 1x10 linear TorchScript, median of", n, "(interleaved)")
@@ -128,10 +145,17 @@ def bench_latency(port: int, n: int) -> None:
     print(f"   in-process forward (warm loop)  {local_warm:8.1f} us")
     print(f"   server TENSORSET+EXECUTE+GET    {lean_rt:8.1f} us")
     print(f"   three PINGs (network floor)     {lean_floor:8.1f} us")
+    print(f"   one DAGEXECUTE (the same ops)   {med['lean_dag']:8.1f} us")
     print(f"   MODELEXECUTE alone              {med['lean_execute']:8.1f} us")
-    print(f"   added latency vs interleaved    {lean_rt - local:8.1f} us   (target <= 200 us)")
-    print(f"   added latency vs warm loop      {lean_rt - local_warm:8.1f} us")
-    print(f"   added beyond the network floor  {lean_rt - local_warm - lean_floor:8.1f} us")
+    print(f"   worker's own run (AI.INFO mean) {worker_run:8.1f} us")
+    print("   added latency (target <= 200 us)    vs interleaved   vs warm loop")
+    for label, total in (
+        ("three calls (put, run, get)", lean_rt),
+        ("one DAGEXECUTE (put, run, get)", med["lean_dag"]),
+        ("MODELEXECUTE alone (run_model)", med["lean_execute"]),
+    ):
+        print(f"   {label:32s} {total - local:8.1f} us {total - local_warm:10.1f} us")
+    print(f"   three calls beyond the network floor {lean_rt - local_warm - lean_floor:8.1f} us")
     print("   -- redis-py client")
     print(f"   server TENSORSET+EXECUTE+GET    {server:8.1f} us")
     print(f"   three PINGs (client floor)      {floor:8.1f} us")
