@@ -149,6 +149,7 @@ def test_module_arguments_are_applied(ai_server_factory, tmp_path):
         ["THREADS_PER_QUEUE", "0"],
         ["MODEL_CHUNK_SIZE", "-1"],
         ["MODEL_EXECUTION_TIMEOUT", "999"],
+        ["MODEL_LOAD_TIMEOUT", "-1"],
         ["INTRA_OP_PARALLELISM", "many"],
     ],
 )

@@ -102,6 +102,19 @@ def test_execution_timeout_bounds_a_runaway_script(ai_server_factory) -> None:
     assert c.execute_command("AI.INFO", "s")[17] == 1  # one error recorded
 
 
+def test_load_timeout_bounds_a_slow_model_load(ai_server_factory) -> None:
+    # a fresh worker imports torch on its first TORCH load: far longer than 50 ms
+    server = ai_server_factory("valkey", module_args=["MODEL_LOAD_TIMEOUT", "50"])
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    blob, _ = samples.torch_linear_bytes()
+    with pytest.raises(redis.ResponseError, match="longer than MODEL_LOAD_TIMEOUT \\(50 ms\\)"):
+        c.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", blob)
+    assert c.exists("m") == 0  # nothing half-stored
+    assert c.ping()
+    assert "ran past its time limit and was killed" in server.log_text()
+    assert wait_for(lambda: len(workers_of(server)) == 1)  # restarted
+
+
 def test_memory_limit_bounds_a_memory_hog(ai_server_factory) -> None:
     server = ai_server_factory("valkey", module_args=["BACKEND_MEMORY_LIMIT", "256"])
     c = redis.Redis(port=server.port, socket_timeout=60)

@@ -25,6 +25,7 @@ ai_config_t ai_config = {
     .model_chunk_size = AI_DEFAULT_MODEL_CHUNK_SIZE,
     .model_execution_timeout = 5000,
     .backend_memory_limit = 0,
+    .model_load_timeout = 600000,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {
@@ -92,6 +93,9 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     } else if (name_is(name, "BACKEND_MEMORY_LIMIT")) {
         if (!is_int || n < 0) return -1;
         ai_config.backend_memory_limit = n;
+    } else if (name_is(name, "MODEL_LOAD_TIMEOUT")) {
+        if (!is_int || n < 0) return -1;
+        ai_config.model_load_timeout = n;
     } else if (ai_exec_config_arg) {
         return ai_exec_config_arg(name, value) == 1 ? 0 : -1;
     } else {

@@ -166,6 +166,7 @@ int ai_exec_onload(RedisModuleCtx *ctx) {
     /* RedisAI bounds only ONNX runs; a value given explicitly bounds every backend */
     g_exec_settings.exec_timeout_explicit =
         ai_config.model_execution_timeout != DEFAULT_EXEC_TIMEOUT_MS;
+    g_exec_settings.load_timeout_ms = ai_config.model_load_timeout;
     ai_model_prepare_hook = prepare_model;
     ai_script_prepare_hook = prepare_script;
     ai_model_release_hook = release_model;

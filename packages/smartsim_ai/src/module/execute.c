@@ -50,7 +50,7 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_t
     int w_answered = w->answered;
     worker_kill(w, why, sizeof why);
     worker_log("worker process %d for device %s %s; the request it ran fails, restarting it",
-               (int)pid, w->device, rc == -2 ? "exceeded MODEL_EXECUTION_TIMEOUT and was killed"
+               (int)pid, w->device, rc == -2 ? "ran past its time limit and was killed"
                                              : (why[0] ? why : "closed its channel"));
     char err[256];
     int restarted = execute_ensure_worker(w, err, sizeof err) == 0;
@@ -182,9 +182,14 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
         build_load_model(&b, m);
     else
         build_load_script(&b, s);
+    char text[256];
+    snprintf(text, sizeof text,
+             "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
+             "(backend import included); its worker process was restarted",
+             g_exec_settings.load_timeout_ms, m ? "model" : "script");
     char *payload = NULL;
     rbuf r;
-    int type = roundtrip(w, op, &b, 0, &payload, &r, "");
+    int type = roundtrip(w, op, &b, (long)g_exec_settings.load_timeout_ms, &payload, &r, text);
     wbuf_free(&b);
     int rc = -1;
     if (type == WMSG_LOADED) {

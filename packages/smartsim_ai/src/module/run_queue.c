@@ -20,7 +20,7 @@
 #include "execute.h"
 #include "worker_channel.h"
 
-exec_settings g_exec_settings = {1, 5000, 0};
+exec_settings g_exec_settings = {1, 5000, 0, 600000};
 
 typedef struct run_queue run_queue;
 

@@ -15,6 +15,7 @@ typedef struct exec_settings {
     int threads_per_queue;         /* THREADS_PER_QUEUE, default 1 */
     long long exec_timeout_ms;     /* MODEL_EXECUTION_TIMEOUT, default 5000 */
     int exec_timeout_explicit;     /* given as a module argument: applies to every backend */
+    long long load_timeout_ms;     /* MODEL_LOAD_TIMEOUT: compiling a model or script; 0 = none */
 } exec_settings;
 
 extern exec_settings g_exec_settings;
