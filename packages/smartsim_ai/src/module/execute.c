@@ -43,8 +43,36 @@ int execute_ensure_worker(ai_worker *w, char *err, size_t errlen) {
     return 0;
 }
 
+/* Which time limit a round trip runs under; the error text is built only when it expires. */
+typedef enum { LIMIT_RUN_MODEL, LIMIT_RUN_SCRIPT, LIMIT_LOAD_MODEL, LIMIT_LOAD_SCRIPT } limit_kind;
+
+static void fail_timeout(ai_op *op, limit_kind limit) {
+    switch (limit) {
+    case LIMIT_RUN_MODEL:
+        ai_op_fail(op,
+                   "ERR Exiting due to terminate flag being set to true: the run took longer "
+                   "than MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
+                   g_exec_settings.exec_timeout_ms);
+        break;
+    case LIMIT_RUN_SCRIPT:
+        ai_op_fail(op,
+                   "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
+                   "process was restarted",
+                   g_exec_settings.exec_timeout_ms);
+        break;
+    case LIMIT_LOAD_MODEL:
+    case LIMIT_LOAD_SCRIPT:
+        ai_op_fail(op,
+                   "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
+                   "(backend import included); its worker process was restarted",
+                   g_exec_settings.load_timeout_ms,
+                   limit == LIMIT_LOAD_MODEL ? "model" : "script");
+        break;
+    }
+}
+
 /* The channel broke or timed out: kill the process, say why, start a fresh one. */
-static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_text) {
+static void worker_failed(ai_worker *w, ai_op *op, int rc, limit_kind limit) {
     char why[128];
     pid_t pid = w->pid;
     int w_answered = w->answered;
@@ -55,7 +83,7 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_t
     char err[256];
     int restarted = execute_ensure_worker(w, err, sizeof err) == 0;
     if (rc == -2) {
-        ai_op_fail(op, "%s", timeout_text);
+        fail_timeout(op, limit);
     } else if (!w_answered) {
         ai_op_fail(op,
                    "ERR the worker process for device %s exited before answering (%s): check that "
@@ -75,7 +103,7 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, const char *timeout_t
 /* Send `b` and read one reply; returns the reply type (payload in *payload, caller frees),
  * or -1/-2 (broken/timed out) after handling the worker failure. */
 static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **payload,
-                     rbuf *r, const char *timeout_text) {
+                     rbuf *r, limit_kind limit) {
     char err[256];
     if (execute_ensure_worker(w, err, sizeof err) != 0) {
         ai_op_fail(op, "ERR %s", err);
@@ -85,7 +113,7 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
     int rc = b ? worker_send(w, b) : 0; /* no b: only read the next message */
     if (rc == 0) rc = worker_recv(w, payload, &len, timeout_ms);
     if (rc != 0) {
-        worker_failed(w, op, rc, timeout_text);
+        worker_failed(w, op, rc, limit);
         return rc;
     }
     w->answered = 1;
@@ -182,14 +210,10 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
         build_load_model(&b, m);
     else
         build_load_script(&b, s);
-    char text[256];
-    snprintf(text, sizeof text,
-             "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
-             "(backend import included); its worker process was restarted",
-             g_exec_settings.load_timeout_ms, m ? "model" : "script");
     char *payload = NULL;
     rbuf r;
-    int type = roundtrip(w, op, &b, (long)g_exec_settings.load_timeout_ms, &payload, &r, text);
+    int type = roundtrip(w, op, &b, (long)g_exec_settings.load_timeout_ms, &payload, &r,
+                         m ? LIMIT_LOAD_MODEL : LIMIT_LOAD_SCRIPT);
     wbuf_free(&b);
     int rc = -1;
     if (type == WMSG_LOADED) {
@@ -273,14 +297,8 @@ static long model_timeout(ai_model *m) {
     return m->backend == AI_BACKEND_ONNX ? (long)g_exec_settings.exec_timeout_ms : 0;
 }
 
-static __thread char timeout_text[256];
-
 int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
                   ai_tensor **outputs, size_t noutputs) {
-    snprintf(timeout_text, sizeof timeout_text,
-             "ERR Exiting due to terminate flag being set to true: the run took longer than "
-             "MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
-             g_exec_settings.exec_timeout_ms);
     for (int attempt = 0; attempt < 2; attempt++) {
         wbuf b;
         wbuf_init(&b, WMSG_RUN_MODEL, next_req_id++);
@@ -288,7 +306,7 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
         add_tensors(&b, inputs, ninputs);
         char *payload = NULL;
         rbuf r;
-        int type = roundtrip(w, op, &b, model_timeout(model), &payload, &r, timeout_text);
+        int type = roundtrip(w, op, &b, model_timeout(model), &payload, &r, LIMIT_RUN_MODEL);
         wbuf_free(&b);
         int rc = -1;
         if (type == WMSG_RESULT) {
@@ -325,11 +343,7 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
         char *payload = NULL;
         rbuf r;
         long timeout = g_exec_settings.exec_timeout_explicit ? g_exec_settings.exec_timeout_ms : 0;
-        snprintf(timeout_text, sizeof timeout_text,
-                 "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
-                 "process was restarted",
-                 g_exec_settings.exec_timeout_ms);
-        int type = roundtrip(w, op, &b, timeout, &payload, &r, timeout_text);
+        int type = roundtrip(w, op, &b, timeout, &payload, &r, LIMIT_RUN_SCRIPT);
         wbuf_free(&b);
         script_calls sc = {.bc = req->bc};
         while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
@@ -337,11 +351,11 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
             free(payload);
             payload = NULL;
             if (sent != 0) {
-                worker_failed(w, op, -1, timeout_text);
+                worker_failed(w, op, -1, LIMIT_RUN_SCRIPT);
                 type = -1;
                 break;
             }
-            type = roundtrip(w, op, NULL, timeout, &payload, &r, timeout_text);
+            type = roundtrip(w, op, NULL, timeout, &payload, &r, LIMIT_RUN_SCRIPT);
         }
         script_calls_end(&sc);
         int rc = -1;
