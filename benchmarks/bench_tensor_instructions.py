@@ -1,10 +1,11 @@
 """Instructions per command (valgrind callgrind) of SET, a no-op module command and
-AI.TENSORSET with a 1 KB blob, on one server: a deterministic cost, unlike ops/s on a shared
-machine.
+AI.TENSORSET with a 1 KB blob, and of GET, a no-op read and AI.TENSORGET BLOB, on one server:
+a deterministic cost, unlike ops/s on a shared machine.
 
-The no-op command (``NOOP.SET``, same six arguments as TENSORSET, replies +OK) is the floor
-any module command pays for dispatch and the extra arguments. It is built here into a
-temporary test-only module from the C source below; the ``ai`` module never contains it.
+The no-op commands (``NOOP.SET``: same six arguments as TENSORSET, replies +OK; ``NOOP.GET``:
+replies a 1 KB bulk string without a key lookup) are the floor any module command pays for
+dispatch and its reply. They are built here into a temporary test-only module from the C
+source below; the ``ai`` module never contains them.
 The load is ``redis-benchmark`` (pipelined, one connection); counters are zeroed after a
 warm-up and dumped after the measured batch with ``callgrind_control``.
 
@@ -31,15 +32,23 @@ MODULE_SRC = Path(__file__).resolve().parents[1] / "packages" / "smartsim_ai" / 
 
 NOOP_C = r"""
 #include "rm_api.h"
+static char noop_value[1024];
 static int noop_set(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv; (void)argc;
     return RedisModule_ReplyWithSimpleString(ctx, "OK");
+}
+static int noop_get(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    (void)argv; (void)argc;
+    return RedisModule_ReplyWithStringBuffer(ctx, noop_value, sizeof noop_value);
 }
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     (void)argv; (void)argc;
     if (rm_api_init(ctx, "noopbench", 1, REDISMODULE_APIVER_1) != REDISMODULE_OK)
         return REDISMODULE_ERR;
-    return RedisModule_CreateCommand(ctx, "noop.set", noop_set, "write deny-oom", 1, 1, 1);
+    if (RedisModule_CreateCommand(ctx, "noop.set", noop_set, "write deny-oom", 1, 1, 1) !=
+        REDISMODULE_OK)
+        return REDISMODULE_ERR;
+    return RedisModule_CreateCommand(ctx, "noop.get", noop_get, "readonly", 1, 1, 1);
 }
 """
 
@@ -96,6 +105,9 @@ def main() -> None:
         "SET": ["SET", "kS", data],
         "NOOP": ["NOOP.SET", "kN", "UINT8", "1024", "BLOB", data],
         "TENSORSET": ["AI.TENSORSET", "kT", "UINT8", "1024", "BLOB", data],
+        "GET": ["GET", "kS"],
+        "NOOPGET": ["NOOP.GET", "kN2", "BLOB"],
+        "TENSORGET": ["AI.TENSORGET", "kT", "BLOB"],
     }
     with tempfile.TemporaryDirectory(prefix="bench-instr-") as tmp:
         workdir = Path(tmp)
@@ -138,8 +150,10 @@ def main() -> None:
                     per_command[name] = total / args.commands
         print(f"{args.engine} ({binary.path}), 1 KB value, {args.commands} commands each")
         for name, ir in per_command.items():
+            plain = "GET" if name.endswith("GET") else "SET"
             print(
-                f"{name:>10}: {ir:8.0f} instructions/command   SET/this {per_command['SET'] / ir:.3f}"
+                f"{name:>10}: {ir:8.0f} instructions/command   "
+                f"{plain}/this {per_command[plain] / ir:.3f}"
             )
         if args.profile_dir:
             print(f"callgrind files in {out} (callgrind_annotate --inclusive=yes FILE)")

@@ -5,6 +5,8 @@ Error strings are RedisAI 1.2.7's, byte for byte (redis-py strips a leading ``ER
 
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 import pytest
 import redis
@@ -297,6 +299,45 @@ def test_tensorset_replies_ok_and_is_allowed_in_multi(ai_client):
     pipe.execute_command("AI.TENSORSET", "t", "INT8", 1, "VALUES", 3)
     pipe.execute_command("AI.TENSORGET", "t", "VALUES")
     assert pipe.execute() == [b"OK", [3]]
+
+
+def test_ok_reply_is_byte_exact_in_resp2_resp3_multi_and_lua(ai_server):
+    """+OK comes from a reply the server made at load time: check the bytes on the wire."""
+    with socket.create_connection((ai_server.host, ai_server.port), timeout=10) as sock:
+
+        def send(*args: str) -> bytes:
+            """The whole reply: what arrives until the connection stays quiet for 50 ms."""
+            sock.sendall(b"".join(resp_encode(*args)))
+            sock.settimeout(10)
+            data = sock.recv(65536)
+            sock.settimeout(0.05)
+            try:
+                while chunk := sock.recv(65536):
+                    data += chunk
+            except TimeoutError:
+                pass
+            return data
+
+        assert send("AI.TENSORSET", "ok1", "INT8", "1", "VALUES", "1") == b"+OK\r\n"
+        assert send("MULTI") == b"+OK\r\n"
+        assert send("AI.TENSORSET", "ok1", "INT8", "1", "VALUES", "2") == b"+QUEUED\r\n"
+        assert send("EXEC") == b"*1\r\n+OK\r\n"
+        lua = "return redis.call('AI.TENSORSET', KEYS[1], 'INT8', 1, 'VALUES', 3)"
+        assert send("EVAL", lua, "1", "ok1") == b"+OK\r\n"
+        assert send("HELLO", "3").startswith(b"%")
+        assert send("AI.TENSORSET", "ok1", "INT8", "1", "VALUES", "4") == b"+OK\r\n"
+        chunk = send("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")  # RESP3 integer: b":N\r\n"
+        assert send("AI.CONFIG", "MODEL_CHUNK_SIZE", chunk[1:-2].decode()) == b"+OK\r\n"
+        assert send("AI.TENSORGET", "ok1", "VALUES") == b"*1\r\n:4\r\n"
+        assert send("DEL", "ok1") == b":1\r\n"
+
+
+def resp_encode(*args: str) -> list[bytes]:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return out
 
 
 def test_resp3_replies(ai_server):

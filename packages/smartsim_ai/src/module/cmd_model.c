@@ -114,7 +114,7 @@ static int modelstore_reply(RedisModuleCtx *ctx, ai_request *r) {
     stats_register(kname, klen, 0, ai_backend_names[m->backend], m->device, m->tag, m->tag_len, m);
     RedisModule_Replicate(ctx, RedisModule_StringPtrLen(r->argv[0], NULL), "v", r->argv + 1,
                           (size_t)(r->argc - 1));
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 static int submit_store(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, store_args *a) {
@@ -359,7 +359,7 @@ int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_DeleteKey(key);
     RedisModule_CloseKey(key);
     RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 /* ---------------------------------------------------------------- execute */

@@ -23,7 +23,7 @@ static int scriptstore_reply(RedisModuleCtx *ctx, ai_request *r) {
     stats_register(kname, klen, 1, "TORCH", s->device, s->tag, s->tag_len, s);
     RedisModule_Replicate(ctx, RedisModule_StringPtrLen(r->argv[0], NULL), "v", r->argv + 1,
                           (size_t)(r->argc - 1));
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 static int submit_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
@@ -119,7 +119,7 @@ int ai_cmd_scriptdel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_DeleteKey(key);
     RedisModule_CloseKey(key);
     RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 /* ---------------------------------------------------------------- execute */

@@ -29,12 +29,6 @@ static int word_is(const char *s, size_t len, const char *word) {
     return word[i] == '\0';
 }
 
-static int token_is(RedisModuleString *arg, const char *word) {
-    size_t len;
-    const char *s = RedisModule_StringPtrLen(arg, &len);
-    return word_is(s, len, word);
-}
-
 /* A dim as the server's string-to-integer would read it ([1-9][0-9]*, at most LLONG_MAX);
  * returns 0 and sets *out, or -1 (a bad or non-positive dim: RedisAI's shape error). */
 static int parse_dim(const char *s, size_t len, int64_t *out) {
@@ -216,7 +210,7 @@ int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     ai_key_put(key, ai_tensor_type, t, (void (*)(void *))ai_tensor_decref);
     RedisModule_CloseKey(key);
     RedisModule_ReplicateVerbatim(ctx);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 const char *ai_tensor_parse_format(RedisModuleString **argv, int argc, int *meta,
@@ -225,9 +219,11 @@ const char *ai_tensor_parse_format(RedisModuleString **argv, int argc, int *meta
     *fmt = AI_TENSOR_FMT_NONE;
     int blob = 0, values = 0;
     for (int i = 0; i < argc; i++) {
-        if (token_is(argv[i], "META")) *meta = 1;
-        else if (token_is(argv[i], "BLOB")) blob = 1;
-        else if (token_is(argv[i], "VALUES")) values = 1;
+        size_t len;
+        const char *s = RedisModule_StringPtrLen(argv[i], &len);
+        if (len == 4 && word_is(s, 4, "BLOB")) blob = 1;
+        else if (len == 4 && word_is(s, 4, "META")) *meta = 1;
+        else if (len == 6 && word_is(s, 6, "VALUES")) values = 1;
         else return AI_ERR_DATA_FORMAT;
     }
     if (blob && values) return AI_ERR_BLOB_AND_VALUES;

@@ -147,7 +147,7 @@ static int config_loadbackend(RedisModuleCtx *ctx, RedisModuleString **argv, int
     }
     RedisModule_Log(ctx, "notice", "ai: backend %s requested (%s); workers import it on first use",
                     ai_backend_names[backend], ai_config.backend_paths[backend]);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -159,7 +159,7 @@ int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         size_t len;
         const char *path = RedisModule_StringPtrLen(argv[2], &len);
         set_string(&ai_config.backends_path, path, len);
-        return RedisModule_ReplyWithSimpleString(ctx, "OK");
+        return ai_reply_ok(ctx);
     }
     if (name_is(sub, "MODEL_CHUNK_SIZE")) {
         if (argc < 3) return RedisModule_ReplyWithError(ctx, AI_ERR_CHUNK_SIZE_MISSING);
@@ -168,7 +168,7 @@ int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             return RedisModule_ReplyWithError(ctx, AI_ERR_CHUNK_SIZE_INVALID);
         }
         ai_config.model_chunk_size = n;
-        return RedisModule_ReplyWithSimpleString(ctx, "OK");
+        return ai_reply_ok(ctx);
     }
     if (name_is(sub, "GET")) {
         if (argc < 3) return ai_reply_arity(ctx, "AI.CONFIG");

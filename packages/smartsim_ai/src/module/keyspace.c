@@ -12,9 +12,10 @@ void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisMod
                        const char *empty_err) {
     RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
     void *value = NULL;
-    if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_EMPTY) {
+    int kt = RedisModule_KeyType(key);
+    if (kt == REDISMODULE_KEYTYPE_EMPTY) {
         RedisModule_ReplyWithError(ctx, empty_err);
-    } else if (holds_other_type(key, type)) {
+    } else if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != type) {
         RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
     } else {
         value = RedisModule_ModuleTypeGetValue(key);

@@ -13,4 +13,7 @@
  * on Redis >= 7). */
 int ai_reply_arity(RedisModuleCtx *ctx, const char *upper_name);
 
+/* Replies +OK (the reply of every successful store and CONFIG SET). */
+int ai_reply_ok(RedisModuleCtx *ctx);
+
 #endif

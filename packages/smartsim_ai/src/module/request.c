@@ -13,6 +13,7 @@
 #include "cmd_tensor.h"
 #include "errors.h"
 #include "execute.h"
+#include "module.h"
 #include "run_queue.h"
 #include "stats.h"
 #include "tensor_type.h"
@@ -152,7 +153,7 @@ static int reply_dag(RedisModuleCtx *ctx, ai_request *r) {
                 ai_tensor_reply(ctx, t, (op->get_fmt & AI_FMT_META) != 0,
                                 (ai_tensor_fmt)(op->get_fmt & ~AI_FMT_META));
         } else {
-            RedisModule_ReplyWithSimpleString(ctx, "OK");
+            ai_reply_ok(ctx);
         }
     }
     if (err < 0 && persist(ctx, r) != 0) n++; /* the WRONGTYPE error became an element */
@@ -169,7 +170,7 @@ static int reply_cb(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int err = first_error(r);
     if (err >= 0) return RedisModule_ReplyWithError(ctx, r->ops[err].error);
     if (persist(ctx, r) != 0) return REDISMODULE_OK;
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    return ai_reply_ok(ctx);
 }
 
 static void free_cb(RedisModuleCtx *ctx, void *privdata) { ai_request_free(ctx, privdata); }

@@ -31,6 +31,12 @@
 #define REDISMODULE_KEYTYPE_STRING 1
 #define REDISMODULE_KEYTYPE_MODULE 6
 
+/* RedisModule_CallReplyType values (RESP2 calls). */
+#define REDISMODULE_REPLY_STRING 0
+#define REDISMODULE_REPLY_ERROR 1
+#define REDISMODULE_REPLY_INTEGER 2
+#define REDISMODULE_REPLY_ARRAY 3
+
 #define REDISMODULE_POSTPONED_LEN -1
 #define REDISMODULE_NO_EXPIRE -1
 #define REDISMODULE_OPTIONS_HANDLE_IO_ERRORS (1 << 0)
@@ -175,6 +181,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, CallReplyType, (RedisModuleCallReply *))                                          \
     X(long long, CallReplyInteger, (RedisModuleCallReply *))                                 \
     X(size_t, CallReplyLength, (RedisModuleCallReply *))                                     \
+    X(int, ReplyWithCallReply, (RedisModuleCtx *, RedisModuleCallReply *))                   \
     X(RedisModuleCtx *, GetThreadSafeContext, (RedisModuleBlockedClient *))                  \
     X(void, FreeThreadSafeContext, (RedisModuleCtx *))                                       \
     X(void, ThreadSafeContextLock, (RedisModuleCtx *))                                       \

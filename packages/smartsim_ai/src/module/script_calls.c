@@ -13,12 +13,6 @@
 #include "model_type.h"
 #include "run_queue.h"
 
-/* RedisModule_CallReplyType values (RESP2 calls) */
-#define CALL_REPLY_STRING 0
-#define CALL_REPLY_ERROR 1
-#define CALL_REPLY_INTEGER 2
-#define CALL_REPLY_ARRAY 3
-
 static RedisModuleCtx *ctx_of(script_calls *sc) {
     if (!sc->ctx) sc->ctx = RedisModule_GetThreadSafeContext(sc->bc);
     return sc->ctx;
@@ -27,14 +21,14 @@ static RedisModuleCtx *ctx_of(script_calls *sc) {
 static void add_value(wbuf *b, RedisModuleCallReply *reply, int depth) {
     int type = RedisModule_CallReplyType(reply);
     size_t len = 0;
-    if (type == CALL_REPLY_STRING || type == CALL_REPLY_ERROR) {
+    if (type == REDISMODULE_REPLY_STRING || type == REDISMODULE_REPLY_ERROR) {
         const char *s = RedisModule_CallReplyStringPtr(reply, &len);
-        wbuf_u8(b, type == CALL_REPLY_STRING ? WVAL_STR : WVAL_ERROR);
+        wbuf_u8(b, type == REDISMODULE_REPLY_STRING ? WVAL_STR : WVAL_ERROR);
         wbuf_bytes_copy(b, s, len); /* the reply is freed before the frame is sent */
-    } else if (type == CALL_REPLY_INTEGER) {
+    } else if (type == REDISMODULE_REPLY_INTEGER) {
         wbuf_u8(b, WVAL_INT);
         wbuf_u64(b, (uint64_t)RedisModule_CallReplyInteger(reply));
-    } else if (type == CALL_REPLY_ARRAY && depth < 32) {
+    } else if (type == REDISMODULE_REPLY_ARRAY && depth < 32) {
         size_t n = RedisModule_CallReplyLength(reply);
         wbuf_u8(b, WVAL_ARRAY);
         wbuf_u32(b, (uint32_t)n);

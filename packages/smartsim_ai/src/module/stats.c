@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "errors.h"
+#include "module.h"
 
 typedef struct stats_entry {
     char *name;
@@ -122,7 +123,7 @@ int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         if (strcasecmp(opt, "RESETSTAT") == 0) {
             e->duration = e->samples = e->calls = e->errors = 0;
             pthread_mutex_unlock(&mu);
-            return RedisModule_ReplyWithSimpleString(ctx, "OK");
+            return ai_reply_ok(ctx);
         }
     }
     RedisModule_ReplyWithArray(ctx, 18);
