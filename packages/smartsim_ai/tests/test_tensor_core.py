@@ -133,6 +133,17 @@ def test_dtype_names(core):
     for bad in ["", "FLOAT16", "UINT32", "BOOLX", "FLOA", "STRINGS", "INT8\0", "BOOL\0\0",
                 "INT\x18", "float ", "UINT8\x00"]:  # fmt: skip
         assert core.ai_dtype_parse(bad.encode(), len(bad), ctypes.byref(out)) == -1
+    # bytes with the high bit set never fold onto letters
+    for bad in [b"FLO\xc1T", b"\xc6LOAT", b"BOOL\xff", b"int\xb8"]:
+        assert core.ai_dtype_parse(bad, len(bad), ctypes.byref(out)) == -1
+    # every case mix of every name
+    for i, name in enumerate(
+        ["FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING"]
+    ):
+        for mask in range(1 << len(name)):
+            mixed = "".join(c.lower() if mask >> k & 1 else c for k, c in enumerate(name))
+            assert core.ai_dtype_parse(mixed.encode(), len(mixed), ctypes.byref(out)) == 0
+            assert out.value == i
 
 
 def test_blob_checks(core):

@@ -38,12 +38,16 @@ static const uint64_t dtype_keys[AI_DTYPE_COUNT] = {
 
 int ai_dtype_parse(const char *name, size_t len, ai_dtype *out) {
     if (len < 4 || len > 6) return -1; /* BOOL ... DOUBLE */
-    uint64_t key = (uint64_t)len << 56;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
-        key |= (uint64_t)c << (8 * i);
-    }
+    uint32_t head; /* little-endian: byte i at bits 8i, as DTYPE_KEY packs */
+    memcpy(&head, name, 4);
+    uint64_t key = head;
+    for (size_t i = 4; i < len; i++) key |= (uint64_t)(unsigned char)name[i] << (8 * i);
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x80 * ones;
+    if (key & high) return -1; /* not ASCII */
+    /* Upper-case a..z in all bytes at once: a byte's high bit is set by +0x1f when it is
+     * >= 'a' and by +0x05 when it is > 'z' (no carries: every byte is < 0x80). */
+    uint64_t lower = (key + (0x80 - 'a') * ones) & ~(key + (0x80 - 'z' - 1) * ones) & high;
+    key = (key - (lower >> 2)) | (uint64_t)len << 56;
     for (int i = 0; i < AI_DTYPE_COUNT; i++) {
         if (dtype_keys[i] == key) {
             *out = (ai_dtype)i;
