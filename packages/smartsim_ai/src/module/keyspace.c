@@ -2,10 +2,14 @@
 
 #include "errors.h"
 
-static int holds_other_type(RedisModuleKey *key, RedisModuleType *type) {
-    int kt = RedisModule_KeyType(key);
+/* Whether a key of type `kt` (RedisModule_KeyType) holds a value that is not a `type`. */
+static int is_other_type(RedisModuleKey *key, int kt, RedisModuleType *type) {
     if (kt == REDISMODULE_KEYTYPE_EMPTY) return 0;
     return kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != type;
+}
+
+static int holds_other_type(RedisModuleKey *key, RedisModuleType *type) {
+    return is_other_type(key, RedisModule_KeyType(key), type);
 }
 
 void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
@@ -15,7 +19,7 @@ void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisMod
     int kt = RedisModule_KeyType(key);
     if (kt == REDISMODULE_KEYTYPE_EMPTY) {
         RedisModule_ReplyWithError(ctx, empty_err);
-    } else if (kt != REDISMODULE_KEYTYPE_MODULE || RedisModule_ModuleTypeGetType(key) != type) {
+    } else if (is_other_type(key, kt, type)) {
         RedisModule_ReplyWithError(ctx, AI_ERR_WRONGTYPE);
     } else {
         value = RedisModule_ModuleTypeGetValue(key);
