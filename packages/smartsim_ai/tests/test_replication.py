@@ -75,3 +75,38 @@ def test_failed_tensorset_is_not_replicated(ai_server_factory, engine):
     offset = p.info("replication")["master_repl_offset"]
     wait_for(lambda: r.info("replication")["slave_repl_offset"] == offset)
     assert r.keys() == [b"good"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_shape_overwrites_replicate(ai_server_factory, engine):
+    """In-place overwrites (ai_tensor_overwrite) reach a replica through RDB and the stream,
+    also several of one key inside MULTI, whose propagation is sent after EXEC."""
+    debug = {"enable-debug-command": "yes", "repl-diskless-sync-delay": "0"}
+    primary = ai_server_factory(engine, config=debug)
+    p = redis.Redis(host=primary.host, port=primary.port)
+    rng = np.random.default_rng(5)
+
+    def write(key: str, nbytes: int) -> bytes:
+        blob = rng.integers(0, 256, nbytes, dtype=np.uint8).tobytes()
+        p.execute_command("AI.TENSORSET", key, "UINT8", 2, nbytes // 2, "BLOB", blob)
+        return blob
+
+    for _ in range(3):
+        small, big = write("small", 1024), write("big", 64 << 10)
+    replica = ai_server_factory(
+        engine, config={"replicaof": f"{primary.host} {primary.port}", **debug}
+    )
+    r = redis.Redis(host=replica.host, port=replica.port)
+    wait_for(lambda: r.info("replication").get("master_link_status") == "up")
+    wait_for(lambda: r.exists("small", "big") == 2)  # full sync through RDB
+    assert r.execute_command("AI.TENSORGET", "small", "BLOB") == small
+    assert r.execute_command("AI.TENSORGET", "big", "BLOB") == big
+    blobs = [rng.integers(0, 256, 1024, dtype=np.uint8).tobytes() for _ in range(3)]
+    with p.pipeline() as pipe:
+        for blob in blobs:
+            pipe.execute_command("AI.TENSORSET", "small", "UINT8", 2, 512, "BLOB", blob)
+        pipe.execute()
+    big = write("big", 64 << 10)
+    wait_for(lambda: r.execute_command("DEBUG", "DIGEST") == p.execute_command("DEBUG", "DIGEST"))
+    assert r.execute_command("AI.TENSORGET", "small", "BLOB") == blobs[-1]
+    assert r.execute_command("AI.TENSORGET", "big", "BLOB") == big

@@ -149,6 +149,69 @@ def test_overwrite_drops_ttl_like_set(ai_client):
     assert ai_client.ttl("t") == -1
 
 
+# A TENSORSET of the shape a key holds already reuses its tensor in place when nobody else
+# holds it (ai_tensor_overwrite): 1 KB copies into the same block, 64 KB swaps the kept
+# argument strings.  What a client sees must not differ from building a new tensor.
+@pytest.mark.parametrize("nbytes", [1 << 10, 64 << 10])
+def test_same_shape_overwrites(ai_client, nbytes):
+    n = nbytes // 4
+    rng = np.random.default_rng(3)
+    ai_client.execute_command("AI.TENSORSET", "t", "FLOAT", 2, n // 2, "BLOB", bytes(nbytes))
+    memory = ai_client.memory_usage("t")
+    for _ in range(5):
+        arr = rng.standard_normal(n).astype(np.float32)
+        ai_client.execute_command("AI.TENSORSET", "t", "FLOAT", 2, n // 2, "BLOB", arr.tobytes())
+        assert tensorget(ai_client, "t", "BLOB") == arr.tobytes()
+        if nbytes < 32 << 10:
+            assert ai_client.memory_usage("t") == memory
+    ints = np.arange(n, dtype=np.int32)  # same bytes and ndims, other dtype and shape
+    ai_client.execute_command("AI.TENSORSET", "t", "int32", 4, n // 4, "BLOB", ints.tobytes())
+    reply = tensorget(ai_client, "t", "META", "BLOB")
+    assert reply == [b"dtype", b"INT32", b"shape", [4, n // 4], b"blob", ints.tobytes()]
+    ai_client.expire("t", 100)
+    ai_client.execute_command("AI.TENSORSET", "t", "INT32", 4, n // 4, "BLOB", ints.tobytes())
+    assert ai_client.ttl("t") == -1
+
+
+def test_failed_same_shape_overwrite_keeps_the_old_tensor(ai_client):
+    ai_client.execute_command("AI.TENSORSET", "b", "BOOL", 4, "BLOB", b"\x01\x00\x01\x01")
+    bad = ("BOOL", 4, "BLOB", b"\x01\x02\x00\x00")
+    message = error_of(ai_client, "AI.TENSORSET", "fresh", *bad)
+    assert error_of(ai_client, "AI.TENSORSET", "b", *bad) == message
+    assert error_of(ai_client, "AI.TENSORSET", "b", "BOOL", 4, "BLOB", b"\x01") == error_of(
+        ai_client, "AI.TENSORSET", "fresh", "BOOL", 4, "BLOB", b"\x01"
+    )
+    assert tensorget(ai_client, "b", "VALUES") == [1, 0, 1, 1]
+    assert ai_client.exists("fresh") == 0
+
+
+def test_same_shape_overwrite_spares_copies_and_wakes_watchers(ai_client, ai_server):
+    old, new, newer = b"\x01" * 1024, b"\x02" * 1024, b"\x03" * 1024
+    ai_client.execute_command("AI.TENSORSET", "t", "UINT8", 1024, "BLOB", old)
+    assert ai_client.execute_command("COPY", "t", "c") == 1  # shares the tensor
+    ai_client.execute_command("AI.TENSORSET", "t", "UINT8", 1024, "BLOB", new)
+    assert tensorget(ai_client, "c", "BLOB") == old and tensorget(ai_client, "t", "BLOB") == new
+    ai_client.execute_command("AI.TENSORSET", "c", "UINT8", 1024, "BLOB", newer)
+    assert tensorget(ai_client, "c", "BLOB") == newer and tensorget(ai_client, "t", "BLOB") == new
+    # WATCH sees the in-place write as a modification
+    other = redis.Redis(host=ai_server.host, port=ai_server.port)
+    with ai_client.pipeline() as pipe:
+        pipe.watch("t")
+        other.execute_command("AI.TENSORSET", "t", "UINT8", 1024, "BLOB", old)
+        pipe.multi()
+        pipe.execute_command("AI.TENSORSET", "t", "UINT8", 1024, "BLOB", newer)
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    other.close()
+    assert tensorget(ai_client, "t", "BLOB") == old
+    # several writes of one key in one MULTI: the last one wins
+    with ai_client.pipeline() as pipe:
+        for blob in (new, newer, new):
+            pipe.execute_command("AI.TENSORSET", "t", "UINT8", 1024, "BLOB", blob)
+        pipe.execute_command("AI.TENSORGET", "t", "BLOB")
+        assert pipe.execute()[-1] == new
+
+
 def test_dump_restore(ai_client):
     arr = sample("INT16", (7, 3))
     ai_client.execute_command("AI.TENSORSET", "t", "INT16", 7, 3, "BLOB", arr.tobytes())

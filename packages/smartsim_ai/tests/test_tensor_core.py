@@ -78,6 +78,8 @@ def core(tmp_path_factory):
     dll.ai_tensor_get_string.restype = ctypes.c_void_p
     dll.ai_tensor_get_string.argtypes = [P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
     dll.ai_dtype_parse.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_int)]
+    dll.ai_tensor_overwrite.argtypes = [P, ctypes.c_int, ctypes.POINTER(ctypes.c_int64), ctypes.c_int,
+                                        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p]  # fmt: skip
     return dll
 
 
@@ -207,3 +209,76 @@ def test_reference_counts(core):
     core.ai_tensor_decref(t)
     assert t.contents.refcount == 1
     core.ai_tensor_decref(t)  # frees; leaks are checked against real servers (test_fuzz_tensor)
+
+
+def overwrite(core, t, dtype, dims, blob, owner=None):
+    return core.ai_tensor_overwrite(t, dtype, dims_array(dims), len(dims), blob, len(blob), owner)
+
+
+def test_overwrite_in_place_copies_into_the_same_data(core):
+    t, _ = new(core, FLOAT, [2, 4])
+    assert core.ai_tensor_copy_blob(t, b"\x01" * 32, 32) == OK
+    data = ctypes.addressof(t.contents.data.contents)
+    # same byte size and ndims, another dtype and shape: done in place
+    assert overwrite(core, t, INT16, [4, 4], b"\x02" * 32) == 0
+    c = t.contents
+    assert (c.dtype, c.len, c.nbytes, c.refcount) == (INT16, 16, 32, 1)
+    assert ctypes.addressof(c.data.contents) == data
+    assert ctypes.string_at(c.data, 32) == b"\x02" * 32
+    assert list(ctypes.cast(ctypes.addressof(c) + ctypes.sizeof(Tensor),
+                            ctypes.POINTER(ctypes.c_int64))[:2]) == [4, 4]  # fmt: skip
+    core.ai_tensor_decref(t)
+
+
+def test_overwrite_refuses_and_leaves_the_tensor_untouched(core):
+    t, _ = new(core, UINT8, [4])
+    assert core.ai_tensor_copy_blob(t, b"\x00\x01\x00\x01", 4) == OK
+    refused = [
+        (UINT8, [2, 2], b"\x05" * 4),  # other ndims: the header has no room
+        (UINT8, [5], b"\x05" * 5),  # other byte size
+        (INT16, [4], b"\x05" * 8),  # other byte size through the dtype
+        (UINT8, [4], b"\x05" * 3),  # blob shorter than the shape
+        (BOOL, [4], b"\x01\x02\x00\x00"),  # invalid BOOL byte
+        (STRING, [4], b"a\x00b\x00"),  # STRING: offsets depend on the contents
+    ]
+    for dtype, dims, blob in refused:
+        assert overwrite(core, t, dtype, dims, blob) == -1
+    core.ai_tensor_incref(t)  # another holder (a running request, a COPY) sees the old data
+    assert overwrite(core, t, UINT8, [4], b"\x07" * 4) == -1
+    core.ai_tensor_decref(t)
+    c = t.contents
+    assert (c.dtype, c.len, c.nbytes) == (UINT8, 4, 4)
+    assert ctypes.string_at(c.data, 4) == b"\x00\x01\x00\x01"
+    assert overwrite(core, t, BOOL, [4], b"\x01\x01\x00\x01") == 0
+    core.ai_tensor_decref(t)
+    s, _ = new(core, STRING, [2])
+    assert core.ai_tensor_copy_blob(s, b"a\x00b\x00", 4) == OK
+    assert overwrite(core, s, UINT8, [4], b"\x01" * 4) == -1
+    core.ai_tensor_decref(s)
+
+
+def test_overwrite_with_an_owner_swaps_owners(core):
+    released = []
+    release_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+    release = release_type(released.append)
+    hook = ctypes.c_void_p.in_dll(core, "ai_tensor_owner_release")
+    saved = hook.value
+    hook.value = ctypes.cast(release, ctypes.c_void_p).value
+    try:
+        first, second = b"\x03" * 8, b"\x04" * 4  # stand for the owners' buffers
+        t, _ = new(core, UINT8, [8])
+        assert core.ai_tensor_copy_blob(t, b"\x00" * 8, 8) == OK
+        # its own data is freed, the owner's buffer adopted without a copy
+        assert overwrite(core, t, UINT8, [8], first, owner=11) == 0
+        assert t.contents.owner == 11 and released == []
+        assert ctypes.string_at(t.contents.data, 8) == first
+        # an owner may bring another byte size; the previous owner is released
+        assert overwrite(core, t, INT16, [2], second, owner=12) == 0
+        assert (t.contents.owner, t.contents.nbytes, t.contents.len) == (12, 4, 2)
+        assert released == [11]
+        # without an owner, a tensor that has one is rebuilt by the caller instead
+        assert overwrite(core, t, INT16, [2], b"\x00" * 4) == -1
+        core.ai_tensor_decref(t)
+        assert released == [11, 12]
+    finally:
+        hook.value = saved

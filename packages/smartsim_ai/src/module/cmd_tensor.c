@@ -106,18 +106,23 @@ static const char *fill_strings(ai_tensor *t, RedisModuleString **vals) {
     return NULL;
 }
 
-/* The BLOB argument becomes the tensor's data.  The tensor keeps a reference to the
- * server's string (no copy, no new allocation, as SET keeps its value) when
+/* Whether the tensor keeps a reference to the BLOB argument, the server's string, as its
+ * data (no copy, no new allocation, as SET keeps its value).  It does when
  *  - the string's block is at most AI_ZERO_COPY_SLACK bytes bigger than the data, or
  *  - the data is big (>= AI_ZERO_COPY_BIG): copying would double TENSORSET's memory traffic
  *    (measured: 0.5x SET's throughput from 64 KB up on Redis 7), and the block's slack is
  *    then only the allocator's size-class rounding, which a SET of the same bytes pays too.
  * Otherwise (a small string in a roomier block) the bytes are copied once into an exact
  * allocation, so that small tensors stay within a few dozen bytes of their data. */
+static int keeps_string(RedisModuleString *arg, size_t len) {
+    return len >= AI_ZERO_COPY_BIG || RedisModule_MallocSizeString(arg) <= len + AI_ZERO_COPY_SLACK;
+}
+
+/* The BLOB argument becomes the tensor's data, kept or copied (keeps_string). */
 static ai_tensor_status take_blob(ai_tensor *t, RedisModuleString *arg) {
     size_t len;
     const char *blob = RedisModule_StringPtrLen(arg, &len);
-    if (len >= AI_ZERO_COPY_BIG || RedisModule_MallocSizeString(arg) <= len + AI_ZERO_COPY_SLACK) {
+    if (keeps_string(arg, len)) {
         ai_tensor_status st = ai_tensor_adopt_owner(t, arg, blob, len);
         if (st == AI_TENSOR_OK) RedisModule_RetainString(NULL, arg);
         return st;
@@ -125,53 +130,57 @@ static ai_tensor_status take_blob(ai_tensor *t, RedisModuleString *arg) {
     return ai_tensor_copy_blob(t, blob, len);
 }
 
-ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **err) {
+/* TENSORSET's arguments after the key, parsed: the dtype, the shape and where data starts. */
+typedef struct {
+    ai_dtype dtype;
+    int ndims;
+    enum { SOURCE_NONE, SOURCE_BLOB, SOURCE_VALUES } source;
+    int data; /* index of the first argument after BLOB / VALUES */
+    int64_t dims[AI_TENSOR_MAX_DIMS];
+} tensor_args;
+
+/* Parses `TYPE dim... [BLOB | VALUES ...]`; returns NULL or an errors.h string. */
+static const char *parse_tensor_args(RedisModuleString **argv, int argc, tensor_args *a) {
     size_t tlen;
     const char *tname = RedisModule_StringPtrLen(argv[0], &tlen);
-    ai_dtype dtype;
-    if (ai_dtype_parse(tname, tlen, &dtype) != 0) {
-        *err = AI_ERR_INVALID_DTYPE;
-        return NULL;
-    }
-    int64_t dims[AI_TENSOR_MAX_DIMS];
-    int ndims = 0, i = 1;
-    enum { NONE, BLOB, VALUES } source = NONE;
+    if (ai_dtype_parse(tname, tlen, &a->dtype) != 0) return AI_ERR_INVALID_DTYPE;
+    a->ndims = 0;
+    a->source = SOURCE_NONE;
+    int i = 1;
     for (; i < argc; i++) {
         size_t toklen;
         const char *tok = RedisModule_StringPtrLen(argv[i], &toklen);
         if (toklen && (tok[0] < '0' || tok[0] > '9')) { /* a dim starts with a digit */
-            if (word_is(tok, toklen, "BLOB")) { source = BLOB; break; }
-            if (word_is(tok, toklen, "VALUES")) { source = VALUES; break; }
+            if (word_is(tok, toklen, "BLOB")) { a->source = SOURCE_BLOB; break; }
+            if (word_is(tok, toklen, "VALUES")) { a->source = SOURCE_VALUES; break; }
         }
         int64_t d;
-        if (parse_dim(tok, toklen, &d) != 0) {
-            *err = AI_ERR_SHAPE;
-            return NULL;
-        }
-        if (ndims == AI_TENSOR_MAX_DIMS) {
-            *err = AI_ERR_SHAPE_TOO_LARGE;
-            return NULL;
-        }
-        dims[ndims++] = d;
+        if (parse_dim(tok, toklen, &d) != 0) return AI_ERR_SHAPE;
+        if (a->ndims == AI_TENSOR_MAX_DIMS) return AI_ERR_SHAPE_TOO_LARGE;
+        a->dims[a->ndims++] = d;
     }
+    a->data = i + 1;
+    return NULL;
+}
+
+/* A new tensor from parsed arguments, or NULL with *err set. */
+static ai_tensor *build_tensor(const tensor_args *a, RedisModuleString **argv, int argc,
+                               const char **err) {
     ai_tensor_status st;
-    ai_tensor *t = ai_tensor_new(dtype, dims, ndims, &st);
+    ai_tensor *t = ai_tensor_new(a->dtype, a->dims, a->ndims, &st);
     if (!t) {
         *err = status_error(st);
         return NULL;
     }
     const char *e = NULL;
-    if (source == BLOB) {
-        if (argc - i != 2) {
-            e = AI_ERR_BLOB_SINGLE;
-        } else {
-            e = status_error(take_blob(t, argv[i + 1]));
-        }
-    } else if (source == VALUES) {
-        RedisModuleString **vals = argv + i + 1;
-        if ((size_t)(argc - i - 1) != t->len) {
+    int ndata = argc - a->data;
+    if (a->source == SOURCE_BLOB) {
+        e = ndata != 1 ? AI_ERR_BLOB_SINGLE : status_error(take_blob(t, argv[a->data]));
+    } else if (a->source == SOURCE_VALUES) {
+        RedisModuleString **vals = argv + a->data;
+        if ((size_t)ndata != t->len) {
             e = AI_ERR_VALUES_COUNT;
-        } else if (dtype == AI_DTYPE_STRING) {
+        } else if (a->dtype == AI_DTYPE_STRING) {
             e = fill_strings(t, vals);
         } else if (ai_tensor_alloc_data(t, 0) != AI_TENSOR_OK) {
             e = AI_ERR_OOM;
@@ -182,7 +191,7 @@ ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **
         }
     } else {
         /* No data: a zero-filled tensor, bounded so that a typo cannot exhaust memory. */
-        size_t need = dtype == AI_DTYPE_STRING ? t->len * 9 : t->nbytes;
+        size_t need = a->dtype == AI_DTYPE_STRING ? t->len * 9 : t->nbytes;
         if (need > AI_TENSOR_MAX_ZERO_FILL_BYTES) {
             e = AI_ERR_SHAPE_TOO_LARGE;
         } else {
@@ -197,18 +206,41 @@ ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **
     return t;
 }
 
+ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **err) {
+    tensor_args a;
+    *err = parse_tensor_args(argv, argc, &a);
+    return *err ? NULL : build_tensor(&a, argv, argc, err);
+}
+
+/* Stores the BLOB into the tensor the key holds already, in place (ai_tensor_overwrite):
+ * returns 0 when done, -1 when a new tensor must be built. */
+static int overwrite_stored(RedisModuleKey *key, const tensor_args *a, RedisModuleString **argv,
+                            int argc) {
+    if (a->source != SOURCE_BLOB || argc - a->data != 1) return -1;
+    if (RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_MODULE) return -1;
+    RedisModuleString *arg = argv[a->data];
+    size_t len;
+    const char *blob = RedisModule_StringPtrLen(arg, &len);
+    void *owner = keeps_string(arg, len) ? arg : NULL;
+    ai_tensor *old = RedisModule_ModuleTypeGetValue(key);
+    if (ai_tensor_overwrite(old, a->dtype, a->dims, a->ndims, blob, len, owner) != 0) return -1;
+    if (owner) RedisModule_RetainString(NULL, arg);
+    ai_key_drop_expire(key); /* a new value, as SET and RedisAI's TENSORSET */
+    return 0;
+}
+
 int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4) return ai_reply_arity(ctx, "AI.TENSORSET");
     RedisModuleKey *key = ai_key_open_for_write(ctx, argv[1], ai_tensor_type);
     if (!key) return REDISMODULE_OK; /* WRONGTYPE, before any syntax check */
-    const char *err = NULL;
-    ai_tensor *t = ai_tensor_from_args(argv + 2, argc - 2, &err);
-    if (!t) {
-        RedisModule_CloseKey(key);
-        return RedisModule_ReplyWithError(ctx, err);
+    tensor_args a;
+    const char *err = parse_tensor_args(argv + 2, argc - 2, &a);
+    if (!err && overwrite_stored(key, &a, argv + 2, argc - 2) != 0) {
+        ai_tensor *t = build_tensor(&a, argv + 2, argc - 2, &err);
+        if (t) ai_key_put(key, ai_tensor_type, t, (void (*)(void *))ai_tensor_decref);
     }
-    ai_key_put(key, ai_tensor_type, t, (void (*)(void *))ai_tensor_decref);
     RedisModule_CloseKey(key);
+    if (err) return RedisModule_ReplyWithError(ctx, err);
     RedisModule_ReplicateVerbatim(ctx);
     return ai_reply_ok(ctx);
 }

@@ -50,15 +50,18 @@ RedisModuleKey *ai_key_open_for_write(RedisModuleCtx *ctx, RedisModuleString *ke
     return key;
 }
 
+void ai_key_drop_expire(RedisModuleKey *key) {
+    if (RedisModule_GetExpire(key) != REDISMODULE_NO_EXPIRE) {
+        RedisModule_SetExpire(key, REDISMODULE_NO_EXPIRE);
+    }
+}
+
 void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*free_fn)(void *)) {
     void *old = NULL;
     if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
         RedisModule_ModuleTypeReplaceValue(key, type, value, &old) == REDISMODULE_OK) {
         if (old && free_fn) free_fn(old);
-        /* A new value drops the old one's TTL, as SET (and RedisAI's TENSORSET) do. */
-        if (RedisModule_GetExpire(key) != REDISMODULE_NO_EXPIRE) {
-            RedisModule_SetExpire(key, REDISMODULE_NO_EXPIRE);
-        }
+        ai_key_drop_expire(key); /* a new value drops the old one's TTL, as SET does */
         return;
     }
     RedisModule_ModuleTypeSetValue(key, type, value);

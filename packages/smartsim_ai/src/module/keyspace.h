@@ -24,6 +24,9 @@ int ai_key_set_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModul
 RedisModuleKey *ai_key_open_for_write(RedisModuleCtx *ctx, RedisModuleString *keyname,
                                       RedisModuleType *type);
 
+/* Removes the key's TTL, if any (a key given a new value loses it, as with SET). */
+void ai_key_drop_expire(RedisModuleKey *key);
+
 /* Puts `value` into a key from ai_key_open_for_write (ownership passes to the keyspace).
  * A value already there is swapped in place (no new key object) and freed with `free_fn`. */
 void ai_key_put(RedisModuleKey *key, RedisModuleType *type, void *value, void (*free_fn)(void *));

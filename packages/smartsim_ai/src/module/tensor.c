@@ -129,15 +129,18 @@ static ai_tensor_status index_strings(const char *blob, size_t nbytes, size_t le
     return count == len ? AI_TENSOR_OK : AI_TENSOR_ESTR_COUNT;
 }
 
+/* Every byte 0 or 1 (RedisAI skipped the last byte; we check every one). */
+static int bool_bytes_ok(const char *blob, size_t nbytes) {
+    for (size_t i = 0; i < nbytes; i++) {
+        if ((unsigned char)blob[i] > 1) return 0;
+    }
+    return 1;
+}
+
 ai_tensor_status ai_tensor_check_blob(const ai_tensor *t, const char *blob, size_t nbytes) {
     if (t->dtype == AI_DTYPE_STRING) return index_strings(blob, nbytes, t->len, NULL);
     if (nbytes != t->len * ai_dtypes[t->dtype].size) return AI_TENSOR_EDATA_LEN;
-    if (t->dtype == AI_DTYPE_BOOL) {
-        /* RedisAI skipped the last byte; we check every one. */
-        for (size_t i = 0; i < nbytes; i++) {
-            if ((unsigned char)blob[i] > 1) return AI_TENSOR_EBOOL;
-        }
-    }
+    if (t->dtype == AI_DTYPE_BOOL && !bool_bytes_ok(blob, nbytes)) return AI_TENSOR_EBOOL;
     return AI_TENSOR_OK;
 }
 
@@ -173,6 +176,32 @@ ai_tensor_status ai_tensor_copy_blob(ai_tensor *t, const char *blob, size_t nbyt
     t->nbytes = nbytes;
     if (t->dtype == AI_DTYPE_STRING) index_strings(copy, nbytes, t->len, ai_tensor_offsets(t));
     return AI_TENSOR_OK;
+}
+
+int ai_tensor_overwrite(ai_tensor *t, ai_dtype dtype, const int64_t *dims, int ndims,
+                        const char *blob, size_t nbytes, void *owner) {
+    if (dtype == AI_DTYPE_STRING || t->dtype == AI_DTYPE_STRING || t->ndims != ndims) return -1;
+    if (!owner && (t->owner || !t->data || t->nbytes != nbytes)) return -1;
+    if (__atomic_load_n(&t->refcount, __ATOMIC_ACQUIRE) != 1) return -1;
+    size_t len, expect;
+    if (ai_shape_len(dims, ndims, ai_dtypes[dtype].size, &len, &expect) != AI_TENSOR_OK ||
+        expect != nbytes) {
+        return -1;
+    }
+    if (dtype == AI_DTYPE_BOOL && !bool_bytes_ok(blob, nbytes)) return -1;
+    if (owner) {
+        if (t->owner) ai_tensor_owner_release(t->owner);
+        else ai_free(t->data);
+        t->owner = owner;
+        t->data = (char *)blob;
+        t->nbytes = nbytes;
+    } else {
+        memcpy(t->data, blob, nbytes);
+    }
+    t->dtype = (uint8_t)dtype;
+    t->len = len;
+    if (ndims) memcpy(t->dims, dims, (size_t)ndims * sizeof(int64_t));
+    return 0;
 }
 
 ai_tensor_status ai_tensor_alloc_data(ai_tensor *t, size_t nbytes) {

@@ -109,6 +109,22 @@ extern size_t (*ai_tensor_owner_size)(void *owner);
 /* Copies `blob` into the tensor after checking it. */
 ai_tensor_status ai_tensor_copy_blob(ai_tensor *t, const char *blob, size_t nbytes);
 
+/* Gives `t` a new dtype, shape and BLOB in place, when that is safe and exact:
+ *  - nobody else holds t (refcount 1: only the key it is stored under; references are
+ *    taken only under the server lock, which the caller holds);
+ *  - the header has room for the dims (same ndims) and neither side is STRING (its
+ *    offsets depend on the contents);
+ *  - the blob is valid for the new dtype and shape;
+ *  - with `owner` NULL, the bytes are copied into t's own data, which must be of exactly
+ *    nbytes (a string as owner is never written to: it may still be queued for
+ *    replication); with an owner, t drops its data and adopts `blob` inside `owner`, as
+ *    ai_tensor_adopt_owner does.
+ * Returns 0 when done; -1 (t untouched, owner still the caller's) otherwise: the caller
+ * then builds a new tensor, which also reports the exact error for invalid input.  So a
+ * simulation that stores the same shape every time step reuses its tensor's memory. */
+int ai_tensor_overwrite(ai_tensor *t, ai_dtype dtype, const int64_t *dims, int ndims,
+                        const char *blob, size_t nbytes, void *owner);
+
 /* Allocates zeroed data: numbers are 0, STRING elements are empty strings.
  * For STRING, `nbytes` is the total of (element length + 1); 0 means "all empty". */
 ai_tensor_status ai_tensor_alloc_data(ai_tensor *t, size_t nbytes);
