@@ -111,6 +111,14 @@ def test_keywords_are_case_insensitive(ai_client):
     assert tensorget(ai_client, "t", "Blob") == arr.tobytes()
     ai_client.execute_command("AI.TENSORSET", "u", "uInT8", 2, "values", 1, 2)
     assert tensorget(ai_client, "u", "vAlUeS", "mEtA")[1] == b"UINT8"
+    # keywords are compared ORed with 0x20: no control or non-ASCII byte may fold onto a
+    # letter, and a word one letter short or long is no keyword
+    near = [b"BLO", b"BLOBS", b"BL\x0fB", b"bLo\xc2", b"\x02LOB", b"M\xc5TA", b"VALUE", b"VALUESX"]
+    for word in near:
+        assert error_of(ai_client, "AI.TENSORGET", "t", word) == "unsupported data format"
+        assert error_of(ai_client, "AI.TENSORSET", "x", "FLOAT", 1, word, b"\0" * 4) == (
+            "invalid or negative value found in tensor shape"
+        )
 
 
 def test_string_tensors(ai_client):

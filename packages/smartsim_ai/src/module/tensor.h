@@ -4,9 +4,10 @@
  * comes from the allocator hooks of alloc.h, so this file also builds outside
  * a server.
  *
- * A tensor is immutable once built and shared by reference count: the keyspace
- * holds one reference, a running request holds others, so a key can be
- * overwritten or deleted while a model still reads the old tensor.
+ * A tensor is shared by reference count: the keyspace holds one reference, a
+ * running request holds others, so a key can be overwritten or deleted while a
+ * model still reads the old tensor.  A shared tensor is never changed; only one
+ * held by its key alone may be rewritten in place (ai_tensor_overwrite).
  */
 #ifndef SMARTSIM_AI_TENSOR_H
 #define SMARTSIM_AI_TENSOR_H

@@ -1,6 +1,6 @@
 /*
  * AI_TENSOR type methods: RDB save (encoding 4), AOF rewrite as AI.TENSORSET,
- * MEMORY USAGE, COPY (a new reference: tensors are immutable) and free.
+ * MEMORY USAGE, COPY (a new reference: a shared tensor is never changed) and free.
  */
 #include "tensor_type.h"
 
