@@ -92,9 +92,10 @@ def test_info_modules_sections_in_redisai_order(ai_server):
             "ai_load_time_configs",
             "ai_backends_info",
             "ai_cpu",
+            "ai_tensor_compaction",  # ours, after RedisAI's
         ][: len(sections)]
     )
-    assert len(sections) >= 6
+    assert len(sections) >= 7
     versions = text.split("#")[2]
     assert "ai_RedisAI_version:1.2.7" in versions
     assert "ai_low_level_API_version:1" in versions and "ai_rdb_version:4" in versions
@@ -114,6 +115,9 @@ def test_info_modules_sections_in_redisai_order(ai_server):
         "ai_main_thread_used_cpu_user:",
     ):
         assert field in cpu
+    compaction = text.split("#")[7]
+    for field in ("ai_compacted:0", "ai_freed_bytes:0", "ai_dropped:0", "ai_waiting:0"):
+        assert field in compaction
 
 
 def test_module_arguments_are_applied(ai_server_factory, tmp_path):

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "compact.h"
 #include "errors.h"
 #include "keyspace.h"
 #include "module.h"
@@ -110,8 +111,9 @@ static const char *fill_strings(ai_tensor *t, RedisModuleString **vals) {
  * data (no copy, no new allocation, as SET keeps its value).  It does when
  *  - the string's block is at most AI_ZERO_COPY_SLACK bytes bigger than the data, or
  *  - the data is big (>= AI_ZERO_COPY_BIG): copying would double TENSORSET's memory traffic
- *    (measured: 0.5x SET's throughput from 64 KB up on Redis 7), and the block's slack is
- *    then only the allocator's size-class rounding, which a SET of the same bytes pays too.
+ *    (measured: 0.5x SET's throughput from 64 KB up on Redis 7).  The block's slack is then
+ *    the allocator's size-class rounding (a SET of the same bytes pays it too), which the
+ *    background compaction gives back (compact.h).
  * Otherwise (a small string in a roomier block) the bytes are copied once into an exact
  * allocation, so that small tensors stay within a few dozen bytes of their data. */
 static int keeps_string(RedisModuleString *arg, size_t len) {
@@ -213,20 +215,20 @@ ai_tensor *ai_tensor_from_args(RedisModuleString **argv, int argc, const char **
 }
 
 /* Stores the BLOB into the tensor the key holds already, in place (ai_tensor_overwrite):
- * returns 0 when done, -1 when a new tensor must be built. */
-static int overwrite_stored(RedisModuleKey *key, const tensor_args *a, RedisModuleString **argv,
-                            int argc) {
-    if (a->source != SOURCE_BLOB || argc - a->data != 1) return -1;
-    if (RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_MODULE) return -1;
+ * returns that tensor, or NULL when a new one must be built. */
+static ai_tensor *overwrite_stored(RedisModuleKey *key, const tensor_args *a,
+                                   RedisModuleString **argv, int argc) {
+    if (a->source != SOURCE_BLOB || argc - a->data != 1) return NULL;
+    if (RedisModule_KeyType(key) != REDISMODULE_KEYTYPE_MODULE) return NULL;
     RedisModuleString *arg = argv[a->data];
     size_t len;
     const char *blob = RedisModule_StringPtrLen(arg, &len);
     void *owner = keeps_string(arg, len) ? arg : NULL;
     ai_tensor *old = RedisModule_ModuleTypeGetValue(key);
-    if (ai_tensor_overwrite(old, a->dtype, a->dims, a->ndims, blob, len, owner) != 0) return -1;
+    if (ai_tensor_overwrite(old, a->dtype, a->dims, a->ndims, blob, len, owner) != 0) return NULL;
     if (owner) RedisModule_RetainString(NULL, arg);
     ai_key_drop_expire(key); /* a new value, as SET and RedisAI's TENSORSET */
-    return 0;
+    return old;
 }
 
 int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
@@ -235,12 +237,15 @@ int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!key) return REDISMODULE_OK; /* WRONGTYPE, before any syntax check */
     tensor_args a;
     const char *err = parse_tensor_args(argv + 2, argc - 2, &a);
-    if (!err && overwrite_stored(key, &a, argv + 2, argc - 2) != 0) {
-        ai_tensor *t = build_tensor(&a, argv + 2, argc - 2, &err);
-        if (t) ai_key_put(key, ai_tensor_type, t, (void (*)(void *))ai_tensor_decref);
+    ai_tensor *stored = NULL;
+    if (!err && !(stored = overwrite_stored(key, &a, argv + 2, argc - 2))) {
+        stored = build_tensor(&a, argv + 2, argc - 2, &err);
+        if (stored) ai_key_put(key, ai_tensor_type, stored, (void (*)(void *))ai_tensor_decref);
     }
     RedisModule_CloseKey(key);
     if (err) return RedisModule_ReplyWithError(ctx, err);
+    /* A big BLOB kept in the server's string: shrink it to its data in the background. */
+    if (stored->nbytes >= AI_ZERO_COPY_BIG && stored->owner) ai_compact_offer(ctx, argv[1], stored);
     RedisModule_ReplicateVerbatim(ctx);
     return ai_reply_ok(ctx);
 }

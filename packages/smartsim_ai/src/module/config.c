@@ -26,6 +26,7 @@ ai_config_t ai_config = {
     .model_execution_timeout = 5000,
     .backend_memory_limit = 0,
     .model_load_timeout = 600000,
+    .tensor_compaction_delay = 1000,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {
@@ -96,6 +97,9 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     } else if (name_is(name, "MODEL_LOAD_TIMEOUT")) {
         if (!is_int || n < 0) return -1;
         ai_config.model_load_timeout = n;
+    } else if (name_is(name, "TENSOR_COMPACTION_DELAY")) {
+        if (!is_int || n < -1) return -1;
+        ai_config.tensor_compaction_delay = n;
     } else if (ai_exec_config_arg) {
         return ai_exec_config_arg(name, value) == 1 ? 0 : -1;
     } else {

@@ -1,12 +1,14 @@
 /*
  * INFO MODULES sections, in RedisAI's order (clients split the text on '#' and
  * index the sections by position): ai_versions, ai_git, ai_load_time_configs,
- * ai_backends_info, ai_cpu.  The server prefixes every field with "ai_".
+ * ai_backends_info, ai_cpu; then ours, ai_tensor_compaction.  The server prefixes every
+ * field with "ai_".
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <sys/resource.h>
 
+#include "compact.h"
 #include "config.h"
 #include "hooks.h"
 #include "info.h"
@@ -66,6 +68,14 @@ static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
     add_rusage(ctx, RUSAGE_CHILDREN, "children_used_cpu_sys", "children_used_cpu_user");
     add_rusage(ctx, RUSAGE_THREAD, "main_thread_used_cpu_sys", "main_thread_used_cpu_user");
     if (ai_exec_info_cpu) ai_exec_info_cpu(ctx);
+
+    /* Ours, after RedisAI's sections (clients index those by position). */
+    ai_compact_stats cs = ai_compact_get_stats();
+    RedisModule_InfoAddSection(ctx, "tensor_compaction");
+    RedisModule_InfoAddFieldLongLong(ctx, "compacted", (long long)cs.compacted);
+    RedisModule_InfoAddFieldLongLong(ctx, "freed_bytes", (long long)cs.freed_bytes);
+    RedisModule_InfoAddFieldLongLong(ctx, "dropped", (long long)cs.dropped);
+    RedisModule_InfoAddFieldLongLong(ctx, "waiting", (long long)cs.waiting);
 }
 
 int ai_info_register(RedisModuleCtx *ctx) { return RedisModule_RegisterInfoFunc(ctx, info_func); }

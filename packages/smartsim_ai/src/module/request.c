@@ -37,6 +37,7 @@ int ai_request_slot(ai_request *r, ai_tensor *t) {
         r->slot_cap = r->slot_cap ? 2 * r->slot_cap : 8;
         r->slots = ai_realloc(r->slots, r->slot_cap * sizeof(ai_tensor *));
     }
+    if (t) t->flags |= AI_TENSOR_F_LENT; /* read by a queue thread: see compact.h */
     r->slots[r->nslots] = t ? ai_tensor_incref(t) : NULL;
     return (int)r->nslots++;
 }

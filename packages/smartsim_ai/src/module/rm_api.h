@@ -26,6 +26,7 @@
 
 #define REDISMODULE_READ (1 << 0)
 #define REDISMODULE_WRITE (1 << 1)
+#define REDISMODULE_OPEN_KEY_NOTOUCH (1 << 16) /* OpenKey: leave the key's LRU/LFU alone */
 
 #define REDISMODULE_KEYTYPE_EMPTY 0
 #define REDISMODULE_KEYTYPE_STRING 1
@@ -61,6 +62,9 @@ typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
 
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
+typedef void (*RedisModuleEventLoopOneShotFunc)(void *user_data);
+typedef void (*RedisModuleTimerProc)(RedisModuleCtx *ctx, void *data);
+typedef uint64_t RedisModuleTimerID;
 
 /* Data type callbacks and the type-methods table.  The layout is the server's ABI
  * (redismodule.h, REDISMODULE_TYPE_METHOD_VERSION 4 in Redis 7.0 and Valkey 8): fields
@@ -134,6 +138,7 @@ typedef struct RedisModuleTypeMethods {
     X(int, Replicate, (RedisModuleCtx *, const char *, const char *, ...))                   \
     X(RedisModuleString *, CreateString, (RedisModuleCtx *, const char *, size_t))           \
     X(RedisModuleString *, CreateStringFromLongLong, (RedisModuleCtx *, long long))          \
+    X(RedisModuleString *, CreateStringFromString, (RedisModuleCtx *, const RedisModuleString *)) \
     X(void, FreeString, (RedisModuleCtx *, RedisModuleString *))                             \
     X(void, RetainString, (RedisModuleCtx *, RedisModuleString *))                           \
     X(int, StringToLongLong, (const RedisModuleString *, long long *))                       \
@@ -185,7 +190,11 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleCtx *, GetThreadSafeContext, (RedisModuleBlockedClient *))                  \
     X(void, FreeThreadSafeContext, (RedisModuleCtx *))                                       \
     X(void, ThreadSafeContextLock, (RedisModuleCtx *))                                       \
-    X(void, ThreadSafeContextUnlock, (RedisModuleCtx *))
+    X(void, ThreadSafeContextUnlock, (RedisModuleCtx *))                                     \
+    X(int, EventLoopAddOneShot, (RedisModuleEventLoopOneShotFunc, void *))                  \
+    X(RedisModuleTimerID, CreateTimer, (RedisModuleCtx *, long long, RedisModuleTimerProc, void *)) \
+    X(int, GetSelectedDb, (RedisModuleCtx *))                                                \
+    X(int, SelectDb, (RedisModuleCtx *, int))
 
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)

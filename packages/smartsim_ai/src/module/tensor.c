@@ -102,7 +102,7 @@ ai_tensor *ai_tensor_new(ai_dtype dtype, const int64_t *dims, int ndims, ai_tens
     }
     t->refcount = 1;
     t->dtype = (uint8_t)dtype;
-    t->unused = 0;
+    t->flags = 0;
     t->ndims = (uint16_t)ndims;
     t->len = len;
     t->nbytes = dtype == AI_DTYPE_STRING ? 0 : nbytes;

@@ -56,7 +56,7 @@ int ai_dtype_from_dl(uint64_t code, uint64_t bits, ai_dtype *out);
 typedef struct ai_tensor {
     uint32_t refcount; /* atomic */
     uint8_t dtype;     /* ai_dtype */
-    uint8_t unused;
+    uint8_t flags;     /* AI_TENSOR_F_*; changed only on the main thread */
     uint16_t ndims;    /* <= AI_TENSOR_MAX_DIMS */
     size_t len;        /* element count: product of dims (1 for a scalar) */
     size_t nbytes;     /* bytes of data */
@@ -64,6 +64,14 @@ typedef struct ai_tensor {
     void *owner;       /* NULL, or the server string holding data (see ai_tensor_adopt_owner) */
     int64_t dims[];    /* ndims entries, then (STRING only) the offsets: ai_tensor_offsets */
 } ai_tensor;
+
+/* Flags (main thread only; see compact.h):
+ * LENT: a reference went to a run request, whose queue thread reads data without the
+ *   server lock, since compaction last looked; its data must then stay where it is.
+ * CANDIDATE: the tensor waits, by its key, for background compaction (a hint; bits 2-7
+ *   hold the epoch of that entry, compact.c). */
+#define AI_TENSOR_F_LENT 0x01
+#define AI_TENSOR_F_CANDIDATE 0x02
 
 _Static_assert(AI_TENSOR_MAX_DIMS <= UINT16_MAX, "ndims is a uint16_t");
 
