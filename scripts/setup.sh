@@ -2,7 +2,8 @@
 # Set up everything the demo and the tests need; idempotent (a second run takes seconds).
 #
 #  - as root, Debian packages when missing: redis-server (Redis 7, second engine), slurm-wlm and
-#    munge (one-node Slurm for tests), openmpi-bin (real MPI);
+#    munge (one-node Slurm for tests), openmpi-bin (real MPI), valgrind (a memcheck test, the
+#    instruction-count benchmark);
 #  - .venv/ inside the repository: the four packages in editable mode with their test extras and
 #    the ML stacks for tests on CPU (requirements/test.txt); building smartsim_ai compiles the
 #    `ai` module, so a C compiler is needed;
@@ -13,7 +14,7 @@ ROOT=$PWD
 PYTHON=${PYTHON:-python3}
 log() { echo "setup: $*" >&2; }
 
-APT_PACKAGES=(redis-server slurm-wlm munge openmpi-bin)
+APT_PACKAGES=(redis-server slurm-wlm munge openmpi-bin valgrind)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for pkg in "${APT_PACKAGES[@]}"; do

@@ -120,11 +120,23 @@ static int keeps_string(RedisModuleString *arg, size_t len) {
     return len >= AI_ZERO_COPY_BIG || RedisModule_MallocSizeString(arg) <= len + AI_ZERO_COPY_SLACK;
 }
 
+/* The bytes of a BLOB argument the tensor keeps, once they can no longer move.  When a module
+ * command returns, the server trims every argument the module retained whose block is more
+ * than 10% unused (a reallocation, which may move the bytes): a 256 KB BLOB read into a query
+ * buffer sized for an earlier 1 MB one is such an argument.  A pointer taken before that
+ * dangles (valgrind showed TENSORGET reading the freed block, and a DAG's queue thread could
+ * read it mid-move); trimmed here first, the server finds nothing left to trim. */
+static const char *kept_bytes(RedisModuleString *arg, size_t *len) {
+    RedisModule_TrimStringAllocation(arg);
+    return RedisModule_StringPtrLen(arg, len);
+}
+
 /* The BLOB argument becomes the tensor's data, kept or copied (keeps_string). */
 static ai_tensor_status take_blob(ai_tensor *t, RedisModuleString *arg) {
     size_t len;
     const char *blob = RedisModule_StringPtrLen(arg, &len);
     if (keeps_string(arg, len)) {
+        blob = kept_bytes(arg, &len);
         ai_tensor_status st = ai_tensor_adopt_owner(t, arg, blob, len);
         if (st == AI_TENSOR_OK) RedisModule_RetainString(NULL, arg);
         return st;
@@ -224,6 +236,7 @@ static ai_tensor *overwrite_stored(RedisModuleKey *key, const tensor_args *a,
     size_t len;
     const char *blob = RedisModule_StringPtrLen(arg, &len);
     void *owner = keeps_string(arg, len) ? arg : NULL;
+    if (owner) blob = kept_bytes(arg, &len);
     ai_tensor *old = RedisModule_ModuleTypeGetValue(key);
     if (ai_tensor_overwrite(old, a->dtype, a->dims, a->ndims, blob, len, owner) != 0) return NULL;
     if (owner) RedisModule_RetainString(NULL, arg);

@@ -141,6 +141,7 @@ typedef struct RedisModuleTypeMethods {
     X(RedisModuleString *, CreateStringFromString, (RedisModuleCtx *, const RedisModuleString *)) \
     X(void, FreeString, (RedisModuleCtx *, RedisModuleString *))                             \
     X(void, RetainString, (RedisModuleCtx *, RedisModuleString *))                           \
+    X(void, TrimStringAllocation, (RedisModuleString *))                                     \
     X(int, StringToLongLong, (const RedisModuleString *, long long *))                       \
     X(int, StringToDouble, (const RedisModuleString *, double *))                            \
     X(void *, OpenKey, (RedisModuleCtx *, RedisModuleString *, int))                         \

@@ -1,0 +1,78 @@
+"""TENSORSET under valgrind memcheck: the kept BLOB argument must not move under the tensor.
+
+When a module command returns, Redis 7 and Valkey 8 trim every argument the module retained
+whose block is more than 10% unused; the reallocation may move the bytes. A BLOB read into a
+query buffer sized for an earlier, bigger argument is such an argument. jemalloc and glibc
+happen to shrink those blocks in place, so only memcheck (whose realloc always moves) shows
+a pointer taken before the trim: the module read freed memory and TENSORGET answered wrong
+bytes. Real servers, Redis 7 (both engines share the module code).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import redis
+
+from smartsim_ai.testing.pytest_plugin import engine_binary
+from smartsim_ai.testing.servers import ServerProcess
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed"),
+]
+
+
+class MemcheckServer(ServerProcess):
+    """The server run under ``valgrind --tool=memcheck``, its report in ``report``."""
+
+    def __init__(self, *args, report: Path, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def command(self) -> list[str]:
+        return ["valgrind", "--tool=memcheck", f"--log-file={self.report}", *super().command()]
+
+
+def invalid_accesses(report: Path) -> list[str]:
+    """memcheck's error headings: invalid reads, writes and frees (not lzf's known
+    uninitialised-value warnings, which are the server's own)."""
+    return re.findall(r"== (Invalid (?:read|write|free)[^\n]*)", report.read_text())
+
+
+def test_kept_blob_survives_the_servers_trim(tmp_path):
+    report = tmp_path / "memcheck.txt"
+    server = MemcheckServer(engine_binary("redis"), workdir=tmp_path, report=report)
+    server.start(timeout=120)
+    try:
+        c = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+        rng = np.random.default_rng(0)
+        big, small = 1 << 20, 256 << 10
+        kept = {}
+        for i in range(3):
+            # The 1 MB BLOB leaves the connection a 1 MB query buffer; the 256 KB BLOB after it
+            # is read into that buffer and handed to the module as it is (no copy).
+            c.execute_command("AI.TENSORSET", "big", "UINT8", big, "BLOB", rng.bytes(big))
+            kept[f"t{i}"] = rng.bytes(small)
+            c.execute_command("AI.TENSORSET", f"t{i}", "UINT8", small, "BLOB", kept[f"t{i}"])
+            # The same again into a key that holds a tensor of that shape (reused in place).
+            c.execute_command("AI.TENSORSET", "big", "UINT8", big, "BLOB", rng.bytes(big))
+            kept["t0"] = rng.bytes(small)
+            c.execute_command("AI.TENSORSET", "t0", "UINT8", small, "BLOB", kept["t0"])
+        for key, data in kept.items():
+            assert c.execute_command("AI.TENSORGET", key, "BLOB") == data, key
+        # A DAG's own TENSORSET (its BLOB last, so it too comes straight from the query
+        # buffer), persisted: the queue thread and the reply read the tensor after the trim.
+        c.execute_command("AI.TENSORSET", "big", "UINT8", big, "BLOB", rng.bytes(big))
+        data = rng.bytes(small)
+        dag = ["AI.DAGEXECUTE", "PERSIST", 1, "x", "|>", "AI.TENSORSET", "x", "UINT8", small]
+        assert c.execute_command(*dag, "BLOB", data) == [b"OK"]
+        assert c.execute_command("AI.TENSORGET", "x", "BLOB") == data
+        c.close()
+    finally:
+        server.stop(timeout=60)
+    assert invalid_accesses(report) == [], report.read_text()[-4000:]
