@@ -127,7 +127,11 @@ static int keeps_string(RedisModuleString *arg, size_t len) {
  * dangles (valgrind showed TENSORGET reading the freed block, and a DAG's queue thread could
  * read it mid-move); trimmed here first, the server finds nothing left to trim. */
 static const char *kept_bytes(RedisModuleString *arg, size_t *len) {
-    RedisModule_TrimStringAllocation(arg);
+    /* A small string is kept only in a block at most AI_ZERO_COPY_SLACK bytes bigger than its
+     * data: from 10 times that on the server's 10% rule cannot apply (a call saved at 1 KB). */
+    if (*len >= AI_ZERO_COPY_BIG || *len < 10 * AI_ZERO_COPY_SLACK) {
+        RedisModule_TrimStringAllocation(arg);
+    }
     return RedisModule_StringPtrLen(arg, len);
 }
 
