@@ -187,8 +187,14 @@ static void *compactor_main(void *arg) {
         if (!q.notified) {
             q.notified = 1;
             pthread_mutex_unlock(&q.lock);
-            RedisModule_EventLoopAddOneShot(finish, NULL);
+            int rc = RedisModule_EventLoopAddOneShot(finish, NULL);
             pthread_mutex_lock(&q.lock);
+            if (rc != REDISMODULE_OK) {
+                /* Left in `done` (counted, so the main thread stops making jobs); the next
+                 * batch asks again. */
+                q.notified = 0;
+                RedisModule_Log(NULL, "warning", "ai: compaction could not reach the main thread");
+            }
         }
     }
     return NULL;
