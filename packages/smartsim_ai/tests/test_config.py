@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import redis
 
@@ -116,8 +118,9 @@ def test_info_modules_sections_in_redisai_order(ai_server):
     ):
         assert field in cpu
     compaction = text.split("#")[7]
-    for field in ("ai_compacted:0", "ai_freed_bytes:0", "ai_dropped:0", "ai_waiting:0"):
-        assert field in compaction
+    for field in ("ai_compacted", "ai_freed_bytes", "ai_dropped", "ai_waiting"):
+        # counts: the session server may have compacted big tensors of other tests
+        assert re.search(rf"^{field}:\d+\r?$", compaction, re.M), field
 
 
 def test_module_arguments_are_applied(ai_server_factory, tmp_path):
