@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "keyspace.h"
 #include "tensor_type.h"
 
 /* ------------------------------------------------------------- main thread: candidates */
@@ -84,15 +85,7 @@ void ai_compact_offer(RedisModuleCtx *ctx, RedisModuleString *key, ai_tensor *t)
  * as well: it is as much worth compacting). */
 static ai_tensor *candidate_tensor(RedisModuleCtx *ctx, const candidate *c) {
     if (RedisModule_SelectDb(ctx, c->db) != REDISMODULE_OK) return NULL;
-    RedisModuleKey *key =
-        RedisModule_OpenKey(ctx, c->key, REDISMODULE_READ | REDISMODULE_OPEN_KEY_NOTOUCH);
-    ai_tensor *t = NULL;
-    if (key && RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
-        RedisModule_ModuleTypeGetType(key) == ai_tensor_type) {
-        t = RedisModule_ModuleTypeGetValue(key);
-    }
-    if (key) RedisModule_CloseKey(key);
-    return t;
+    return ai_key_peek_value(ctx, c->key, ai_tensor_type);
 }
 
 /* ---------------------------------------------------------------- jobs and the thread */

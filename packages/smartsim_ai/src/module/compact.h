@@ -9,9 +9,9 @@
  *
  * A tensor that still holds such a block TENSOR_COMPACTION_DELAY ms after it was stored
  * (config.h; default 1 s) is copied by one background thread into an exact block.  Back on
- * the main thread (RedisModule_EventLoopAddOneShot) the copy is swapped in and the string
- * freed, if the tensor is by then held by nobody but its key and the job; otherwise the copy
- * is dropped.  The delay keeps a key overwritten many times a second from being copied
+ * the main thread (RedisModule_EventLoopAddOneShot) the copy is swapped in if the tensor is
+ * by then held by nobody but its key and the job, otherwise dropped; the thread then frees
+ * the old string (or the unused copy), keeping big frees off the main thread.  The delay keeps a key overwritten many times a second from being copied
  * more than once per delay: what stays in memory is compacted, what is replaced soon is not.
  *
  * Candidates are remembered by key name, not by pointer, so a tensor deleted, overwritten

@@ -28,6 +28,17 @@ void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisMod
     return value;
 }
 
+void *ai_key_peek_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type) {
+    RedisModuleKey *key =
+        RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ | REDISMODULE_OPEN_KEY_NOTOUCH);
+    int kt = RedisModule_KeyType(key);
+    void *value = kt == REDISMODULE_KEYTYPE_EMPTY || is_other_type(key, kt, type)
+                      ? NULL
+                      : RedisModule_ModuleTypeGetValue(key);
+    RedisModule_CloseKey(key);
+    return value;
+}
+
 int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type) {
     RedisModuleKey *key = RedisModule_OpenKey(ctx, keyname, REDISMODULE_READ);
     int other = holds_other_type(key, type);

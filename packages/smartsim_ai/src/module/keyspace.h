@@ -9,6 +9,10 @@
 void *ai_key_get_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type,
                        const char *empty_err);
 
+/* The value of `type` at `keyname`, or NULL; no reply, and the key's LRU/LFU is left alone
+ * (for background work such as compaction, which is not an access by a client). */
+void *ai_key_peek_value(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type);
+
 /* Replies WRONGTYPE and returns REDISMODULE_ERR when `keyname` holds a value that is
  * not of `type`; REDISMODULE_OK when it is empty or of `type`. */
 int ai_key_check_type(RedisModuleCtx *ctx, RedisModuleString *keyname, RedisModuleType *type);
