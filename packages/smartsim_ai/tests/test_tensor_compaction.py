@@ -209,7 +209,26 @@ def test_concurrent_writes_deletes_and_flushes(eager):
     """The compactor races the main thread's overwrites, DEL/UNLINK, COPY and FLUSHALL
     ASYNC on big tensors: the server stays up, every surviving tensor holds the bytes last
     written to it, and memory comes back."""
-    c = eager
+    race_writes_deletes_and_flushes(eager)
+
+
+def test_kept_arguments_with_valkey_io_threads(ai_server_factory):
+    """Valkey 8's I/O threads read the commands and free their arguments, off the main thread;
+    TENSORSET keeps big BLOB arguments (RetainString) and the compactor frees them on its own
+    thread.  Valkey releases a retained argument's reference on the main thread and hands only
+    the others to an I/O thread, so the same race as above must hold up with them on."""
+    server = ai_server_factory(
+        "valkey",
+        module_args=["TENSOR_COMPACTION_DELAY", "0"],
+        config={"io-threads": "2", "events-per-io-thread": "0"},  # threads on from the 1st event
+    )
+    c = redis.Redis(host=server.host, port=server.port)
+    race_writes_deletes_and_flushes(c)
+    assert c.info("stats")["io_threaded_reads_processed"] > 0  # the threads did take part
+    c.close()
+
+
+def race_writes_deletes_and_flushes(c: redis.Redis) -> None:
     host, port = (
         c.connection_pool.connection_kwargs["host"],
         c.connection_pool.connection_kwargs["port"],

@@ -129,7 +129,8 @@ static void copy_one(job *j) {
 /* Compactor thread: the big frees (and the allocator's page purging that comes with them,
  * madvise: measured at 8% of the main thread's time when done there) stay off the main
  * thread.  Freeing a string only this module still holds is safe from any thread, as the
- * server's own lazy free does. */
+ * server's own lazy free does.  (Valkey 8's I/O threads free a command's arguments, but not
+ * the retained ones: the server drops its reference to those on the main thread first.) */
 static void free_trash(job *list, size_t *n, size_t *bytes) {
     *n = *bytes = 0;
     while (list) {
