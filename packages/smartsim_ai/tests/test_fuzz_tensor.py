@@ -7,6 +7,8 @@ the server must stay up, and after FLUSHALL no memory may be left behind.
 
 from __future__ import annotations
 
+import random
+import shutil
 import struct
 
 import pytest
@@ -14,6 +16,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from smartsim_ai.testing.dump import with_crc
+from smartsim_ai.testing.memcheck import MemcheckServer, definitely_lost, invalid_accesses
+from smartsim_ai.testing.pytest_plugin import engine_binary
 from smartsim_ai.testing.servers import ServerProcess
 
 DTYPES = ["FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING"]
@@ -198,3 +203,72 @@ def test_fuzzing_leaves_no_memory_behind(fuzz_client):
     after = used_memory(fuzz_client)
     assert after - before < 64 * 1024, (before, after)
     assert fuzz_client.ping()
+
+
+def _mutated_payloads(seeds: list[bytes], count: int, seed: int = 1) -> list[bytes]:
+    """`count` DUMP payloads: a seed's value with 1-4 random byte flips, deletions and
+    insertions, and the seed's RDB version, checksummed so that RESTORE hands them on."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        source = rng.choice(seeds)
+        body, version = bytearray(source[:-10]), source[-10:-8]
+        for _ in range(rng.randint(1, 4)):
+            op = rng.randrange(3)
+            if op == 0 and body:
+                body[rng.randrange(len(body))] = rng.randrange(256)
+            elif op == 1 and len(body) > 2:
+                at = rng.randrange(len(body))
+                del body[at : at + rng.randint(1, 4)]
+            else:
+                body.insert(rng.randrange(len(body) + 1), rng.randrange(256))
+        out.append(with_crc(bytes(body) + version))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_fuzz_under_memcheck(tmp_path):
+    """The fuzzers above, fewer examples, plus mutated DUMP payloads that reach the tensor
+    loader, against a server under valgrind memcheck: a bad read, write or free that does not
+    crash the server still fails here, and so does memory definitely lost at exit."""
+    report = tmp_path / "memcheck.txt"
+    server = MemcheckServer(engine_binary("valkey"), workdir=tmp_path, report=report)
+    server.start(timeout=180)
+    try:
+        c = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+        few = settings(FUZZ, max_examples=200)
+
+        @few
+        @given(args=arg_vectors, key=st.sampled_from(["t", "plain"]))
+        def tensorset_then_read(args, key):
+            c.set("plain", "x")
+            if call(c, "AI.TENSORSET", key, *args) == b"OK":
+                for fmt in (["META"], ["VALUES"], ["BLOB"], ["META", "BLOB"]):
+                    assert not isinstance(call(c, "AI.TENSORGET", key, *fmt), redis.ResponseError)
+                assert c.copy(key, key + "c", replace=True)
+
+        tensorset_then_read()
+        seeds = []
+        for dtype, dims, values in [("FLOAT", [2, 3], range(6)), ("STRING", [3], ["a", "", "bc"]),
+                                    ("INT64", [1], [7]), ("BOOL", [4], [1, 0, 1, 1]),
+                                    ("UINT16", [2, 2], range(4))]:  # fmt: skip
+            c.execute_command("AI.TENSORSET", "seed", dtype, *dims, "VALUES", *values)
+            seeds.append(c.dump("seed"))
+        seeds += [c.dump(k) for k in ("t", "tc") if c.exists(k)]
+        loaded = 0
+        for i, data in enumerate(_mutated_payloads(seeds, 400)):
+            if call(c, "RESTORE", f"r{i}", 0, data, "REPLACE") == b"OK":
+                loaded += 1
+                for fmt in (["META"], ["VALUES"], ["BLOB"]):
+                    call(c, "AI.TENSORGET", f"r{i}", *fmt)
+        assert 0 < loaded < 400  # some reached and passed the loader, most were refused
+        assert c.ping()
+        c.flushall()
+        c.close()
+    finally:
+        server.stop(timeout=120)
+    text = report.read_text()
+    assert "ERROR SUMMARY" in text  # memcheck ran to the end
+    assert invalid_accesses(report) == [], text[-4000:]
+    assert definitely_lost(report) == 0, text[-4000:]

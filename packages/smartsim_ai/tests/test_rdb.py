@@ -15,32 +15,13 @@ import numpy as np
 import pytest
 import redis
 
+from smartsim_ai.testing.dump import with_crc
+
 # ---- the DUMP payload format (Redis RDB, module values of "RDB_TYPE_MODULE_2") ----
 
 _CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _OP_EOF, _OP_UINT, _OP_STRING = 0, 2, 5
 RDB_VERSION_REDIS6 = 9  # what RedisAI's own RESTORE tests carry; accepted by newer servers
-
-
-def _crc_table() -> list[int]:
-    poly = int(f"{0xAD93D23594C935A9:064b}"[::-1], 2)  # Jones polynomial, reflected
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ poly if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_CRC = _crc_table()
-
-
-def crc64(data: bytes) -> int:
-    crc = 0
-    for b in data:
-        crc = _CRC[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc
 
 
 def rdb_len(n: int) -> bytes:
@@ -79,7 +60,7 @@ class Fields:
 def payload(type_name: str, encver: int, fields: Fields, rdbver: int = RDB_VERSION_REDIS6) -> bytes:
     body = b"\x07" + rdb_len(module_id(type_name, encver)) + bytes(fields.buf) + rdb_len(_OP_EOF)
     body += struct.pack("<H", rdbver)
-    return body + struct.pack("<Q", crc64(body))
+    return with_crc(body)
 
 
 class Reader:

@@ -10,38 +10,19 @@ bytes (both engines showed it with the module before the fix). Real servers.
 
 from __future__ import annotations
 
-import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import redis
 
+from smartsim_ai.testing.memcheck import MemcheckServer, invalid_accesses
 from smartsim_ai.testing.pytest_plugin import engine_binary
-from smartsim_ai.testing.servers import ServerProcess
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed"),
 ]
-
-
-class MemcheckServer(ServerProcess):
-    """The server run under ``valgrind --tool=memcheck``, its report in ``report``."""
-
-    def __init__(self, *args, report: Path, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.report = report
-
-    def command(self) -> list[str]:
-        return ["valgrind", "--tool=memcheck", f"--log-file={self.report}", *super().command()]
-
-
-def invalid_accesses(report: Path) -> list[str]:
-    """memcheck's error headings: invalid reads, writes and frees (not lzf's known
-    uninitialised-value warnings, which are the server's own)."""
-    return re.findall(r"== (Invalid (?:read|write|free)[^\n]*)", report.read_text())
 
 
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
