@@ -55,17 +55,20 @@ def resp(*args: bytes | str | int) -> bytes:
 
 
 def command(kind: str, key: str, data: bytes) -> bytes:
-    if kind == "SET":
-        return resp("SET", key, data)
-    if kind == "GET":
-        return resp("GET", key)
-    if kind == "TENSORSET":
-        return resp("AI.TENSORSET", key, "UINT8", len(data), "BLOB", data)
-    if kind == "NOOPSET":
-        return resp("NOOP.SET", key, "UINT8", len(data), "BLOB", data)
-    if kind == "NOOPGET":
-        return resp("NOOP.GET", key, "BLOB")
-    return resp("AI.TENSORGET", key, "BLOB")
+    return resp(*command_words(kind, key, data))
+
+
+def command_words(kind: str, key: str, data: bytes | str) -> list[bytes | str | int]:
+    """The command's arguments (redis-benchmark takes them on its command line)."""
+    n = len(data)
+    return {
+        "SET": ["SET", key, data],
+        "GET": ["GET", key],
+        "TENSORSET": ["AI.TENSORSET", key, "UINT8", n, "BLOB", data],
+        "TENSORGET": ["AI.TENSORGET", key, "BLOB"],
+        "NOOPSET": ["NOOP.SET", key, "UINT8", n, "BLOB", data],
+        "NOOPGET": ["NOOP.GET", key, "BLOB"],
+    }[kind]
 
 
 def _load(port: int, request: bytes, batch: int, seconds: float, start, results) -> None:
@@ -115,19 +118,6 @@ def measure(port: int, kind: str, size: str, clients: int, seconds: float) -> tu
     return sum(ops / elapsed for ops, elapsed in done), sum(ops for ops, _ in done)
 
 
-def command_words(kind: str, key: str, nbytes: int) -> list[str]:
-    """The command as redis-benchmark arguments (a printable value of `nbytes` bytes)."""
-    data = "x" * nbytes
-    return {
-        "SET": ["SET", key, data],
-        "GET": ["GET", key],
-        "TENSORSET": ["AI.TENSORSET", key, "UINT8", str(nbytes), "BLOB", data],
-        "TENSORGET": ["AI.TENSORGET", key, "BLOB"],
-        "NOOPSET": ["NOOP.SET", key, "UINT8", str(nbytes), "BLOB", data],
-        "NOOPGET": ["NOOP.GET", key, "BLOB"],
-    }[kind]
-
-
 REQUESTS: dict[tuple[str, str], int] = {}  # redis-benchmark: requests per run, sized to --seconds
 
 
@@ -150,8 +140,9 @@ def _redis_benchmark(
 ) -> float:
     out = subprocess.run(
         ["redis-benchmark", "-p", str(port), "-c", str(clients), "-P", str(PIPELINE[size]),
-         "-n", str(n), "--csv", *command_words(kind, "k0", SIZES[size])],
+         "-n", str(n), "--csv", *map(str, command_words(kind, "k0", "x" * SIZES[size]))],
         check=True, capture_output=True, text=True, timeout=seconds * 20 + 120,
+        preexec_fn=(lambda: os.sched_setaffinity(0, CLIENT_CPUS)) if CLIENT_CPUS else None,
     )  # fmt: skip
     return float(list(csv.reader(out.stdout.splitlines()))[-1][1])
 
