@@ -130,11 +130,12 @@ def test_fuzz_tensorset_then_tensorget(fuzz_client, args, key):
     if reply == b"OK":
         meta = fuzz_client.execute_command("AI.TENSORGET", key, "META")
         assert meta[0] == b"dtype" and meta[1].decode() in DTYPES
-        values = fuzz_client.execute_command("AI.TENSORGET", key, "VALUES")
         count = 1
         for d in meta[3]:
             count *= d
-        assert len(values) == count
+        if count <= 1_000_000:  # a zero-fill up to the 512 MB cap is legal; its VALUES too slow
+            values = fuzz_client.execute_command("AI.TENSORGET", key, "VALUES")
+            assert len(values) == count
         assert fuzz_client.execute_command("AI.TENSORGET", key, "BLOB") is not None
     else:
         assert isinstance(reply, redis.ResponseError), reply
