@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import redis
 
-from smartsim_ai.testing.memcheck import MemcheckServer, invalid_accesses
+from smartsim_ai.testing.memcheck import MemcheckServer, problems
 from smartsim_ai.testing.pytest_plugin import engine_binary
 
 pytestmark = [
@@ -57,5 +57,4 @@ def test_kept_blob_survives_the_servers_trim(tmp_path, engine):
         c.close()
     finally:
         server.stop(timeout=60)
-    assert "ERROR SUMMARY" in report.read_text()  # memcheck ran to the end
-    assert invalid_accesses(report) == [], report.read_text()[-4000:]
+    assert problems(report) == [], report.read_text()[-4000:]

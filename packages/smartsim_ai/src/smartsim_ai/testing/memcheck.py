@@ -20,13 +20,16 @@ class MemcheckServer(ServerProcess):
         return ["valgrind", "--tool=memcheck", f"--log-file={self.report}", *super().command()]
 
 
-def invalid_accesses(report: Path) -> list[str]:
-    """memcheck's error headings: invalid reads, writes and frees (not lzf's known
-    uninitialised-value warnings, which are the server's own: its hash table on the stack)."""
-    return re.findall(r"== (Invalid (?:read|write|free)[^\n]*)", report.read_text())
-
-
-def definitely_lost(report: Path) -> int:
-    """Bytes memcheck found definitely lost at exit (0 when it reported no leak summary)."""
-    m = re.search(r"definitely lost: ([\d,]+) bytes", report.read_text())
-    return int(m.group(1).replace(",", "")) if m else 0
+def problems(report: Path) -> list[str]:
+    """What memcheck's report holds against the run: invalid reads, writes and frees, memory
+    definitely lost at exit, or no summary at all (valgrind did not run to the end).  lzf's
+    uninitialised-value warnings are left out: they are the server's own (its hash table on
+    the stack)."""
+    text = report.read_text()
+    if "ERROR SUMMARY" not in text:
+        return ["memcheck did not run to its summary"]
+    found = re.findall(r"== (Invalid (?:read|write|free)[^\n]*)", text)
+    lost = re.search(r"definitely lost: ([\d,]+) bytes", text)
+    if lost and lost.group(1) != "0":
+        found.append(f"{lost.group(1)} bytes definitely lost")
+    return found
