@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 
 import pytest
 
 from smartsim import Experiment
+from smartsim._core.launcher.local import launcher as local_launcher
 from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.status import STATUS_COMPLETED, SmartSimStatus
 
@@ -80,6 +83,32 @@ def test_stop_kills_the_whole_tree(exp, tmp_path, procs):
         assert [p for p in pids if procs.alive(p)] == []
     finally:
         procs.kill_leftovers(pids)
+
+
+def test_interrupt_between_start_and_registration_still_stops_it(exp, tmp_path, procs, monkeypatch):
+    """Ctrl-C landing right after a process started, before the launcher had recorded it,
+    used to leave that process running: the stop that follows did not know of it."""
+    real_start = local_launcher.start_process
+    started: list[int] = []
+
+    def start_then_interrupted(step, env):
+        proc = real_start(step, env)
+        started.append(proc.pid)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # Python runs the SIGINT handler here, before run() records proc
+        return proc
+
+    monkeypatch.setattr(local_launcher, "start_process", start_then_interrupted)
+    exp._control.launcher.stop_grace = 0.5
+    model = exp.create_model("late", sh(exp, "sleep 1000"), path=str(tmp_path))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            exp.start(model, block=False)
+        assert len(started) == 1
+        assert not procs.alive(started[0])
+        assert exp._control.launcher.active_steps() == []
+    finally:
+        procs.kill_leftovers(started)
 
 
 def test_bad_input_launches_nothing(exp, tmp_path):

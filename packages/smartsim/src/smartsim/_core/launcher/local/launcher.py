@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import signal
 import subprocess
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from smartsim._core.launcher.base import Launcher, StepInfo
@@ -77,11 +78,14 @@ class LocalLauncher(Launcher):
         with self._lock:
             if self._watcher is None:
                 self._watcher = ExitWatcher(self._on_exit)
-        proc = start_process(step, dict(os.environ))
-        with self._lock:  # registered first: an interrupt right after must still find it
-            self._procs[step.name] = proc
-            if step.context.detached:
-                self._detached.add(step.name)
+        # Ctrl-C, SIGTERM and SIGHUP wait until the process is registered: one arriving
+        # between its start and its registration would stop everything but it.
+        with _stop_signals_held():
+            proc = start_process(step, dict(os.environ))
+            with self._lock:
+                self._procs[step.name] = proc
+                if step.context.detached:
+                    self._detached.add(step.name)
         step.launched_id = str(proc.pid)
         self._watcher.watch(step.name, proc)
         logger.debug("started %s (pid %d): %s", step.entity_name, proc.pid, step)
@@ -137,6 +141,32 @@ class LocalLauncher(Launcher):
             watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.close()
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """In the main thread, SIGINT/SIGTERM/SIGHUP arriving inside the block are raised again
+    as it ends, to whatever handler was there (KeyboardInterrupt, the exit hooks below, the
+    default action). Elsewhere Python runs no signal handler, so nothing needs holding."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {}
+    for sig in _STOP_SIGNALS:
+        handler = signal.getsignal(sig)
+        if handler is not None:  # None: installed outside Python, left alone
+            previous[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
 
 
 def _stop_everything(reason: str) -> None:
