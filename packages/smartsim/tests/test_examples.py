@@ -42,3 +42,12 @@ def test_ensemble_config(tmp_path):
     assert out.count("Completed") == 4
     cfg = (tmp_path / "ensemble_exp" / "sim" / "sim_3" / "run.cfg").read_text()
     assert cfg == "steps = 20\nviscosity = 0.01\n"
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+def test_online_training(tmp_path):
+    out = run_example("online_training.py", tmp_path)
+    losses = [float(line.rsplit(" ", 1)[1]) for line in out.splitlines() if "loss" in line]
+    assert len(losses) == 5 and losses[-1] < losses[0] / 4, out
+    assert "learned weights" in out
