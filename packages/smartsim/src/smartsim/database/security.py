@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from smartsim._core.entrypoints.dbnode import write_secret_config
 from smartsim.error import SmartSimError
 
 #: Environment variables of launched applications (read by our smartredis.Client).
@@ -103,19 +104,10 @@ class DBSecurity:
         return f"DBSecurity(password={shown}, tls={self.tls}, tls_ca={self.tls_ca!r})"
 
     # ---- the server -------------------------------------------------------------------
-    def config_text(self) -> str:
-        """Server config lines with the secret (``requirepass``/``masterauth``)."""
-        if not self.password:
-            return ""
-        quoted = _quote(self.password)
-        return f"requirepass {quoted}\nmasterauth {quoted}\n"
-
     def write_config(self, path: Path) -> Path:
-        """Write :meth:`config_text` to ``path``, readable by this user only."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            os.fchmod(out.fileno(), 0o600)
-            out.write(self.config_text())
+        """Write ``requirepass``/``masterauth`` to ``path``, readable by this user only."""
+        assert self.password, "no password to write"
+        write_secret_config(path, self.password)
         return path
 
     def port_options(self, port: int, cluster: bool) -> list[str]:
@@ -180,20 +172,6 @@ class DBSecurity:
             env[TLS_ENV] = "1"
             env[TLS_CA_ENV] = str(self.tls_ca)
         return env
-
-
-def _quote(value: str) -> str:
-    """A config-file string (``sdssplitargs`` syntax): double quotes, ``\\xHH`` escapes."""
-    out = []
-    for byte in value.encode():
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\x{byte:02x}")
-    return '"' + "".join(out) + '"'
 
 
 def server_has_tls(binary: str | os.PathLike[str]) -> bool:
