@@ -17,6 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from smartsim import Experiment
 from smartsim.database import Orchestrator
@@ -290,7 +292,9 @@ def test_tls_and_password(exp: Experiment, tmp_path: Path, shards: int) -> None:
             "SR_DB_TLS_CA": files["tls_ca"],
         }
         with pytest.raises(redis.ConnectionError):  # plain text is not served at all
-            redis.Redis(port=port, password="tls-pw", socket_timeout=2).ping()
+            redis.Redis(
+                port=port, password="tls-pw", socket_timeout=2, retry=Retry(NoBackoff(), 0)
+            ).ping()
         with pytest.raises(redis.AuthenticationError):
             _tls_redis(port, files).set("k", "v")
         conn = _tls_redis(port, files, password="tls-pw")
