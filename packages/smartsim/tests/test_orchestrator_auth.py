@@ -316,3 +316,20 @@ def test_tls_and_password(exp: Experiment, tmp_path: Path, shards: int) -> None:
     finally:
         exp.stop(db)
     assert not db.is_active()
+
+
+def test_tls_with_a_ca_that_did_not_sign_the_certificate_fails_at_once(
+    exp: Experiment, tmp_path: Path
+) -> None:
+    redis_server = engine_binary("redis").path
+    if not server_has_tls(redis_server):
+        pytest.skip(f"{redis_server} is built without TLS")
+    files = make_tls_files(tmp_path / "tls")
+    files["tls_ca"] = make_tls_files(tmp_path / "other")["tls_ca"]
+    db = exp.create_database(
+        port=free_port(), interface="lo", server=str(redis_server), path=str(tmp_path), **files
+    )
+    start = time.monotonic()
+    with pytest.raises(AuthError, match=r"TLS handshake .* failed .*CERTIFICATE_VERIFY_FAILED"):
+        exp.start(db)
+    assert time.monotonic() - start < 30  # not the 60 s start timeout

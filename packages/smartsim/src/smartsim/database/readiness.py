@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Sequence
@@ -115,10 +116,13 @@ def _raw(host: str, port: int, command: bytes, timeout: float, security: DBSecur
 def probe(host: str, port: int, timeout: float = 0.5, security: DBSecurity = _OPEN) -> bytes:
     """The reply line to PING (after AUTH when there is a password); b"" when unreachable.
 
-    An authentication error reply (``-NOAUTH``, ``-WRONGPASS``) is returned as it is.
+    An authentication error reply (``-NOAUTH``, ``-WRONGPASS``) is returned as it is, a
+    failed TLS handshake as ``-TLSERROR <reason>``.
     """
     try:
         lines = _raw(host, port, b"*1\r\n$4\r\nPING\r\n", timeout, security)
+    except ssl.SSLError as exc:  # a TLS server that we do not trust, or not a TLS server
+        return f"-TLSERROR {exc}".encode()
     except OSError:
         return b""
     for line in lines:

@@ -184,7 +184,7 @@ def server_has_tls(binary: str | os.PathLike[str]) -> bool:
 
 
 def describe_auth_reply(reply: bytes, address: str, security: DBSecurity) -> str | None:
-    """A clear message for an authentication error reply, else None."""
+    """A clear message for an authentication (or TLS) failure reply, else None."""
     text = reply.decode(errors="replace").strip().lstrip("-")
     if text.startswith("NOAUTH"):
         return (
@@ -196,6 +196,9 @@ def describe_auth_reply(reply: bytes, address: str, security: DBSecurity) -> str
             f"the database at {address} refused the password ({text}); the password given "
             "to the Orchestrator is not the server's"
         )
-    if security.password and "without any password configured" in text:
-        return None  # an open server: PING works without one
-    return None
+    if text.startswith("TLSERROR"):
+        return (
+            f"the TLS handshake with the database at {address} failed ({text[9:]}); check that "
+            "tls_ca is the CA that signed tls_cert"
+        )
+    return None  # PONG, or an open server that needs no password
