@@ -21,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from smartsim import Experiment
-from smartsim.database import Orchestrator
+from smartsim.database import Orchestrator, reconnect_orchestrator
 from smartsim.database.security import AuthError, DBSecurity, server_has_tls
 from smartsim.error import SmartSimError, SSConfigError
 from smartsim.status import SmartSimStatus
@@ -313,6 +313,9 @@ def test_tls_and_password(exp: Experiment, tmp_path: Path, shards: int) -> None:
         exp.start(model, block=True)
         err = (tmp_path / "m" / "m.err").read_text()
         assert exp.get_status(model) == [SmartSimStatus.STATUS_COMPLETED], err
+        again = reconnect_orchestrator(db.path)  # the reconnect file keeps password and TLS
+        assert again.is_active() and again.security == db.security
+        assert again.server == db.server
     finally:
         exp.stop(db)
     assert not db.is_active()

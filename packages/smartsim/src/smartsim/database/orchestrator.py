@@ -453,6 +453,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
 
     @classmethod
     def _from_reconnect_data(cls, data: dict[str, Any]) -> Orchestrator:
+        server = data.get("server")  # the same binary (it may be the one with TLS)
         orc = cls(
             port=int(data["port"]),
             interface=data["interface"],
@@ -460,6 +461,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             db_nodes=int(data["db_nodes"]),
             path=data["path"],
             name=data["name"],
+            server=server if server and os.path.isfile(server) else None,
             password=data.get("password"),
             **data.get("tls", {}),
         )

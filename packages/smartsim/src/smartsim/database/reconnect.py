@@ -56,6 +56,7 @@ def write_reconnect_file(orc: Orchestrator) -> Path:
         "port": orc.ports[0],
         "db_nodes": orc.db_nodes,
         "cluster": orc.db_nodes > 1,
+        "server": str(orc.server),
         "addresses": orc.get_address(),
         "shards": shards,
         "driver_pid": os.getpid(),
