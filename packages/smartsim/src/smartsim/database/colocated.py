@@ -91,11 +91,6 @@ def check_colocatable(run_settings: Any) -> None:
         raise SSUnsupportedError("a colocated database cannot be used with an MPMD model")
 
 
-def colocated_env(cfg: dict[str, Any]) -> dict[str, str]:
-    """The model's environment additions for its colocated database (its password)."""
-    return {PASSWORD_ENV: cfg["password"]} if cfg.get("password") else {}
-
-
 def colocated_address(cfg: dict[str, Any]) -> str:
     """What ``SSDB`` is for the application."""
     if cfg.get("unix_socket"):

@@ -104,7 +104,9 @@ def _answers(cfg: dict[str, Any]) -> bool:
                 if not chunk:
                     break
                 data += chunk
-            return data.split(b"\r\n")[1 if auth else 0].startswith(b"+PONG")
+            lines = data.split(b"\r\n")
+            index = 1 if auth else 0
+            return len(lines) > index and lines[index].startswith(b"+PONG")
     except OSError:
         return False
 
