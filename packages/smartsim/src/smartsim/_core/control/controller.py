@@ -122,7 +122,10 @@ class Controller:
             self._db = db
         addresses = self._db_addresses()
         if future_db:  # the real addresses are known now: rebuild with them
-            steps = {id(e): self._build_step(e, e.client_env(addresses)) for e in others}
+            db_env = self._db.client_env() if hasattr(self._db, "client_env") else {}
+            steps = {
+                id(e): self._build_step(e, {**db_env, **e.client_env(addresses)}) for e in others
+            }
         for el in manifest.entity_lists:
             self._launch_list(el, [steps[id(e)] for e in el.entities], launched)
         for entity in manifest.entities:
