@@ -144,18 +144,20 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
 
 
 def _named_errors(func: t.Callable, qualname: str) -> t.Callable:
-    """Prefix errors with ``Client.<method> execution failed``, as the official client does."""
+    """Prefix errors with ``Client.<method> execution failed``, as the official client does.
+
+    The name is that of the method the user called: a method that calls another public
+    method (``set_model_from_file`` -> ``set_model``) renames the error on the way out.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
         try:
             return func(*args, **kwargs)
         except RedisReplyError as exc:
-            if getattr(exc, "method", ""):
+            if exc.method == qualname:
                 raise
-            new = type(exc)(exc.detail, qualname)
-            new.method = qualname  # type: ignore[attr-defined]
-            raise new from None
+            raise type(exc)(exc.detail, qualname, exc.key) from None
 
     return wrapper
 
