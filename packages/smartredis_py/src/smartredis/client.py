@@ -25,7 +25,8 @@ from smartredis._settings import Settings, resolve
 from smartredis._transport import ClusterExecutor, StandaloneExecutor
 from smartredis._wire.keys import Prefixer
 from smartredis.configoptions import ConfigOptions
-from smartredis.error import RedisConnectionError, RedisReplyError
+from smartredis.error import RedisConnectionError, RedisReplyError, RedisRuntimeError
+from smartredis.logger import _configure as configure_logging
 from smartredis.srobject import SRObject
 
 __all__ = ["Client"]
@@ -40,6 +41,10 @@ class _Connection(t.NamedTuple):
 
 
 def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Connection:
+    try:  # the log output first, as upstream: a bad SR_LOG_LEVEL fails the construction
+        configure_logging()
+    except RedisRuntimeError as exc:
+        raise RedisConnectionError(exc.detail) from None
     settings = resolve(cfg, cluster)
     try:
         if settings.cluster:
