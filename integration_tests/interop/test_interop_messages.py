@@ -227,3 +227,40 @@ def test_scripts_see_the_official_package(tmp_path: Path):
     """The official runs above really use the official wheel (not ours via PYTHONPATH)."""
     proc = run("official", "import smartredis.smartredisPy\nprint(smartredis.__file__)")
     assert ".venv-official" in proc.stdout or "site-packages" in proc.stdout
+
+
+OBJECT_ERRORS = """
+import numpy as np
+d = Dataset("d")
+d.add_meta_string("s", "x")
+cfg = ConfigOptions.create_from_environment("")
+CASES = {
+    "missing dataset tensor": lambda: d.get_tensor("a"),
+    # (get_tensor_dims of a missing tensor: upstream leaks "_Map_base::at", README bug 10)
+    "missing field": lambda: d.get_meta_scalars("m"),
+    "missing option": lambda: cfg.get_integer_option("NOPE_NOT_SET"),
+}
+out = {}
+for label, call in CASES.items():
+    try:
+        call()
+        out[label] = None
+    except Exception as exc:
+        out[label] = [type(exc).__name__] + CPP_LOCATION.sub("", str(exc)).split("\\n")
+print(json.dumps(out))
+"""
+
+
+def test_dataset_and_config_errors_name_the_method_as_the_official_client():
+    code = f"import re\nCPP_LOCATION = re.compile({CPP_LOCATION.pattern!r}, re.M)\n"
+    official, ours = (
+        json.loads(p.stdout) for p in both(code + OBJECT_ERRORS, {"SR_LOG_LEVEL": "QUIET"})
+    )
+    for label, theirs in official.items():
+        mine = ours[label]
+        # class and "<Class>.<method> execution failed" as upstream (a ConfigOptions is
+        # "_ManagedConfigOptions<hex>" there: upstream names its factory-made subclass)
+        assert mine[0] == theirs[0], label
+        assert mine[1].split(".", 1)[1] == theirs[1].split(".", 1)[1], label
+        assert mine[1].split(".", 1)[0] in theirs[1].split(".", 1)[0], label
+    assert ours["missing dataset tensor"] == official["missing dataset tensor"]

@@ -7,6 +7,7 @@ client's wrappers do; ``typecheck`` and ``init_default`` check and default argum
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 from functools import wraps
 
@@ -107,6 +108,15 @@ def exception_handler(func: _F) -> _F:
             raise type(exc)(exc.detail, method_name, exc.key) from None
 
     return smartredis_api_wrapper  # type: ignore[return-value]
+
+
+def _handle_exceptions(cls: type) -> type:
+    """Apply :func:`exception_handler` to the public methods ``cls`` defines, as the official
+    client decorates each of them (``Dataset.get_tensor execution failed``)."""
+    for name, attr in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.isfunction(attr):
+            setattr(cls, name, exception_handler(attr))
+    return cls
 
 
 def typecheck(arg: t.Any, name: str, _type: tuple | type) -> None:
