@@ -107,6 +107,8 @@ def target(request, tmp_path, monkeypatch) -> Iterator[Target]:
         server = request.getfixturevalue("valkey_ai_server")
         addresses = [server.address]
     else:
+        if os.environ.get("SMARTSIM_TEST_SERVER_ADDRESS"):
+            pytest.skip("SMARTSIM_TEST_SERVER_ADDRESS names one standalone server, not a cluster")
         cluster = request.getfixturevalue("ai_cluster")
         addresses = cluster.addresses
     _flush(addresses)

@@ -6,7 +6,8 @@ Loaded by the repository's root ``conftest.py``.  Fixtures:
                        per engine: parametrized over Valkey 8 (the wheel) and Redis 7
                        (Debian's ``redis-server``); an engine that is not installed is skipped.
 ``ai_client``          function-scoped ``redis.Redis`` on ``ai_server``, FLUSHALL before each test.
-``valkey_ai_server``   the same server, Valkey only (for tests that need not run on both engines).
+``valkey_ai_server``   the same server, Valkey only (for tests that need not run on both engines);
+                       the external server when ``SMARTSIM_TEST_SERVER_ADDRESS`` is set.
 ``ai_server_factory``  function-scoped factory for private servers (module args, persistence);
                        every server it made is stopped at teardown, even when the test fails.
 ``ai_cluster``         session-scoped 3-shard Redis Cluster on 127.0.0.1 (Valkey).
@@ -88,11 +89,19 @@ def _selected_engines() -> list[str]:
     return [e for e in (w.strip() for w in wanted.split(",")) if e in ENGINES]
 
 
+def external_server() -> ExternalServer | None:
+    """The server named by ``SMARTSIM_TEST_SERVER_ADDRESS``, if set."""
+    address = os.environ.get(EXTERNAL_ENV)
+    if not address:
+        return None
+    host, _, port = address.rpartition(":")
+    return ExternalServer(host or "127.0.0.1", int(port))
+
+
 @pytest.fixture(scope="session", params=_selected_engines())
 def ai_server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     if request.param == "external":
-        host, _, port = os.environ[EXTERNAL_ENV].rpartition(":")
-        yield ExternalServer(host or "127.0.0.1", int(port))  # type: ignore[misc]
+        yield external_server()  # type: ignore[misc]
         return
     server = ServerProcess(engine_binary(request.param))
     with server:
@@ -101,6 +110,11 @@ def ai_server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="session")
 def valkey_ai_server() -> Iterator[ServerProcess]:
+    """One standalone server (Valkey), or the external server when one is named."""
+    external = external_server()
+    if external is not None:
+        yield external  # type: ignore[misc]
+        return
     with ServerProcess(engine_binary("valkey")) as server:
         yield server
 
