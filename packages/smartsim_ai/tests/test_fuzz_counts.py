@@ -358,7 +358,7 @@ def test_fuzz_counts_under_memcheck(tmp_path):
         client = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
         _prepare(client)
 
-        @settings(FUZZ, max_examples=120)
+        @settings(FUZZ, max_examples=250)
         @given(args=commands())
         def one(args):
             _run_one(client, args)
