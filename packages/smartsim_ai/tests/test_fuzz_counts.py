@@ -10,6 +10,7 @@ command, then one short pass of the same under valgrind memcheck.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from smartsim_ai.testing.dump import with_crc
 from smartsim_ai.testing.memcheck import MemcheckServer, problems
-from smartsim_ai.testing.pytest_plugin import engine_binary
+from smartsim_ai.testing.pytest_plugin import ENGINES, engine_binary
 
 BIG = 2**63 - 1
 #: Counts around the integer widths a parser may use, negative ones, and non-numbers.
@@ -211,18 +212,27 @@ def _assert_no_injected_field(client: redis.Redis) -> dict:
     return info
 
 
+DEVICES = ["x\r\nused_memory:0\r\nz", "x\r\n# Memory\r\nused_memory:0", "CPU:1", "a,b=c:#"]
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize(
-    "device", ["x\r\nused_memory:0\r\nz", "x\r\n# Memory\r\nused_memory:0", "CPU:1", "a,b=c:#"]
+    "engine", [e for e in ENGINES if e in os.environ.get("SMARTSIM_TEST_ENGINES", "valkey,redis")]
 )
-def test_device_strings_cannot_add_info_fields(ai_client, device):
-    reply = call(ai_client, "AI.SCRIPTSET", "s", device, "SOURCE", SOURCE)
-    assert reply == b"OK" or isinstance(reply, redis.ResponseError), reply
-    info = _assert_no_injected_field(ai_client)
-    if device == "CPU:1" and reply == b"OK":
-        # the queue's field is named after the device, its ':' made safe
-        assert "ai_queue_CPU_1_bthread_n1_used_cpu_total" in info, info
-    assert ai_client.ping()
+def test_device_strings_cannot_add_info_fields(ai_server_factory, engine):
+    """A private server: each device string may start a worker (until devices are validated),
+    which goes away with it."""
+    server = ai_server_factory(engine)
+    client = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+    for device in DEVICES:
+        reply = call(client, "AI.SCRIPTSET", "s", device, "SOURCE", SOURCE)
+        assert reply == b"OK" or isinstance(reply, redis.ResponseError), (device, reply)
+        info = _assert_no_injected_field(client)
+        if device == "CPU:1" and reply == b"OK":
+            # the queue's field is named after the device, its ':' made safe
+            assert "ai_queue_CPU_1_bthread_n1_used_cpu_total" in info, info
+        assert client.ping()
+    client.close()
 
 
 # ---------------------------------------------------------------------------- fuzzing
