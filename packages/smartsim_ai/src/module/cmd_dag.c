@@ -13,31 +13,73 @@
 #include "module.h"
 #include "tensor_type.h"
 
+/* Name -> latest slot, one entry per distinct name, found through an open-addressing hash
+ * index: a DAG may name as many tensors as it has arguments (millions), so lookups must
+ * not scan (a scan made LOAD n + PERSIST n quadratic). */
 struct dag_names {
     size_t n, cap;
     const char **name;
     size_t *len;
     int *slot;
+    size_t *index; /* index_cap buckets: entry + 1, or 0 when empty */
+    size_t index_cap;
 };
+
+static uint64_t hash_bytes(const char *s, size_t len) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The bucket holding `s`, or the empty bucket where it would go. */
+static size_t *bucket(struct dag_names *d, const char *s, size_t len) {
+    size_t mask = d->index_cap - 1;
+    for (size_t b = (size_t)hash_bytes(s, len) & mask;; b = (b + 1) & mask) {
+        size_t e = d->index[b];
+        if (e == 0 || (d->len[e - 1] == len && memcmp(d->name[e - 1], s, len) == 0))
+            return &d->index[b];
+    }
+}
+
+static int lookup(struct dag_names *d, const char *s, size_t len) {
+    if (d->n == 0) return -1;
+    size_t e = *bucket(d, s, len);
+    return e ? d->slot[e - 1] : -1;
+}
 
 int dag_names_lookup(struct dag_names *d, RedisModuleString *name) {
     size_t len;
     const char *s = RedisModule_StringPtrLen(name, &len);
-    for (size_t i = d->n; i-- > 0;)
-        if (d->len[i] == len && memcmp(d->name[i], s, len) == 0) return d->slot[i];
-    return -1;
+    return lookup(d, s, len);
 }
 
+static void grow_index(struct dag_names *d) {
+    ai_free(d->index);
+    d->index_cap = d->index_cap ? 2 * d->index_cap : 32;
+    d->index = ai_calloc(d->index_cap, sizeof(size_t));
+    for (size_t e = 0; e < d->n; e++) *bucket(d, d->name[e], d->len[e]) = e + 1;
+}
+
+/* Defines `name` as `slot` (a later definition replaces an earlier one). */
 static void names_add(struct dag_names *d, RedisModuleString *name, int slot) {
+    size_t len;
+    const char *s = RedisModule_StringPtrLen(name, &len);
+    if (2 * (d->n + 1) > d->index_cap) grow_index(d);
+    size_t *b = bucket(d, s, len);
+    if (*b) {
+        d->slot[*b - 1] = slot;
+        return;
+    }
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 16;
         d->name = ai_realloc(d->name, d->cap * sizeof(char *));
         d->len = ai_realloc(d->len, d->cap * sizeof(size_t));
         d->slot = ai_realloc(d->slot, d->cap * sizeof(int));
     }
-    d->name[d->n] = RedisModule_StringPtrLen(name, &d->len[d->n]);
+    d->name[d->n] = s;
+    d->len[d->n] = len;
     d->slot[d->n] = slot;
-    d->n++;
+    *b = ++d->n;
 }
 
 int dag_names_define(struct dag_names *d, ai_request *r, RedisModuleString *name) {
@@ -50,6 +92,19 @@ static void names_free(struct dag_names *d) {
     ai_free(d->name);
     ai_free(d->len);
     ai_free(d->slot);
+    ai_free(d->index);
+}
+
+/* Whether argv[0..n) holds a name twice (PERSIST keys must be unique). */
+static int has_duplicate(RedisModuleString **argv, long long n) {
+    struct dag_names seen = {0};
+    int dup = 0;
+    for (long long k = 0; k < n && !dup; k++) {
+        if (dag_names_lookup(&seen, argv[k]) >= 0) dup = 1;
+        else names_add(&seen, argv[k], 0);
+    }
+    names_free(&seen);
+    return dup;
 }
 
 typedef struct dag_kind {
@@ -136,7 +191,8 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
             if (i + 1 >= argc) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISSING));
             if (RedisModule_StringToLongLong(argv[i + 1], &n) != REDISMODULE_OK || n <= 0)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_COUNT));
-            if (i + 2 + n > argc) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISMATCH));
+            if (!ai_count_fits(n, argc, i + 2))
+                FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISMATCH));
             for (long long k = 0; k < n; k++) {
                 RedisModuleString *key = argv[i + 2 + k];
                 ai_tensor *t = ai_tensor_get_from_key(ctx, key);
@@ -152,16 +208,10 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
             if (RedisModule_StringToLongLong(argv[i + 1], &npersist) != REDISMODULE_OK ||
                 npersist <= 0)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_COUNT));
-            if (i + 2 + npersist > argc)
+            if (!ai_count_fits(npersist, argc, i + 2))
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_MISMATCH));
-            for (long long a = 0; a < npersist; a++)
-                for (long long b = a + 1; b < npersist; b++) {
-                    size_t la, lb;
-                    const char *sa = RedisModule_StringPtrLen(argv[i + 2 + a], &la);
-                    const char *sb = RedisModule_StringPtrLen(argv[i + 2 + b], &lb);
-                    if (la == lb && memcmp(sa, sb, la) == 0)
-                        FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_UNIQUE));
-                }
+            if (has_duplicate(argv + i + 2, npersist))
+                FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_UNIQUE));
             persist_at = i + 2;
             i += 2 + (int)npersist;
         } else if (ai_arg_is(argv[i], "ROUTING") && !kind->deprecated && !seen_routing++) {
@@ -173,6 +223,7 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
             if (RedisModule_StringToLongLong(argv[i + 1], &r->timeout_ms) != REDISMODULE_OK)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID));
             if (r->timeout_ms < 0) r->timeout_ms = 0;
+            r->timeout_ms = ai_clamp_timeout(r->timeout_ms);
             i += 2;
         } else {
             FAIL(ai_reply_errorf(ctx, AI_ERR_DAG_UNEXPECTED_FMT,

@@ -35,8 +35,18 @@ int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* Client arguments are echoed here: a CR or LF would end the RESP error line (the
+     * servers map them too; this does not rely on it), other control bytes garble logs. */
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
     return RedisModule_ReplyWithError(ctx, buf);
 }
+
+int ai_count_fits(long long count, int argc, int at) {
+    return count >= 0 && count <= (long long)argc - at;
+}
+
+long long ai_clamp_timeout(long long ms) { return ms > AI_TIMEOUT_MAX_MS ? AI_TIMEOUT_MAX_MS : ms; }
 
 static int valid_device(const char *dev) {
     size_t len = strlen(dev);
@@ -171,7 +181,7 @@ static int parse_counted(RedisModuleCtx *ctx, RedisModuleString **argv, int argc
     if (*i + 1 >= argc || RedisModule_StringToLongLong(argv[*i + 1], &cnt) != REDISMODULE_OK ||
         cnt <= 0)
         return RedisModule_ReplyWithError(ctx, badcount), -1;
-    if (*i + 2 + cnt > argc) return RedisModule_ReplyWithError(ctx, short_err), -1;
+    if (!ai_count_fits(cnt, argc, *i + 2)) return RedisModule_ReplyWithError(ctx, short_err), -1;
     *n = (size_t)cnt;
     *names = dup_names(argv + *i + 2, (size_t)cnt);
     *i += 2 + (int)cnt;
@@ -420,7 +430,8 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
     if (nin <= 0) return RedisModule_ReplyWithError(ctx, AI_ERR_INPUT_COUNT_POSITIVE), -1;
     if ((size_t)nin != m->ninputs)
         return RedisModule_ReplyWithError(ctx, AI_ERR_INPUTS_MODEL_MISMATCH), -1;
-    if (4 + nin > argc) return RedisModule_ReplyWithError(ctx, AI_ERR_MODELEXECUTE_INPUT_KEYS), -1;
+    if (!ai_count_fits(nin, argc, 4))
+        return RedisModule_ReplyWithError(ctx, AI_ERR_MODELEXECUTE_INPUT_KEYS), -1;
     int i = 4 + (int)nin;
     if (i >= argc || !ai_arg_is(argv[i], "OUTPUTS"))
         return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUTS_NOT_SPECIFIED), -1;
@@ -429,7 +440,7 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
     if (nout <= 0) return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUT_COUNT_POSITIVE), -1;
     if ((size_t)nout != m->noutputs)
         return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUTS_MODEL_MISMATCH), -1;
-    if (i + 2 + nout > argc)
+    if (!ai_count_fits(nout, argc, i + 2))
         return RedisModule_ReplyWithError(ctx, AI_ERR_MODELEXECUTE_OUTPUT_KEYS), -1;
     int outs_at = i + 2;
     i = outs_at + (int)nout;
@@ -442,6 +453,7 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
         if (i + 1 >= argc) return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_MISSING), -1;
         if (RedisModule_StringToLongLong(argv[i + 1], timeout) != REDISMODULE_OK || *timeout <= 0)
             return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID), -1;
+        *timeout = ai_clamp_timeout(*timeout);
         if (i + 2 < argc) {
             ai_reply_errorf(ctx, AI_ERR_INVALID_ARGUMENT_FMT,
                             RedisModule_StringPtrLen(argv[i + 2], NULL));
@@ -476,6 +488,7 @@ int ai_parse_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, a
         if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], timeout) ||
             *timeout <= 0)
             return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID), -1;
+        *timeout = ai_clamp_timeout(*timeout);
         i += 2;
     }
     if (i >= argc || !ai_arg_is(argv[i], "INPUTS"))

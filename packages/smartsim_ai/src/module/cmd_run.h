@@ -31,6 +31,13 @@ struct dag_names;
 int ai_bind_io(RedisModuleCtx *ctx, ai_request *r, ai_op *op, struct dag_names *dag,
                RedisModuleString **ins, size_t nin, RedisModuleString **outs, size_t nout);
 int ai_arg_is(RedisModuleString *arg, const char *keyword); /* case-insensitive */
+/* Whether `count` names can follow from argv[at] in argv[0..argc): 0 <= count <= argc - at,
+ * compared without overflow (a count near 2^63 must not wrap past the check). */
+int ai_count_fits(long long count, int argc, int at);
+/* TIMEOUT values (ms) above this are taken as this (31 years), so that no deadline computed
+ * from one (now + timeout) can overflow. */
+#define AI_TIMEOUT_MAX_MS 1000000000000LL
+long long ai_clamp_timeout(long long ms);
 char *ai_arg_dup(RedisModuleString *arg);                   /* ai_alloc'ed C string */
 /* Parse a model-run op (MODELEXECUTE syntax starting at argv[0] = the command name) into
  * op/r: used standalone and inside DAGs (dag != NULL resolves names to DAG slots). */

@@ -59,7 +59,7 @@ int ai_cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) 
     if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &n) != REDISMODULE_OK || n < 0)
         return RedisModule_ReplyWithError(ctx, AI_ERR_ENTRY_POINTS_NUMBER);
     i += 2;
-    if (i + n > argc) return RedisModule_ReplyWithError(ctx, AI_ERR_MISSING_ENTRY_POINTS);
+    if (!ai_count_fits(n, argc, i)) return RedisModule_ReplyWithError(ctx, AI_ERR_MISSING_ENTRY_POINTS);
     int eps_at = i;
     i += (int)n;
     if (i + 1 >= argc || !ai_arg_is(argv[i], "SOURCE"))
@@ -162,6 +162,7 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
                 if (RedisModule_StringToLongLong(argv[i + 1], timeout) != REDISMODULE_OK ||
                     *timeout <= 0)
                     return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID), -1;
+                *timeout = ai_clamp_timeout(*timeout);
                 if (i + 2 < argc)
                     return RedisModule_ReplyWithError(ctx, AI_ERR_SCRIPTEXECUTE_PARSE), -1;
                 break;
@@ -178,7 +179,7 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
             if (RedisModule_StringToLongLong(argv[i + 1], &cnt[sc]) != REDISMODULE_OK ||
                 cnt[sc] <= 0)
                 return RedisModule_ReplyWithError(ctx, AI_ERR_KEYS_COUNT), -1;
-            if (i + 2 + cnt[sc] > argc)
+            if (!ai_count_fits(cnt[sc], argc, i + 2))
                 return RedisModule_ReplyWithError(ctx, AI_ERR_KEYS_MISMATCH), -1;
         } else {
             if (i + 1 >= argc)
@@ -186,7 +187,7 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
             if (RedisModule_StringToLongLong(argv[i + 1], &cnt[sc]) != REDISMODULE_OK)
                 return ai_reply_errorf(ctx, AI_ERR_SCRIPTEXECUTE_COUNT_FMT, count_words[sc]), -1;
             if (cnt[sc] < 0) cnt[sc] = 0;
-            if (i + 2 + cnt[sc] > argc)
+            if (!ai_count_fits(cnt[sc], argc, i + 2))
                 return ai_reply_errorf(ctx, AI_ERR_SCRIPTEXECUTE_MISMATCH_FMT, list_words[sc]),
                        -1;
         }
@@ -221,7 +222,10 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
     op->script = s;
     ai_exec_script_id(s);
     op->fn = ai_arg_dup(argv[2]);
-    RedisModuleString *ins[argc], *outs[argc];
+    /* On the heap: a VLA of argc entries overflowed the main thread's stack at ~500,000
+     * arguments (the server accepts millions). */
+    RedisModuleString **ins = ai_calloc((size_t)argc, 2 * sizeof(RedisModuleString *));
+    RedisModuleString **outs = ins + argc;
     size_t nin = 0, nout = 0;
     int mode = 0, seen_timeout = 0, seen_in = 0, seen_out = 0, seen_var = 0;
     const char *err = NULL;
@@ -236,6 +240,8 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
                      RedisModule_StringToLongLong(argv[i + 1], timeout) != REDISMODULE_OK ||
                      *timeout <= 0)
                 err = AI_ERR_TIMEOUT_INVALID;
+            else
+                *timeout = ai_clamp_timeout(*timeout);
             i++;
         } else if (strcasecmp(tok, "INPUTS") == 0) {
             if (seen_in++) err = AI_ERR_SCRIPTRUN_INPUTS_TWICE;
@@ -256,8 +262,10 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
             err = AI_ERR_SCRIPTRUN_UNRECOGNIZED;
         }
     }
-    if (err) return RedisModule_ReplyWithError(ctx, err), -1;
-    return ai_bind_io(ctx, r, op, dag, ins, nin, outs, nout);
+    int rc = err ? (RedisModule_ReplyWithError(ctx, err), -1)
+                 : ai_bind_io(ctx, r, op, dag, ins, nin, outs, nout);
+    ai_free(ins);
+    return rc;
 }
 
 int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {

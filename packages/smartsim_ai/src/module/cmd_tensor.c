@@ -181,9 +181,28 @@ static const char *parse_tensor_args(RedisModuleString **argv, int argc, tensor_
     return NULL;
 }
 
+/* A STRING tensor's header holds 8 bytes of element offsets per element: its element count
+ * is checked against what its data can hold before anything is allocated from it (a shape of
+ * 10^12 elements made the server abort on an 8 TB allocation).  NULL when it fits. */
+static const char *check_string_len(const tensor_args *a, RedisModuleString **argv, int argc) {
+    size_t len, nbytes;
+    ai_tensor_status st = ai_shape_len(a->dims, a->ndims, 1, &len, &nbytes);
+    if (st != AI_TENSOR_OK) return status_error(st);
+    int ndata = argc - a->data;
+    if (a->source == SOURCE_BLOB) {
+        if (ndata != 1) return AI_ERR_BLOB_SINGLE;
+        size_t blob_len;
+        RedisModule_StringPtrLen(argv[a->data], &blob_len);
+        return len > blob_len ? AI_ERR_STRING_COUNT : NULL; /* each element ends with a NUL */
+    }
+    if (a->source == SOURCE_VALUES) return (size_t)ndata != len ? AI_ERR_VALUES_COUNT : NULL;
+    return len > AI_TENSOR_MAX_ZERO_FILL_BYTES / 9 ? AI_ERR_SHAPE_TOO_LARGE : NULL;
+}
+
 /* A new tensor from parsed arguments, or NULL with *err set. */
 static ai_tensor *build_tensor(const tensor_args *a, RedisModuleString **argv, int argc,
                                const char **err) {
+    if (a->dtype == AI_DTYPE_STRING && (*err = check_string_len(a, argv, argc))) return NULL;
     ai_tensor_status st;
     ai_tensor *t = ai_tensor_new(a->dtype, a->dims, a->ndims, &st);
     if (!t) {

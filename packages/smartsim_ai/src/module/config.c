@@ -66,6 +66,12 @@ static void record_backend(ai_backend b, const char *path, size_t len) {
 
 static int name_is(const char *name, const char *word) { return strcasecmp(name, word) == 0; }
 
+/* Whether n is an integer in [lo, hi].  The upper bounds keep every value inside what its
+ * users compute with (an int thread count, now + a timeout in ms) without overflow. */
+static int in_range(int is_int, long long n, long long lo, long long hi) {
+    return is_int && n >= lo && n <= hi;
+}
+
 /* One KEY VALUE argument; returns 0, or -1 for an unknown key or a bad value. */
 static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *value) {
     size_t vlen;
@@ -77,28 +83,28 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     else if (name_is(name, "WORKER_PYTHON")) set_string(&ai_config.worker_python, v, vlen);
     else if (ai_backend_parse(name, strlen(name), &backend) == 0) record_backend(backend, v, vlen);
     else if (name_is(name, "THREADS_PER_QUEUE")) {
-        if (!is_int || n <= 0) return -1;
+        if (!in_range(is_int, n, 1, AI_CONFIG_MAX_THREADS)) return -1;
         ai_config.threads_per_queue = n;
     } else if (name_is(name, "INTRA_OP_PARALLELISM")) {
-        if (!is_int || n < 0) return -1;
+        if (!in_range(is_int, n, 0, AI_CONFIG_MAX_THREADS)) return -1;
         ai_config.intra_op_parallelism = n;
     } else if (name_is(name, "INTER_OP_PARALLELISM")) {
-        if (!is_int || n < 0) return -1;
+        if (!in_range(is_int, n, 0, AI_CONFIG_MAX_THREADS)) return -1;
         ai_config.inter_op_parallelism = n;
     } else if (name_is(name, "MODEL_CHUNK_SIZE")) {
         if (!is_int || n <= 0) return -1;
         ai_config.model_chunk_size = n;
     } else if (name_is(name, "MODEL_EXECUTION_TIMEOUT")) {
-        if (!is_int || n < 1000) return -1;
+        if (!in_range(is_int, n, 1000, AI_CONFIG_MAX_MS)) return -1;
         ai_config.model_execution_timeout = n;
     } else if (name_is(name, "BACKEND_MEMORY_LIMIT")) {
-        if (!is_int || n < 0) return -1;
+        if (!in_range(is_int, n, 0, AI_CONFIG_MAX_MEMORY_MB)) return -1;
         ai_config.backend_memory_limit = n;
     } else if (name_is(name, "MODEL_LOAD_TIMEOUT")) {
-        if (!is_int || n < 0) return -1;
+        if (!in_range(is_int, n, 0, AI_CONFIG_MAX_MS)) return -1;
         ai_config.model_load_timeout = n;
     } else if (name_is(name, "TENSOR_COMPACTION_DELAY")) {
-        if (!is_int || n < -1) return -1;
+        if (!in_range(is_int, n, -1, AI_CONFIG_MAX_MS)) return -1;
         ai_config.tensor_compaction_delay = n;
     } else if (ai_exec_config_arg) {
         return ai_exec_config_arg(name, value) == 1 ? 0 : -1;

@@ -10,6 +10,11 @@
 
 #define AI_DEFAULT_MODEL_CHUNK_SIZE (511LL * 1024 * 1024)
 
+/* Upper bounds of the numeric module arguments (engine.md, "Bounds on client input"). */
+#define AI_CONFIG_MAX_THREADS 1024LL        /* THREADS_PER_QUEUE, INTRA/INTER_OP_PARALLELISM */
+#define AI_CONFIG_MAX_MS 1000000000000LL    /* timeouts and delays: 10^12 ms, 31 years */
+#define AI_CONFIG_MAX_MEMORY_MB (1LL << 30) /* BACKEND_MEMORY_LIMIT: 1 PB */
+
 typedef struct {
     long long threads_per_queue;       /* THREADS_PER_QUEUE: workers per device queue */
     long long intra_op_parallelism;    /* INTRA_OP_PARALLELISM: 0 = backend default */

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "execute.h"
+#include "info.h"
 #include "hooks.h"
 #include "run_queue.h"
 #include "stats.h"
@@ -189,7 +190,7 @@ void ai_exec_info_backends(RedisModuleInfoCtx *ctx) {
     for (int b = 0; b < AI_BACKEND_COUNT; b++) {
         char version[64];
         if (execute_backend_version((ai_backend)b, version, sizeof version))
-            RedisModule_InfoAddFieldCString(ctx, fields[b], version);
+            ai_info_add_field(ctx, fields[b], version); /* reported by a worker */
         else if (ai_config.backend_paths[b])
             RedisModule_InfoAddFieldCString(ctx, fields[b], "NA");
     }

@@ -18,6 +18,24 @@
 #define AI_GIT_SHA "unknown"
 #endif
 
+const char *ai_info_safe(char *buf, size_t size, const char *s) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '+' || c == '-';
+        buf[i] = ok ? (char)c : '_';
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+void ai_info_add_field(RedisModuleInfoCtx *ctx, const char *field, const char *value) {
+    char name[128], val[128];
+    RedisModule_InfoAddFieldCString(ctx, ai_info_safe(name, sizeof name, field),
+                                    ai_info_safe(val, sizeof val, value));
+}
+
 static const char *const backend_version_fields[AI_BACKEND_COUNT] = {
     "TensorFlow_version", "TensorFlowLite_version", "Torch_version", "onnxruntime_version"};
 

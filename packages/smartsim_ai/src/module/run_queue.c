@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "batching.h"
 #include "execute.h"
+#include "info.h"
 #include "worker_channel.h"
 
 exec_settings g_exec_settings = {1, 5000, 0, 600000};
@@ -242,7 +243,7 @@ void run_queue_info_cpu(RedisModuleInfoCtx *ctx) {
             char name[96], val[64];
             snprintf(name, sizeof name, "queue_%s_bthread_n%d_used_cpu_total", q->device, i + 1);
             snprintf(val, sizeof val, "%.6f", total);
-            RedisModule_InfoAddFieldCString(ctx, name, val);
+            ai_info_add_field(ctx, name, val); /* the device is a client's string */
         }
     }
 }

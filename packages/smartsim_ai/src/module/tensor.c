@@ -93,6 +93,10 @@ ai_tensor *ai_tensor_new(ai_dtype dtype, const int64_t *dims, int ndims, ai_tens
         if (status) *status = st;
         return NULL;
     }
+    if (dtype == AI_DTYPE_STRING && len > AI_TENSOR_MAX_STRING_LEN) {
+        if (status) *status = AI_TENSOR_ETOO_LARGE;
+        return NULL;
+    }
     size_t header = sizeof(ai_tensor) + (size_t)ndims * sizeof(int64_t);
     if (dtype == AI_DTYPE_STRING) header += len * sizeof(uint64_t);
     ai_tensor *t = ai_alloc(header);

@@ -50,6 +50,9 @@ int ai_dtype_from_dl(uint64_t code, uint64_t bits, ai_dtype *out);
 /* Limits: dims per tensor and bytes of a zero-filled tensor (data with no payload). */
 #define AI_TENSOR_MAX_DIMS 1024
 #define AI_TENSOR_MAX_ZERO_FILL_BYTES (512ULL * 1024 * 1024)
+/* Elements of a STRING tensor (its header holds 8 bytes of offsets per element: 2 GB here).
+ * Callers check the count against their data first; this bounds every other path. */
+#define AI_TENSOR_MAX_STRING_LEN (1ULL << 28)
 
 /* 40 bytes and the dims in one allocation (48 with one dim: a 48-byte jemalloc class, a
  * 64-byte glibc chunk), so a stored tensor costs little more than its data. */

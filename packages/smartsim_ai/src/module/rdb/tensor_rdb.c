@@ -22,6 +22,10 @@ static void *load_failed(RedisModuleIO *io, ai_tensor *t, char *data, const char
 static void *finish(RedisModuleIO *io, ai_dtype dtype, const int64_t *dims, int ndims, char *data,
                     size_t nbytes) {
     ai_tensor_status st;
+    size_t len, shape_bytes; /* a STRING element takes a byte at least: check before new */
+    if (dtype == AI_DTYPE_STRING && ai_shape_len(dims, ndims, 1, &len, &shape_bytes) == AI_TENSOR_OK &&
+        len > nbytes)
+        return load_failed(io, NULL, data, "more STRING elements than data bytes");
     ai_tensor *t = ai_tensor_new(dtype, dims, ndims, &st);
     if (!t) return load_failed(io, NULL, data, "invalid shape");
     if (ai_tensor_adopt_blob(t, data, nbytes) != AI_TENSOR_OK) {
