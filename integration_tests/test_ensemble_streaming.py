@@ -53,8 +53,9 @@ json.dump(result, open(sys.argv[1], "w"))
 """
 
 
-def test_four_members_stream_and_a_consumer_reads_each(ai_server, tmp_path):
+def test_four_members_stream_and_a_consumer_reads_each(ai_server, tmp_path, monkeypatch):
     address = ai_server.address
+    monkeypatch.chdir(tmp_path)  # entities run in the current directory by default
     (tmp_path / "producer.py").write_text(PRODUCER)
     (tmp_path / "consumer.py").write_text(CONSUMER)
     exp = Experiment("streaming", exp_path=str(tmp_path), launcher="local")

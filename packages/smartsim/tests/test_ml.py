@@ -182,6 +182,7 @@ def test_torch_model_trains_while_an_ensemble_uploads(exp, tmp_path, address, mo
     from smartsim.ml.torch import DataLoader, DynamicDataGenerator
 
     monkeypatch.setenv("SSDB", address)
+    monkeypatch.chdir(tmp_path)  # entities run in the current directory by default
     (tmp_path / "producer.py").write_text(PRODUCER)
     settings = exp.create_run_settings(
         sys.executable, [str(tmp_path / "producer.py"), "0", "10", "30"]
@@ -230,6 +231,7 @@ def test_keras_model_trains_while_simulations_upload(exp, tmp_path, address, mon
     from smartsim.ml.tf import DynamicDataGenerator
 
     monkeypatch.setenv("SSDB", address)
+    monkeypatch.chdir(tmp_path)  # entities run in the current directory by default
     (tmp_path / "producer.py").write_text(PRODUCER)
     sims = [
         exp.create_model(
