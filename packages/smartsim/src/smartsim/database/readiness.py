@@ -11,7 +11,7 @@ import logging
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,12 +112,23 @@ def shutdown(host: str, port: int, timeout: float = 10.0) -> str | None:
     return reply.decode(errors="replace").strip() or None
 
 
+def _raise_if_exited(name: str, state: ShardState) -> None:
+    if state.exit is not None:
+        reason = state.exit.get("error") or f"exited with status {state.exit.get('returncode')}"
+        raise SmartSimError(describe_failure(name, state, f"failed to start ({reason})"))
+
+
 def wait_for_shards(
-    shards: Sequence[tuple[str, Path]], timeout: float, interval: float = 0.01
+    shards: Sequence[tuple[str, Path]],
+    timeout: float,
+    launch_failure: Callable[[], str | None] | None = None,
+    interval: float = 0.01,
 ) -> list[ShardState]:
     """Wait until every shard (name, log file) has reported its address and answers PING.
 
-    Fails fast, with the server's own log lines, as soon as a shard has exited.
+    Fails fast, with the server's own log lines, as soon as a shard has exited, and with
+    the text ``launch_failure()`` returns as soon as it returns one (a shard's job ended
+    before the shard wrote anything: a refused or cancelled job, a bad run command).
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -127,16 +138,17 @@ def wait_for_shards(
     while pending:
         for name, log_file in list(pending.items()):
             state = read_shard_state(log_file)
-            if state.exit is not None:
-                reason = (
-                    state.exit.get("error") or f"exited with status {state.exit.get('returncode')}"
-                )
-                raise SmartSimError(describe_failure(name, state, f"failed to start ({reason})"))
+            _raise_if_exited(name, state)
             if state.info and ping(str(state.info["host"]), int(str(state.info["port"]))):
                 ready[name] = state
                 del pending[name]
         if not pending:
             break
+        failure = launch_failure() if launch_failure is not None else None
+        if failure:
+            for name, log_file in pending.items():  # the shard's own words come first
+                _raise_if_exited(name, read_shard_state(log_file))
+            raise SmartSimError(failure)
         if time.monotonic() > deadline:
             name, log_file = next(iter(pending.items()))
             raise SmartSimError(

@@ -150,6 +150,7 @@ class Controller:
         )
 
     def _launch_list(self, el: EntityList, steps: list[Step], launched: list[str]) -> None:
+        el.member_status = self.jobs.status
         el.prepare_launch()
         started: list[str] = []
         try:
