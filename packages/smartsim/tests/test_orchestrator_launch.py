@@ -359,6 +359,23 @@ def test_generate_moves_the_database_directory(exp: Experiment, tmp_path: Path) 
         exp.stop(db)
 
 
+def test_launch_that_ends_before_the_shard_reports_fails_fast(
+    exp: Experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard's job that ends before the shard wrote its address (as srun does with bad
+    arguments, or a cancelled batch job) fails start() with what it printed, not a timeout."""
+    db = exp.create_database(port=free_port(), interface="lo", path=str(tmp_path / "db"))
+    failing = tmp_path / "fails.py"
+    failing.write_text("import sys\nsys.exit('srun: error: stand-in launch failure')\n")
+    db.entities[0].run_settings.exe_args[0] = str(failing)  # in place of entrypoints/dbnode.py
+    monkeypatch.setenv("SMARTSIM_DB_START_TIMEOUT", "600")
+    with pytest.raises(SmartSimError) as info:
+        exp.start(db)
+    message = str(info.value)
+    assert "ended (Failed) before the shard reported its address" in message
+    assert "stand-in launch failure" in message and "orchestrator.err" in message
+
+
 def test_unknown_interface_fails_fast(exp: Experiment, tmp_path: Path) -> None:
     db = exp.create_database(port=free_port(), interface="nosuchnic0", path=str(tmp_path / "db"))
     with pytest.raises(SmartSimError, match=r"'nosuchnic0'.*interfaces here: .*lo \(127"):
