@@ -117,6 +117,8 @@ class BatchLauncher(LocalLauncher):
     job_name_limit: ClassVar[int] = 64
     #: output of the cancel command that means the job had already ended (not an error)
     cancel_accept: ClassVar[tuple[str, ...]] = ()
+    #: the least time a submission may take (it is tried once: a retry could submit twice)
+    submit_timeout: ClassVar[float] = 120.0
     #: seconds :meth:`stop` waits for cancelled jobs to leave the queue
     stop_timeout: ClassVar[float] = 120.0
 
@@ -220,7 +222,7 @@ class BatchLauncher(LocalLauncher):
                 result = self.runner.run(
                     step.command,
                     f"submitting {step.entity_name} to {self.name}",
-                    policy=self.runner.policy.once(),
+                    policy=self.runner.policy.once(min_timeout=self.submit_timeout),
                     env={**os.environ, **step.env},
                 )
                 job_id = self.job_id_from_submit_output(result.stdout)
