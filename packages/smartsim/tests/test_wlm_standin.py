@@ -5,6 +5,8 @@ that run the generated script with bash. The real cluster runs ``test_slurm_laun
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -105,3 +107,45 @@ def test_one_status_call_per_poll_for_many_jobs(exp, tmp_path):
     polls = launcher.poller.polls - before_polls
     assert polls >= 1 and calls == polls
     assert set(exp.get_status(*models)) == {S.STATUS_COMPLETED}
+
+
+DRIVER = """
+import sys, time
+from smartsim import Experiment
+
+workdir, pidfile = sys.argv[1], sys.argv[2]
+exp = Experiment("drv", exp_path=workdir, launcher="slurm")
+rs = exp.create_run_settings("sh", ["-c", f"echo $$ >> {pidfile}; exec sleep 1000"], run_command="")
+bs = exp.create_batch_settings(nodes=1)
+models = [exp.create_model(f"m{i}", rs, path=workdir, batch_settings=bs) for i in range(2)]
+exp.start(*models, block=sys.argv[3] == "block")
+time.sleep(1000)
+"""
+
+
+@pytest.mark.parametrize(
+    "mode,sig",
+    [("block", signal.SIGINT), ("nonblock", signal.SIGINT), ("nonblock", signal.SIGTERM)],
+)
+def test_interrupted_driver_cancels_its_batch_jobs(exp, tmp_path, procs, mode, sig):
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    pidfile = tmp_path / "pids"
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path), str(pidfile), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    pids: list[int] = []
+    try:
+        pids = procs.read_pids(str(pidfile), 2)
+        driver.send_signal(sig)
+        _, err = driver.communicate(timeout=60)
+        assert driver.returncode != 0, err
+        assert [p for p in pids if procs.alive(p)] == []
+        state = Path(os.environ["FAKE_SLURM_DIR"])
+        assert len(list(state.glob("*.cancelled"))) == 2
+    finally:
+        driver.kill()
+        driver.wait()
+        procs.kill_leftovers(pids)
