@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything the demo and the tests need; idempotent (a second run takes seconds).
 #
-#  - as root, Debian packages when missing: redis-server (Redis 7, second engine), slurm-wlm and
-#    munge (one-node Slurm for tests), openmpi-bin (real MPI), valgrind (a memcheck test, the
-#    instruction-count benchmark);
+#  - as root, Debian packages when missing: redis-server (Redis 7, second engine), slurm-wlm,
+#    munge, slurmdbd, mariadb-server and iproute2 (the multi-node Slurm test cluster with
+#    accounting, scripts/slurm-cluster.sh), openmpi-bin (real MPI), valgrind (a memcheck test,
+#    the instruction-count benchmark);
 #  - .venv/ inside the repository: the four packages in editable mode with their test extras and
 #    the ML stacks for tests on CPU (requirements/test.txt); building smartsim_ai compiles the
 #    `ai` module, so a C compiler is needed;
@@ -14,7 +15,7 @@ ROOT=$PWD
 PYTHON=${PYTHON:-python3}
 log() { echo "setup: $*" >&2; }
 
-APT_PACKAGES=(redis-server slurm-wlm munge openmpi-bin valgrind)
+APT_PACKAGES=(redis-server slurm-wlm munge slurmdbd mariadb-server iproute2 openmpi-bin valgrind)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -24,8 +25,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     log "installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian starts redis-server as a service on 6379; the tests start their own servers.
-    (systemctl disable --now redis-server 2>/dev/null || service redis-server stop 2>/dev/null) >/dev/null 2>&1 || true
+    # Debian starts redis-server and mariadb as services; the tests start their own servers.
+    for service in redis-server mariadb; do
+      (systemctl disable --now "$service" 2>/dev/null || service "$service" stop 2>/dev/null) >/dev/null 2>&1 || true
+    done
   fi
 else
   for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, set-up included: ruff, then pytest over every package and the
-# integration tests on 2 xdist workers, with the one-node Slurm cluster up (as root).
+# integration tests on 2 xdist workers, with the multi-node Slurm test cluster up (as root).
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not slow"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,15 +10,21 @@ echo "== ruff" >&2
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+# The multi-node Slurm test cluster (index 0), with accounting so that sacct works; the tests
+# of the launcher without accounting start a second, small cluster of their own. As root a
+# cluster that does not start fails the run: the Slurm tests never skip silently there.
 started_slurm=0
-if [ "$(id -u)" = 0 ] && ! scripts/slurm-cluster.sh status >/dev/null 2>&1; then
-  if scripts/slurm-cluster.sh start; then
+if [ "$(id -u)" = 0 ]; then
+  if ! scripts/slurm-cluster.sh status --index 0 >/dev/null 2>&1; then
+    scripts/slurm-cluster.sh start --index 0 --nodes 3 --accounting
     started_slurm=1
-  else
-    echo "warning: Slurm could not be started; tests marked slurm will skip" >&2
   fi
+  eval "$(scripts/slurm-cluster.sh env --index 0)"
+  export SLURM_CONF
+else
+  echo "warning: not root, so no Slurm test cluster; tests marked slurm will skip" >&2
 fi
-cleanup() { [ "$started_slurm" = 1 ] && scripts/slurm-cluster.sh stop || true; }
+cleanup() { if [ "$started_slurm" = 1 ]; then scripts/slurm-cluster.sh stop --index 0; fi; }
 trap cleanup EXIT
 
 export SMARTREDIS_OFFICIAL_PYTHON="$PWD/.venv-official/bin/python"

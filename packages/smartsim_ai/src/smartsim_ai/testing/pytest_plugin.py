@@ -10,11 +10,11 @@ Loaded by the repository's root ``conftest.py``.  Fixtures:
 ``ai_server_factory``  function-scoped factory for private servers (module args, persistence);
                        every server it made is stopped at teardown, even when the test fails.
 ``ai_cluster``         session-scoped 3-shard Redis Cluster on 127.0.0.1 (Valkey).
-``slurm_available``    skips unless a Slurm controller answers ``sinfo``.
 
 Markers (declared in the root pyproject): ``torch``, ``tf``, ``onnx``, ``ray`` skip when the
-package cannot be imported; ``mpi`` skips without ``mpirun``; ``slurm`` without a running
-Slurm; ``interop`` without the official client's environment (``SMARTREDIS_OFFICIAL_PYTHON``).
+package cannot be imported; ``mpi`` skips without ``mpirun``; ``interop`` without the official
+client's environment (``SMARTREDIS_OFFICIAL_PYTHON``). Slurm's fixture and marker are the
+repository's own (its root ``conftest.py``), since they need the test cluster of ``scripts/``.
 The environment variable ``SMARTSIM_TEST_ENGINES`` (e.g. ``valkey``) limits the engines, and
 ``SMARTSIM_TEST_SERVER_ADDRESS=host:port`` points ``ai_server`` at an already running
 RedisAI-compatible server instead (e.g. the original RedisAI container from docker/).
@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,38 +163,12 @@ def _isolated_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def slurm_is_running() -> bool:
-    if not shutil.which("sinfo"):
-        return False
-    try:
-        out = subprocess.run(
-            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and any(
-        s.strip().rstrip("*") in {"idle", "mixed", "allocated"} for s in out.stdout.split()
-    )
-
-
-@pytest.fixture(scope="session")
-def slurm_available() -> None:
-    if not slurm_is_running():
-        pytest.skip(
-            "no Slurm controller answers `sinfo`; start one with scripts/slurm-cluster.sh start"
-        )
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     for marker, module in _IMPORT_MARKERS.items():
         if item.get_closest_marker(marker) and importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed (marker `{marker}`)")
     if item.get_closest_marker("mpi") and not shutil.which("mpirun"):
         pytest.skip("mpirun is not installed (Debian: openmpi-bin)")
-    if item.get_closest_marker("slurm") and not slurm_is_running():
-        pytest.skip(
-            "no Slurm controller answers `sinfo`; start one with scripts/slurm-cluster.sh start"
-        )
     if item.get_closest_marker("interop"):
         python = os.environ.get("SMARTREDIS_OFFICIAL_PYTHON")
         if not python or not Path(python).exists():
