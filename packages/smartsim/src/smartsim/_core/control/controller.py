@@ -258,7 +258,13 @@ class Controller:
     def _stop_names(self, names: Iterable[str]) -> None:
         if self._launcher is None:
             return
+        names = list(names)
         step_ids = self.jobs.running_step_ids(names)
+        # a job reported Failed because its status could not be read may still run
+        active = set(self._launcher.active_steps())
+        step_ids += [
+            s for s in self.jobs.current_step_ids(names) if s in active and s not in step_ids
+        ]
         if step_ids:
             self._launcher.stop(step_ids)
 
@@ -333,7 +339,7 @@ class Controller:
         if error:
             raise SmartSimError(
                 f"the status of jobs could not be read from {self.launcher_name}, so they are "
-                f"reported Failed (they are cancelled when the driver exits): {error}"
+                f"reported Failed (exp.stop, Ctrl-C or the driver's exit still cancel them): {error}"
             )
 
     def close(self) -> None:

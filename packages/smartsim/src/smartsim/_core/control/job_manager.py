@@ -110,6 +110,16 @@ class JobManager:
                         out.append(job.current.step_id)
             return out
 
+    def current_step_ids(self, names: Iterable[str]) -> list[str]:
+        """Step ids of these entities' latest runs, whatever their status."""
+        with self._cond:
+            out: list[str] = []
+            for name in names:
+                job = self._jobs.get(self._resolve(name))
+                if job and job.current.step_id not in out:
+                    out.append(job.current.step_id)
+            return out
+
     def wait(
         self,
         names: Iterable[str],

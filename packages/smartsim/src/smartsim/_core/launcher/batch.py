@@ -67,7 +67,8 @@ class _Job:
     job_id: str
     detached: bool
     stopped: bool = False
-    done: bool = False
+    done: bool = False  # seen to end (or cancelled and gone)
+    lost: bool = False  # the poller gave up on it: reported Failed, may still run
     last: JobState | None = field(default=None)
 
 
@@ -116,6 +117,8 @@ class BatchLauncher(LocalLauncher):
     job_name_limit: ClassVar[int] = 64
     #: output of the cancel command that means the job had already ended (not an error)
     cancel_accept: ClassVar[tuple[str, ...]] = ()
+    #: the least time a submission may take (it is tried once: a retry could submit twice)
+    submit_timeout: ClassVar[float] = 120.0
     #: seconds :meth:`stop` waits for cancelled jobs to leave the queue
     stop_timeout: ClassVar[float] = 120.0
 
@@ -219,7 +222,7 @@ class BatchLauncher(LocalLauncher):
                 result = self.runner.run(
                     step.command,
                     f"submitting {step.entity_name} to {self.name}",
-                    policy=self.runner.policy.once(),
+                    policy=self.runner.policy.once(min_timeout=self.submit_timeout),
                     env={**os.environ, **step.env},
                 )
                 job_id = self.job_id_from_submit_output(result.stdout)
@@ -242,8 +245,8 @@ class BatchLauncher(LocalLauncher):
         with self._batch_lock:
             step_id = self._by_job.get(job_id)
             job = self._jobs.get(step_id or "")
-            if job is None or job.done or state is None:
-                return job is None or (job is not None and job.done)
+            if job is None or job.done or job.lost or state is None:
+                return job is None or job.done or job.lost
             changed = job.last is None or (job.last.status, job.last.returncode) != (
                 state.status,
                 state.returncode,
@@ -266,9 +269,9 @@ class BatchLauncher(LocalLauncher):
         for job_id in job_ids:
             with self._batch_lock:
                 job = self._jobs.get(self._by_job.get(job_id, ""))
-                if job is None or job.done:
+                if job is None or job.done or job.lost:
                     continue
-                job.done = True
+                job.lost = True
             self._notify(
                 job.step_id, StepInfo(SmartSimStatus.STATUS_FAILED, None, "unknown", message)
             )
@@ -333,7 +336,7 @@ class BatchLauncher(LocalLauncher):
             self._notify(job.step_id, info)
 
     def active_steps(self) -> list[str]:
-        """Processes still running and batch jobs not seen to end."""
+        """Processes still running and batch jobs not seen to end (lost ones included)."""
         with self._batch_lock:
             batch = [s for s, j in self._jobs.items() if not j.done]
         return super().active_steps() + batch

@@ -59,9 +59,10 @@ class RetryPolicy:
             tries=tries if tries is not None else int(_env_number(TRIES_ENV, 3, 1)),
         )
 
-    def once(self) -> RetryPolicy:
-        """The same timeout, a single try (for commands that must not run twice: submits)."""
-        return RetryPolicy(self.timeout, 1, self.backoff)
+    def once(self, min_timeout: float = 0.0) -> RetryPolicy:
+        """A single try (for commands that must not run twice: submits), with at least
+        ``min_timeout`` seconds."""
+        return RetryPolicy(max(self.timeout, min_timeout), 1, self.backoff)
 
 
 @dataclass(frozen=True)
