@@ -8,6 +8,7 @@ a driver on a login node would: shards on three nodes, clients on another one.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import warnings
@@ -185,13 +186,28 @@ def _our_processes(marker: str) -> list[str]:
     return found
 
 
-def _wait_gone(marker: str, timeout: float = 30) -> list[str]:
+def _left_on_nodes(cluster, marker: str, timeout: float = 30) -> list[str]:  # type: ignore[no-untyped-def]
+    """What still runs on the cluster's nodes (any process but slurmd) or mentions
+    ``marker`` anywhere, after waiting up to ``timeout`` s for it to end."""
+
+    def left() -> list[str]:
+        found = _our_processes(marker)
+        for node in cluster.nodes:
+            for pid in cluster.user_pids(node):
+                try:
+                    proc = psutil.Process(pid)
+                    if proc.status() != psutil.STATUS_ZOMBIE:
+                        found.append(f"{node} {pid}: {' '.join(proc.cmdline())[:200]}")
+                except psutil.Error:
+                    continue
+        return found
+
     deadline = time.monotonic() + timeout
-    left = _our_processes(marker)
-    while left and time.monotonic() < deadline:
+    found = left()
+    while found and time.monotonic() < deadline:
         time.sleep(0.2)
-        left = _our_processes(marker)
-    return left
+        found = left()
+    return found
 
 
 @pytest.fixture
@@ -222,7 +238,7 @@ def _torch_model(path: Path) -> Path:
 @pytest.mark.slurm
 @pytest.mark.torch
 def test_three_shards_on_three_nodes_serve_a_client_on_a_fourth(
-    allocation: str, tmp_path: Path
+    slurm_cluster, allocation: str, tmp_path: Path
 ) -> None:
     exp = Experiment("slurm-db", exp_path=str(tmp_path), launcher="slurm")
     db = exp.create_database(
@@ -232,6 +248,8 @@ def test_three_shards_on_three_nodes_serve_a_client_on_a_fourth(
     try:
         infos = _shard_infos(db)
         assert sorted(str(i["hostname"]) for i in infos) == ["n1", "n2", "n3"]
+        marker = str(tmp_path / "db")
+        assert len(_left_on_nodes(slurm_cluster, marker, timeout=0)) >= 6  # the probe sees them
         addresses = db.get_address()
         assert [a.rsplit(":", 1)[0] for a in addresses] == [str(i["host"]) for i in infos]
         assert all(a.startswith("10.231.") for a in addresses)  # eth0, not loopback
@@ -245,6 +263,7 @@ def test_three_shards_on_three_nodes_serve_a_client_on_a_fourth(
         settings.set_nodes(1)
         settings.set_tasks(1)
         settings.set_hostlist("n4")
+        (tmp_path / "client").mkdir()
         client = exp.create_model("client", settings, path=str(tmp_path / "client"))
         exp.start(client, block=True)
         assert exp.get_status(client)[0] == "Completed", (
@@ -257,6 +276,173 @@ def test_three_shards_on_three_nodes_serve_a_client_on_a_fourth(
         assert np.array_equal(np.array(out["script"]), x * 2)
     finally:
         exp.stop(db)
-    assert not _wait_gone(str(tmp_path / "db")), "a shard process is left on a node"
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
     pids = [int(str(i[k])) for i in infos for k in ("pid", "supervisor_pid")]
     assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
+
+
+def _assert_client_from_here(db: Orchestrator) -> None:
+    """A Redis Cluster client on this host (the login node) stores and reads keys."""
+    import redis
+    from redis.cluster import ClusterNode, RedisCluster
+
+    nodes = [ClusterNode(a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for a in db.get_address()]
+    conn = RedisCluster(startup_nodes=nodes)
+    try:
+        for i in range(30):
+            conn.set(f"k{i}", i)
+        assert [int(conn.get(f"k{i}")) for i in range(30)] == list(range(30))
+        owners = {conn.keyslot(f"k{i}") * 3 // 16384 for i in range(30)}
+        assert len(owners) == 3  # the keys went to every shard
+    except redis.RedisError as exc:  # pragma: no cover - the message is the point
+        pytest.fail(f"cluster client from the login node failed: {exc}")
+    finally:
+        conn.close()
+
+
+@pytest.mark.slurm
+def test_single_cmd_database_is_one_mpmd_srun(
+    slurm_cluster, allocation: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLURM_JOB_ID")  # the allocation is named instead: alloc=
+    exp = Experiment("slurm-mpmd", exp_path=str(tmp_path), launcher="slurm")
+    db = Orchestrator(
+        port=free_port(),
+        launcher="slurm",
+        db_nodes=3,
+        interface="eth0",
+        alloc=allocation,
+        single_cmd=True,
+        path=str(tmp_path / "db"),
+    )
+    exp.start(db)
+    try:
+        assert len(db) == 1 and exp.get_status(db) == ["Running"]
+        infos = _shard_infos(db)
+        assert sorted(str(i["hostname"]) for i in infos) == ["n1", "n2", "n3"]
+        assert db.hosts == [str(i["host"]) for i in infos]
+        _assert_client_from_here(db)
+    finally:
+        exp.stop(db)
+    assert exp.get_status(db) == ["Cancelled"]
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+
+
+@pytest.mark.slurm
+def test_legacy_batch_database_is_one_sbatch_job(slurm_cluster, tmp_path: Path) -> None:
+    """``SlurmOrchestrator(db_nodes=3, db_port=..., batch=True, ...)``: one sbatch job."""
+    import subprocess
+
+    exp = Experiment("slurm-batch-db", exp_path=str(tmp_path), launcher="slurm")
+    with pytest.warns(DeprecationWarning):
+        db = SlurmOrchestrator(
+            db_nodes=3,
+            db_port=free_port(),
+            batch=True,
+            time="00:05:00",
+            interface="eth0",
+            path=str(tmp_path / "db"),
+        )
+
+    def our_jobs() -> list[str]:
+        out = subprocess.run(
+            ["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, check=True
+        ).stdout
+        return [line for line in out.splitlines() if line.strip()]
+
+    assert our_jobs() == []
+    exp.start(db)
+    try:
+        jobs = our_jobs()
+        assert len(jobs) == 1 and "orchestrator" in jobs[0], jobs
+        infos = _shard_infos(db)
+        assert sorted(str(i["hostname"]) for i in infos) == ["n1", "n2", "n3"]
+        _assert_client_from_here(db)
+    finally:
+        exp.stop(db)
+    assert our_jobs() == []
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+
+
+@pytest.mark.slurm
+def test_interface_a_node_lacks_names_the_node_and_its_interfaces(
+    slurm_cluster, allocation: str, tmp_path: Path
+) -> None:
+    exp = Experiment("slurm-bad-nic", exp_path=str(tmp_path), launcher="slurm")
+    db = exp.create_database(
+        port=free_port(), db_nodes=3, interface="ib0", single_cmd=False, path=str(tmp_path / "db")
+    )
+    with pytest.raises(SmartSimError) as info:
+        exp.start(db)
+    message = str(info.value)
+    match = re.search(r"'ib0' has no IPv4 address on host (n\d); interfaces here: (.*)", message)
+    assert match, message
+    node = match.group(1)
+    assert f"eth0 ({slurm_cluster.addresses[node]})" in match.group(2)
+    assert "lo (127.0.0.1)" in match.group(2)
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+
+
+@pytest.mark.slurm
+def test_allocation_smaller_than_the_database_fails_with_sruns_message(
+    slurm_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartsim.wlm import slurm
+
+    alloc = slurm.get_allocation(nodes=2, time="00:05:00")
+    monkeypatch.setenv("SLURM_JOB_ID", alloc)
+    try:
+        exp = Experiment("slurm-small", exp_path=str(tmp_path), launcher="slurm")
+        db = exp.create_database(
+            port=free_port(),
+            db_nodes=3,
+            interface="eth0",
+            single_cmd=False,
+            path=str(tmp_path / "db"),
+        )
+        with pytest.raises(SmartSimError, match=r"orchestrator_2 did not start(.|\n)*srun: error"):
+            exp.start(db)
+        assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+    finally:
+        slurm.release_allocation(alloc)
+
+
+COLOCATED_APP = """\
+import json, os, socket, sys, time
+import numpy as np
+from smartredis import Client
+
+host = socket.gethostname()
+client = Client(cluster=False)  # SSDB: this node's colocated database
+client.put_tensor(f"from_{host}", np.ones(3))
+time.sleep(1)  # every node has written by now
+keys = sorted(k for k in ("from_n1", "from_n2", "from_n3") if client.tensor_exists(k))
+out = {"host": host, "ssdb": os.environ["SSDB"], "keys": keys}
+open(os.path.join(sys.argv[1], host + ".json"), "w").write(json.dumps(out))
+"""
+
+
+@pytest.mark.slurm
+def test_colocated_database_on_every_node_of_an_srun_step(
+    slurm_cluster, allocation: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(COLOCATED_APP)
+    exp = Experiment("slurm-colo", exp_path=str(tmp_path), launcher="slurm")
+    settings = exp.create_run_settings(
+        sys.executable, [str(script), str(tmp_path)], run_command="srun"
+    )
+    settings.set_nodes(3)
+    settings.set_tasks(3)
+    settings.set_tasks_per_node(1)
+    settings.set_hostlist(["n1", "n2", "n3"])
+    model = exp.create_model("colo", settings, path=str(tmp_path))
+    port = free_port()
+    model.colocate_db_tcp(port=port, ifname="lo")
+    exp.start(model, block=True)
+    assert exp.get_status(model) == ["Completed"], (tmp_path / "colo.err").read_text()
+    results = [json.loads((tmp_path / f"n{i}.json").read_text()) for i in (1, 2, 3)]
+    for i, out in enumerate(results, start=1):
+        assert out["ssdb"] == f"127.0.0.1:{port}"
+        assert out["keys"] == [f"from_n{i}"]  # its own node's database only
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path)), "left on a node"
