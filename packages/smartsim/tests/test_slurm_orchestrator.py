@@ -139,6 +139,17 @@ def test_legacy_slurm_orchestrator_with_db_port(tmp_path: Path) -> None:
             SlurmOrchestrator(db_nodes=3, db_per_host=2, path=str(tmp_path))
 
 
+def test_mpmd_step_is_cancelled_by_its_step_id() -> None:
+    """squeue lists an MPMD srun once per component; scancel takes the step id."""
+    from smartsim._core.launcher.slurm import parser
+
+    listed = "17.0+0|orchestrator-1a2b\n17.0+1|orchestrator-1a2b\n17.1|client-3c4d\n"
+    assert parser.parse_step_names(listed) == {
+        "orchestrator-1a2b": "17.0",
+        "client-3c4d": "17.1",
+    }
+
+
 # ---- on the multi-node cluster ------------------------------------------------------------
 CLIENT = """\
 import json, socket, sys
@@ -302,7 +313,11 @@ def _assert_client_from_here(db: Orchestrator) -> None:
 
 @pytest.mark.slurm
 def test_single_cmd_database_is_one_mpmd_srun(
-    slurm_cluster, allocation: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    slurm_cluster,
+    allocation: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    smartsim_log: list[str],
 ) -> None:
     monkeypatch.delenv("SLURM_JOB_ID")  # the allocation is named instead: alloc=
     exp = Experiment("slurm-mpmd", exp_path=str(tmp_path), launcher="slurm")
@@ -325,6 +340,7 @@ def test_single_cmd_database_is_one_mpmd_srun(
     finally:
         exp.stop(db)
     assert exp.get_status(db) == ["Cancelled"]
+    assert not [m for m in smartsim_log if "scancel" in m], smartsim_log  # by its step id
     assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
 
 

@@ -97,12 +97,16 @@ def parse_squeue_ids(output: str) -> set[str]:
 
 
 def parse_step_names(output: str) -> dict[str, str]:
-    """``squeue -h -s -o %i|%j`` lines to ``{step name: step id}``."""
+    """``squeue -h -s -o %i|%j`` lines to ``{step name: step id}``.
+
+    An MPMD srun is a heterogeneous step, listed once per component (``17.0+0``,
+    ``17.0+1``); scancel takes only the step itself (``17.0``), which cancels them all.
+    """
     steps: dict[str, str] = {}
     for line in output.splitlines():
         step_id, sep, name = line.strip().partition("|")
         if sep and step_id and name:
-            steps[name.strip()] = step_id.strip()
+            steps[name.strip()] = step_id.strip().partition("+")[0]
     return steps
 
 
