@@ -116,6 +116,9 @@ def main() -> None:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:55s} {median:9.3f} {min(values):7.3f} {median / base:8.2f}x")
+    print("\nevery run (s):")
+    for name, values in times.items():
+        print(f"  {name:55s} {' '.join(f'{v:.2f}' for v in values)}")
 
 
 if __name__ == "__main__":
