@@ -342,6 +342,12 @@ def test_single_cmd_database_is_one_mpmd_srun(
     assert exp.get_status(db) == ["Cancelled"]
     assert not [m for m in smartsim_log if "scancel" in m], smartsim_log  # by its step id
     assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+    exp.start(db)  # the same database again, on the same port of the same nodes
+    try:
+        _assert_client_from_here(db)
+    finally:
+        exp.stop(db)
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
 
 
 @pytest.mark.slurm
