@@ -468,3 +468,57 @@ def test_colocated_database_on_every_node_of_an_srun_step(
         assert out["ssdb"] == f"127.0.0.1:{port}"
         assert out["keys"] == [f"from_n{i}"]  # its own node's database only
     assert not _left_on_nodes(slurm_cluster, str(tmp_path)), "left on a node"
+
+
+DRIVER = """\
+import sys, time
+from smartsim import Experiment
+from smartsim.database import Orchestrator
+
+exp = Experiment("interrupted", exp_path=sys.argv[1], launcher="slurm")
+db = Orchestrator(port=int(sys.argv[2]), launcher="slurm", db_nodes=3, interface="eth0",
+                  single_cmd=sys.argv[3] == "mpmd", path=sys.argv[1] + "/db")
+exp.start(db)
+print("READY", ",".join(db.get_address()), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize("shape", ["per-shard", "mpmd"])
+def test_interrupted_driver_leaves_no_shard_on_any_node(
+    slurm_cluster, allocation: str, tmp_path: Path, shape: str
+) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from smartsim.database import readiness
+
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path), str(free_port()), shape],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),  # SLURM_CONF and SLURM_JOB_ID: a driver inside the allocation
+    )
+    try:
+        assert driver.stdout is not None
+        line = driver.stdout.readline()
+        while line and not line.startswith("READY"):
+            line = driver.stdout.readline()
+        assert line.startswith("READY"), driver.communicate(timeout=60)[0]
+        addresses = line.split()[1].split(",")
+        assert len(_left_on_nodes(slurm_cluster, str(tmp_path / "db"), timeout=0)) >= 6
+        driver.send_signal(signal.SIGINT)  # Ctrl-C
+        driver.wait(timeout=120)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+    for address in addresses:
+        host, port = address.rsplit(":", 1)
+        assert not readiness.ping(host, int(port))
