@@ -112,12 +112,6 @@ def shutdown(host: str, port: int, timeout: float = 10.0) -> str | None:
     return reply.decode(errors="replace").strip() or None
 
 
-def _raise_if_exited(name: str, state: ShardState) -> None:
-    if state.exit is not None:
-        reason = state.exit.get("error") or f"exited with status {state.exit.get('returncode')}"
-        raise SmartSimError(describe_failure(name, state, f"failed to start ({reason})"))
-
-
 def wait_for_shards(
     shards: Sequence[tuple[str, Path]],
     timeout: float,
@@ -138,16 +132,23 @@ def wait_for_shards(
     while pending:
         for name, log_file in list(pending.items()):
             state = read_shard_state(log_file)
-            _raise_if_exited(name, state)
+            if state.exit is not None:
+                reason = (
+                    state.exit.get("error") or f"exited with status {state.exit.get('returncode')}"
+                )
+                raise SmartSimError(describe_failure(name, state, f"failed to start ({reason})"))
             if state.info and ping(str(state.info["host"]), int(str(state.info["port"]))):
                 ready[name] = state
                 del pending[name]
         if not pending:
             break
         failure = launch_failure() if launch_failure is not None else None
-        if failure:
-            for name, log_file in pending.items():  # the shard's own words come first
-                _raise_if_exited(name, read_shard_state(log_file))
+        if failure:  # the shard's own words come first, if it wrote any meanwhile
+            for name, log_file in pending.items():
+                state = read_shard_state(log_file)
+                if state.exit is not None:
+                    reason = state.exit.get("error") or f"exited ({state.exit})"
+                    raise SmartSimError(describe_failure(name, state, f"failed ({reason})"))
             raise SmartSimError(failure)
         if time.monotonic() > deadline:
             name, log_file = next(iter(pending.items()))
