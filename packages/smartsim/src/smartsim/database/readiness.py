@@ -147,8 +147,11 @@ def wait_for_shards(
             for name, log_file in pending.items():
                 state = read_shard_state(log_file)
                 if state.exit is not None:
-                    reason = state.exit.get("error") or f"exited ({state.exit})"
-                    raise SmartSimError(describe_failure(name, state, f"failed ({reason})"))
+                    code = state.exit.get("returncode")
+                    reason = state.exit.get("error") or f"exited with status {code}"
+                    raise SmartSimError(
+                        describe_failure(name, state, f"failed to start ({reason})")
+                    )
             raise SmartSimError(failure)
         if time.monotonic() > deadline:
             name, log_file = next(iter(pending.items()))
