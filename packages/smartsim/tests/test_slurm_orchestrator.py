@@ -223,10 +223,17 @@ def _left_on_nodes(cluster, marker: str, timeout: float = 30) -> list[str]:  # t
 
 @pytest.fixture
 def allocation(slurm_cluster, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Four nodes allocated with salloc; the driver runs "inside" it (SLURM_JOB_ID)."""
+    """Every node of the cluster (3 shards + a client: 4) allocated with salloc; the driver
+    runs "inside" it (SLURM_JOB_ID)."""
     from smartsim.wlm import slurm
 
-    alloc = slurm.get_allocation(nodes=4, time="00:10:00")
+    if len(slurm_cluster.nodes) < 4:
+        pytest.fail(
+            f"the Orchestrator's cluster tests need 4 nodes (3 shards and a client), the test "
+            f"cluster has {len(slurm_cluster.nodes)}: start it with "
+            "`scripts/slurm-cluster.sh start --nodes 4`"
+        )
+    alloc = slurm.get_allocation(nodes=len(slurm_cluster.nodes), time="00:10:00")
     monkeypatch.setenv("SLURM_JOB_ID", alloc)
     try:
         yield alloc
