@@ -29,16 +29,22 @@ pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
 ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 MPI_PROGRAM = r"""
-#include <mpi.h>
 #include <stdio.h>
 #include <unistd.h>
+/* Open MPI's ABI, declared here: no MPI headers are needed, only libmpi.so.40 */
+extern char ompi_mpi_comm_world[], ompi_mpi_int[], ompi_mpi_op_sum[];
+int MPI_Init(int *argc, char ***argv);
+int MPI_Comm_rank(void *comm, int *rank);
+int MPI_Comm_size(void *comm, int *size);
+int MPI_Allreduce(const void *in, void *out, int count, void *type, void *op, void *comm);
+int MPI_Finalize(void);
 int main(int argc, char **argv) {
     int rank, size, sum = 0;
     char host[256];
     MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Comm_rank(ompi_mpi_comm_world, &rank);
+    MPI_Comm_size(ompi_mpi_comm_world, &size);
+    MPI_Allreduce(&rank, &sum, 1, ompi_mpi_int, ompi_mpi_op_sum, ompi_mpi_comm_world);
     gethostname(host, sizeof host);
     printf("rank %d of %d on %s sum %d\n", rank, size, host, sum);
     MPI_Finalize();
@@ -57,25 +63,37 @@ def queued_ids() -> set[str]:
     return set(squeue("-o", "%i").split())
 
 
-def processes_with(marker: str, namespaces: list[str]) -> list[str]:
-    """Command lines of processes in the nodes' namespaces (and here) containing marker."""
-    pids: set[str] = set()
-    for ns in namespaces:
-        out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
-        pids.update(out.stdout.split())
-    pids.update(p for p in os.listdir("/proc") if p.isdigit())
+def _cmdline(pid: int) -> str | None:
+    """The command line of a live process (None for a zombie or a process that is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
+
+
+def processes_with(marker: str, cluster=None) -> list[str]:
+    """Live processes whose command line contains ``marker``: on the cluster's nodes
+    (``ip netns pids``) when ``cluster`` is given, else anywhere on this machine."""
+    if cluster is not None:
+        pids = [p for node in cluster.nodes for p in cluster.node_pids(node)]
+    else:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     found = []
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker in cmd and state != "Z":
+        cmd = _cmdline(pid)
+        if cmd is not None and marker in cmd:
             found.append(f"{pid}: {cmd}")
     return found
+
+
+def sleepers(marker: str, cluster) -> list[str]:
+    """The ``sleep <marker>`` programs themselves on the nodes (not the sruns around them)."""
+    found = processes_with(f"sleep {marker}", cluster)
+    return [p for p in found if os.path.basename(p.split(": ", 1)[1].split()[0]) == "sleep"]
 
 
 def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
@@ -108,7 +126,7 @@ def mpi_hello(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("mpi") / "hello"
     src = path.with_suffix(".c")
     src.write_text(MPI_PROGRAM)
-    subprocess.run(["mpicc", "-o", str(path), str(src)], check=True)
+    subprocess.run(["cc", "-o", str(path), str(src), "-l:libmpi.so.40"], check=True)
     return str(path)
 
 
@@ -158,7 +176,7 @@ def test_auto_run_command_and_mpmd_in_the_drivers_allocation(exp, alloc, tmp_pat
     assert words == ["A", "B"]
 
 
-def test_stop_a_running_step(exp, alloc, tmp_path):
+def test_stop_a_running_step(exp, alloc, tmp_path, slurm_cluster):
     marker = f"{1000 + uuid.uuid4().int % 10000}"
     rs = exp.create_run_settings("sleep", [marker], run_command="srun", alloc=alloc)
     model = exp.create_model("sleeper", rs, path=str(tmp_path))
@@ -167,7 +185,7 @@ def test_stop_a_running_step(exp, alloc, tmp_path):
     exp.stop(model)
     assert exp.get_status(model) == [S.STATUS_CANCELLED]
     wait_for(lambda: "sleeper" not in squeue("-s", "-o", "%j"), 30, "the step to leave squeue")
-    assert processes_with(f"sleep {marker}", []) == []
+    assert processes_with(f"sleep {marker}", slurm_cluster) == []
 
 
 # ---- MPI across two nodes ------------------------------------------------------------------
@@ -210,13 +228,16 @@ def test_mpirun_in_a_batch_job_across_two_nodes(exp, tmp_path, mpi_hello):
 
 
 def test_srun_n_across_two_nodes(exp, alloc, tmp_path, mpi_hello):
-    mpi_types = subprocess.run(["srun", "--mpi=list"], capture_output=True, text=True)
-    pmix = "pmix" in mpi_types.stdout + mpi_types.stderr
-    if pmix:
+    # srun starts Open MPI programs only through PMIx, whose plugin needs libpmix.so
+    # (Debian's libpmix-dev): where it cannot load, the ranks come from Slurm alone
+    probe = subprocess.run(
+        ["srun", f"--jobid={alloc}", "--mpi=pmix", "-n1", "true"], capture_output=True, timeout=60
+    )
+    if probe.returncode == 0:
         rs = exp.create_run_settings(
             mpi_hello, run_command="srun", alloc=alloc, run_args={"mpi": "pmix"}
         )
-    else:  # srun cannot start Open MPI programs without PMIx: ranks from Slurm alone
+    else:
         rs = exp.create_run_settings(
             "sh",
             ["-c", 'echo "rank $SLURM_PROCID of $SLURM_NTASKS on $(hostname) sum 6"'],
@@ -241,6 +262,7 @@ def test_batch_ensemble_of_four_spread_over_nodes(exp, tmp_path):
     )
     rs.set_nodes(1)
     rs.set_tasks(1)
+    rs.set("exact")  # only the CPU it asks for: the four members run side by side
     ens = exp.create_ensemble("ens", batch_settings=bs, run_settings=rs, replicas=4)
     exp.generate(ens)
     exp.start(ens, block=True)
@@ -280,19 +302,27 @@ def test_single_batch_model_both_ways(exp, tmp_path):
     assert exp._control.jobs.get_job("bad").returncode == 3
 
 
-def test_stop_a_running_batch_job(exp, tmp_path):
+def test_stop_a_running_batch_job(exp, tmp_path, slurm_cluster):
     marker = f"{1000 + uuid.uuid4().int % 10000}"
-    bs = exp.create_batch_settings(nodes=1, time="00:05:00")
-    rs = exp.create_run_settings("sleep", [marker], run_command="srun")
-    ens = exp.create_ensemble("sleepers", batch_settings=bs, run_settings=rs, replicas=2)
+    bs = exp.create_batch_settings(nodes=1, time="00:05:00", batch_args={"ntasks": 2})
+    # --exact: a step gets only the CPUs it asks for, so both run side by side
+    rs = exp.create_run_settings(
+        "sleep", [marker], run_command="srun", run_args={"ntasks": 1, "exact": None}
+    )
+    ens = exp.create_ensemble(
+        "sleepers", batch_settings=bs, run_settings=rs, replicas=2, path=str(tmp_path)
+    )
     exp.start(ens, block=False)
     wait_for(lambda: exp.get_status(ens) == [S.STATUS_RUNNING], what="the job to run")
-    wait_for(lambda: processes_with(f"sleep {marker}", []) != [], what="the steps to start")
+    wait_for(
+        lambda: len(sleepers(marker, slurm_cluster)) == 2,
+        what="both steps to start",
+    )
     job_id = exp._control.jobs.get_job("sleepers").current.job_id
     exp.stop(ens)
     assert exp.get_status(ens) == [S.STATUS_CANCELLED]
     assert job_id not in queued_ids()
-    wait_for(lambda: processes_with(f"sleep {marker}", []) == [], 30, "no sleeper left")
+    assert processes_with(f"sleep {marker}", slurm_cluster) == []
 
 
 # ---- the driver interrupted ------------------------------------------------------------------
@@ -303,11 +333,16 @@ DRIVER = textwrap.dedent(
 
     workdir, alloc, marker = sys.argv[1], sys.argv[2], sys.argv[3]
     exp = Experiment("drv", exp_path=workdir, launcher="slurm")
-    bs = exp.create_batch_settings(nodes=1, time="00:05:00")
-    rs = exp.create_run_settings("sleep", [marker], run_command="srun")
+    bs = exp.create_batch_settings(nodes=1, time="00:05:00", batch_args={"ntasks": 2})
+    rs = exp.create_run_settings(
+        "sleep", [marker], run_command="srun", run_args={"ntasks": 1, "exact": None}
+    )
     ens = exp.create_ensemble("batched", batch_settings=bs, run_settings=rs, replicas=2)
     step = exp.create_model(
-        "step", exp.create_run_settings("sleep", [marker], run_command="srun", alloc=alloc)
+        "step",
+        exp.create_run_settings(
+            "sleep", [marker], run_command="srun", alloc=alloc, run_args={"nodes": 1, "ntasks": 1}
+        ),
     )
     exp.generate(ens, step)
     exp.start(ens, step, block=False)
@@ -319,9 +354,7 @@ DRIVER = textwrap.dedent(
 )
 
 
-def test_sigint_to_the_driver_cancels_every_job_and_step(
-    slurm_cluster, alloc, tmp_path, slurm_namespaces
-):
+def test_sigint_to_the_driver_cancels_every_job_and_step(slurm_cluster, alloc, tmp_path):
     marker = f"{1000 + uuid.uuid4().int % 10000}"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
@@ -336,7 +369,7 @@ def test_sigint_to_the_driver_cancels_every_job_and_step(
         assert line.startswith("running"), driver.stderr.read()
         job_id = line.split()[1]
         wait_for(
-            lambda: len(processes_with(f"sleep {marker}", slurm_namespaces)) >= 3,
+            lambda: len(sleepers(marker, slurm_cluster)) == 3,
             what="both sleepers of the batch job and the step",
         )
         driver.send_signal(signal.SIGINT)
@@ -344,10 +377,15 @@ def test_sigint_to_the_driver_cancels_every_job_and_step(
         assert driver.returncode != 0 and "KeyboardInterrupt" in err
         assert job_id not in queued_ids()
         assert "step-" not in squeue("-s", "-o", "%j")
-        assert processes_with(f"sleep {marker}", slurm_namespaces) == []
+        assert processes_with(f"sleep {marker}", slurm_cluster) == []
     finally:
-        driver.kill()
-        driver.wait()
+        if driver.poll() is None:  # a failed check: let the driver clean up before killing it
+            driver.send_signal(signal.SIGTERM)
+            try:
+                driver.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                driver.kill()
+                driver.wait()
 
 
 # ---- a broken status command, a refused job ------------------------------------------------------
@@ -402,13 +440,21 @@ def test_broken_status_command_gives_a_clear_error(
 def test_bad_partition_surfaces_slurms_message(exp, tmp_path):
     bs = exp.create_batch_settings(nodes=1, time="00:05:00", queue="nope")
     rs = exp.create_run_settings("true", run_command="srun")
-    ens = exp.create_ensemble("refused", batch_settings=bs, run_settings=rs, replicas=2)
+    ens = exp.create_ensemble(
+        "refused", batch_settings=bs, run_settings=rs, replicas=2, path=str(tmp_path)
+    )
     with pytest.raises(SmartSimError) as err:
         exp.start(ens)
     text = str(err.value)
     assert "Ensemble 'refused'" in text and "Invalid partition name specified" in text
     with pytest.raises(AllocationError, match=r"(?i)invalid partition"):
         slurm.get_allocation(nodes=1, options={"partition": "nope"}, timeout=60)
+
+
+def test_status_source_follows_the_clusters_accounting(exp, slurm_cluster):
+    assert exp._control.launcher.status_mode() == (
+        "sacct" if slurm_cluster.accounting else "squeue"
+    )
 
 
 def test_allocation_helpers(slurm_cluster):

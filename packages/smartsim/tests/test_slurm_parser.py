@@ -55,15 +55,19 @@ def test_squeue_format_fields_padded():
         "55                                      |RUNNING                 |0           |None"
         "                                        |\n"
         "56                                      |COMPLETED               |0           |None|\n"
-        "57                                      |FAILED                  |2           "
+        "57                                      |FAILED                  |768         "
         "|NonZeroExitCode|\n"
+        "59                                      |FAILED                  |9           |None|\n"
+        "60                                      |CANCELLED               |15          |None|\n"
         "58                                      |PENDING                 |0           "
         "|Resources|\n"
     )
     states = parser.parse_squeue(out)
     assert states["55"].status is S.STATUS_RUNNING
     assert (states["56"].status, states["56"].returncode) == (S.STATUS_COMPLETED, 0)
-    assert (states["57"].status, states["57"].returncode) == (S.STATUS_FAILED, 2)
+    assert (states["57"].status, states["57"].returncode) == (S.STATUS_FAILED, 3)
+    assert (states["59"].status, states["59"].returncode) == (S.STATUS_FAILED, -9)
+    assert (states["60"].status, states["60"].returncode) == (S.STATUS_CANCELLED, -15)
     assert states["58"].reason == "Resources"
 
 

@@ -73,7 +73,8 @@ def squeue(args: list[str]) -> int:
     if "-O" in args:
         for job in jobs:
             state, code = _state(job)
-            print(f"{job:<40}|{state:<24}|{code.split(':')[0]:<12}|None|")
+            wait_status = int(code.split(":")[0]) << 8  # squeue prints the raw wait status
+            print(f"{job:<40}|{state:<24}|{wait_status:<12}|None|")
     else:
         for job in jobs:
             if _state(job)[0] == "RUNNING":

@@ -53,9 +53,18 @@ def parse_exit_code(text: str) -> int | None:
     return exit_code
 
 
-def _state(raw: str, exit_code: str, reason: str) -> JobState:
+def parse_wait_status(text: str) -> int | None:
+    """squeue's ``exit_code``, a raw wait status: ``768`` -> 3, ``9`` -> -9 (SIGKILL)."""
+    text = text.strip()
+    if not text.isdigit():
+        return parse_exit_code(text)
+    status = int(text)
+    return -(status & 0x7F) if status & 0x7F else status >> 8
+
+
+def _state(raw: str, exit_code: str, reason: str, wait_status: bool = False) -> JobState:
     raw = raw.strip()
-    rc = parse_exit_code(exit_code)
+    rc = parse_wait_status(exit_code) if wait_status else parse_exit_code(exit_code)
     status = to_status(raw)
     reason = reason.strip()
     if reason in ("None", "(null)"):
@@ -80,14 +89,17 @@ def parse_sacct(output: str) -> dict[str, JobState]:
 
 
 def parse_squeue(output: str) -> dict[str, JobState]:
-    """``squeue -h -t all -O JobID:40|,State:24|,exit_code:12|,Reason:200|`` to states."""
+    """``squeue -h -t all -O JobID:40|,State:24|,exit_code:12|,Reason:200|`` to states.
+
+    squeue's ``exit_code`` is the raw wait status (``768`` for exit 3, ``9`` for SIGKILL).
+    """
     states: dict[str, JobState] = {}
     for line in output.splitlines():
         parts = line.split("|")
         if len(parts) < 3 or not parts[0].strip().isdigit():
             continue
         reason = parts[3] if len(parts) > 3 else ""
-        states[parts[0].strip()] = _state(parts[1], parts[2], reason)
+        states[parts[0].strip()] = _state(parts[1], parts[2], reason, wait_status=True)
     return states
 
 
