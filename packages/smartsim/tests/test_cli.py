@@ -47,6 +47,27 @@ def test_build_and_clean_explain(cmd):
     assert "nothing" in result.stdout.lower()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--device", "cpu"),
+        ("-v", "--device", "gpu", "--onnx", "--no_tf"),
+        ("--device=CPU", "--torch_dir", "/opt/torch", "--skip-backends"),
+    ],
+)
+def test_build_accepts_smartsim_options_of_site_scripts(args):
+    result = smart("build", *args)
+    assert result.returncode == 0, result.stderr
+    assert "nothing needs building" in result.stdout
+    if "--skip-backends" in args:
+        assert "ignoring options of other SmartSim versions: --skip-backends" in result.stdout
+
+
+def test_other_commands_still_refuse_unknown_options():
+    result = smart("info", "--device", "cpu")
+    assert result.returncode == 2 and "unrecognized arguments: --device cpu" in result.stderr
+
+
 def test_site_and_help():
     assert smart("site").stdout.strip().endswith("smartsim")
     assert "validate" in smart().stdout

@@ -24,15 +24,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("site", help="print where smartsim is installed")
     clean = sub.add_parser("clean", help="remove build products (there are none to remove)")
     clean.add_argument("--clobber", action="store_true", help="same as clean")
-    build = sub.add_parser("build", help="explains that nothing needs building")
-    build.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    build = sub.add_parser(
+        "build",
+        help="explains that nothing needs building (accepts SmartSim's build options)",
+        description="Nothing needs building: the server, the ai module and the ML backends all "
+        "come from pip. SmartSim 0.4-0.8's options are accepted so site scripts keep working.",
+    )
+    # SmartSim 0.4's `smart build` options (and later versions' through parse_known_args).
+    build.add_argument("-v", action="store_true", help="ignored")
+    build.add_argument("--device", default="cpu", type=str.lower, choices=["cpu", "gpu"])
+    for flag in ("--only_python_packages", "--no_pt", "--no_tf", "--onnx", "--keydb"):
+        build.add_argument(flag, action="store_true", help="ignored")
+    for option in ("--torch_dir", "--libtensorflow_dir"):
+        build.add_argument(option, default=None, help="ignored")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``smart`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "build":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.unknown = unknown
     handlers = {
         "info": commands.info,
         "validate": validate.validate,

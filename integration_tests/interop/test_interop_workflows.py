@@ -1,0 +1,94 @@
+"""The README's CNN inference and SVD flows, from our client and from the official one.
+
+Standalone and on the 3-shard cluster: an MNIST-size TorchScript CNN and an SVD script stored by
+one client, run by both, with results checked against torch run locally.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.interop, pytest.mark.torch]
+
+SVD_SCRIPT = (
+    "def svd(field):\n"
+    "    u, s, vh = torch.linalg.svd(field, full_matrices=False)\n"
+    "    return u, s, vh\n"
+)
+
+
+def cnn():
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+            return F.log_softmax(self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))), dim=1)
+
+    torch.manual_seed(0)
+    net = Net().eval()
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(net), buffer)
+    return net, buffer.getvalue()
+
+
+def test_cnn_stored_by_each_client_runs_from_both(target, tmp_path):
+    import torch
+
+    net, blob = cnn()
+    path = tmp_path / "cnn.pt"
+    path.write_bytes(blob)
+    images = np.random.default_rng(1).random((8, 1, 28, 28), dtype=np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(images)).numpy()
+    target.save("images", images)
+    ours = target.ours()
+    ours.set_model("cnn_ours", blob, "TORCH", "CPU")
+    target.official(f'c.set_model_from_file("cnn_off", {str(path)!r}, "TORCH", "CPU")')
+    for model in ("cnn_ours", "cnn_off"):
+        ours.put_tensor("img_ours", images)
+        ours.run_model(model, ["img_ours"], [f"scores_{model}"])
+        np.testing.assert_allclose(ours.get_tensor(f"scores_{model}"), expected, atol=1e-5)
+        target.official(
+            f"""
+            c.put_tensor("img_off", load("images"))
+            c.run_model({model!r}, ["img_off"], ["off_{model}"])
+            save("off_{model}", c.get_tensor("off_{model}"))
+            """
+        )
+        np.testing.assert_allclose(target.load(f"off_{model}"), expected, atol=1e-5)
+
+
+def test_svd_script_stored_by_each_client_runs_from_both(target):
+    field = np.random.default_rng(2).standard_normal((24, 12)).astype(np.float32)
+    target.save("field", field)
+    ours = target.ours()
+    ours.set_script("svd_ours", SVD_SCRIPT)
+    target.official(f"c.set_script('svd_off', {SVD_SCRIPT!r})")
+    for script in ("svd_ours", "svd_off"):
+        ours.put_tensor("f_ours", field)
+        ours.run_script(script, "svd", ["f_ours"], ["u1", "s1", "v1"])
+        u, s, v = (ours.get_tensor(k) for k in ("u1", "s1", "v1"))
+        np.testing.assert_allclose(u @ np.diag(s) @ v, field, atol=1e-4)
+        target.official(
+            f"""
+            c.put_tensor("f_off", load("field"))
+            c.run_script({script!r}, "svd", ["f_off"], ["u2", "s2", "v2"])
+            save("s2", c.get_tensor("s2"))
+            """
+        )
+        np.testing.assert_allclose(
+            target.load("s2"), np.linalg.svd(field, compute_uv=False), rtol=1e-4
+        )
