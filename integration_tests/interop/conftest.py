@@ -50,8 +50,11 @@ class Target:
         script = PREAMBLE.replace("CLUSTER", repr(self.cluster)).replace(
             "ADDRESS", repr(self.address)
         ) + textwrap.dedent(body)
+        # PYTHONPATH would let the official client's Python import our smartredis instead
         full_env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("SSKEY", "SSDB", "SR_"))
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SSKEY", "SSDB", "SR_")) and k != "PYTHONPATH"
         }
         full_env.update({"SR_LOG_LEVEL": "QUIET", **(env or {})})
         result = self.workdir / "result.json"

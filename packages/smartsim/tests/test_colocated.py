@@ -180,3 +180,58 @@ def test_mpmd_model_cannot_be_colocated(tmp_path: Path) -> None:
     model = Model("mpmd", {}, str(tmp_path), settings)
     with pytest.raises(SSUnsupportedError, match="MPMD"):
         model.colocate_db_tcp(port=free_port())
+
+
+# The application of a database with a password: our smartredis client with no code
+# change (SR_DB_PASSWORD from the environment), and a plain redis-py client without it.
+AUTH_APP = textwrap.dedent(
+    """
+    import json, os
+    import numpy as np, redis
+    from smartredis import Client
+    client = Client(cluster=False)
+    client.put_tensor("colo", np.arange(3))
+    address = os.environ["SSDB"]
+    if address.startswith("unix://"):
+        plain = redis.Redis(unix_socket_path=address[len("unix://"):])
+    else:
+        plain = redis.Redis(port=int(address.rsplit(":", 1)[1]))
+    try:
+        plain.ping()
+        refused = False
+    except redis.AuthenticationError:
+        refused = True
+    print(json.dumps({"sum": int(client.get_tensor("colo").sum()), "refused": refused,
+                      "orchestrator_password": os.environ.get("SR_DB_PASSWORD") == "orc-pw"}))
+    """
+)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "uds"])
+def test_colocated_database_with_password(
+    tmp_path: Path, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from smartsim import Experiment
+    from smartsim.status import SmartSimStatus
+
+    monkeypatch.setenv("SR_DB_PASSWORD", "orc-pw")  # another database's: must not leak in
+    exp = Experiment("colo-auth", exp_path=str(tmp_path), launcher="local")
+    settings = exp.create_run_settings(sys.executable, ["-c", AUTH_APP])
+    model = exp.create_model("app", settings, path=str(tmp_path))
+    if transport == "tcp":
+        model.colocate_db_tcp(port=free_port(), password="colo pw")
+    else:
+        model.colocate_db_uds(unix_socket=str(tmp_path / "colo.sock"), password=True)
+    assert model.run_settings.colocated_db_settings["password"]
+    argv = model.wrap_command([sys.executable, "-c", AUTH_APP])
+    assert not any("colo pw" in a for a in argv)  # not on the command line
+    try:
+        exp.start(model, block=True)
+    finally:
+        exp._control.stop_all()
+    err = (tmp_path / "app.err").read_text()
+    assert exp.get_status(model) == [SmartSimStatus.STATUS_COMPLETED], err
+    seen = json.loads((tmp_path / "app.out").read_text().strip().splitlines()[-1])
+    assert seen == {"sum": 3, "refused": True, "orchestrator_password": False}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from smartredis._transport import Timeouts
-from smartredis._wire.address import Address, parse_ssdb
+from smartredis._transport import Security, Timeouts
+from smartredis._wire.address import Address, parse_ssdb, split_credentials
 from smartredis.configoptions import ConfigOptions, parse_integer
 from smartredis.error import RedisConnectionError
 
@@ -23,6 +23,7 @@ class Settings:
     sskeyout: str
     timeouts: Timeouts
     thread_count: int
+    security: Security = field(default_factory=Security)
 
 
 def _positive(cfg: ConfigOptions, name: str, default: int) -> int:
@@ -41,7 +42,8 @@ def resolve(cfg: ConfigOptions, cluster: bool | None = None) -> Settings:
     if not ssdb:
         raise RedisConnectionError("The environment variable SSDB must be set to use the client.")
     try:
-        addresses = parse_ssdb(ssdb)
+        addresses = parse_ssdb(ssdb, cfg._key("SSDB"))
+        security = _security(cfg, ssdb)
     except ValueError as exc:
         raise RedisConnectionError(str(exc)) from None
     if cluster is None:
@@ -63,6 +65,34 @@ def resolve(cfg: ConfigOptions, cluster: bool | None = None) -> Settings:
         sskeyout=cfg._string("SSKEYOUT", ""),
         timeouts=timeouts,
         thread_count=thread_count or (os.cpu_count() or 1),
+        security=security,
+    )
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _security(cfg: ConfigOptions, ssdb: str) -> Security:
+    """SR_DB_USERNAME/SR_DB_PASSWORD and SR_DB_TLS(_CA/_CERT/_KEY); a ``redis[s]://`` URL in
+    SSDB wins for what it gives."""
+    url = split_credentials(ssdb)[1]
+    tls_text = cfg._string("SR_DB_TLS", "").strip().lower()
+    if tls_text not in _TRUE + _FALSE:
+        raise ValueError(f"{cfg._key('SR_DB_TLS')} must be 1 or 0, not {tls_text!r}.")
+    files: dict[str, str | None] = {}
+    for option in ("tls_ca", "tls_cert", "tls_key"):
+        name = cfg._key("SR_DB_" + option.upper())
+        files[option] = cfg._string("SR_DB_" + option.upper(), "") or None
+        if files[option] is not None and not os.path.isfile(str(files[option])):
+            raise ValueError(f"{name}={files[option]!r}: no such file.")
+    password = url.password if url.password is not None else cfg._string("SR_DB_PASSWORD", "")
+    username = url.username or cfg._string("SR_DB_USERNAME", "") or None
+    return Security(
+        username=username,
+        password=password or None,
+        tls=url.tls or tls_text in _TRUE,
+        **files,
     )
 
 

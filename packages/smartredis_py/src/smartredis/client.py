@@ -3,11 +3,16 @@
 Two constructor forms, as upstream::
 
     Client(config_options: ConfigOptions | None = None, logger_name: str = "Default")
-    Client(cluster: bool, address: str | None = None, logger_name: str = "Default")
+    Client(cluster: bool, address: str | None = None, logger_name: str = "Default",
+           *, password: str | None = None)
 
 The first reads SSDB, SR_DB_TYPE (default "Clustered"), SSKEYIN/SSKEYOUT and the SR_*
 timing options through the ConfigOptions (or the environment); the second sets
 ``os.environ["SSDB"]`` to ``address`` when given and ignores SR_DB_TYPE.
+
+Our additions (see the README): the password and TLS options SR_DB_PASSWORD,
+SR_DB_USERNAME, SR_DB_TLS, SR_DB_TLS_CA, SR_DB_TLS_CERT, SR_DB_TLS_KEY; ``redis://`` /
+``rediss://`` URLs with ``user:password@`` as addresses; the ``password`` keyword.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Con
     try:
         if settings.cluster:
             executor: StandaloneExecutor | ClusterExecutor = ClusterExecutor(
-                settings.addresses, settings.timeouts
+                settings.addresses, settings.timeouts, settings.security
             )
         else:
             if len(settings.addresses) > 1:
@@ -53,7 +58,7 @@ def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Con
                 address = random.choice(settings.addresses)
             else:
                 address = settings.addresses[0]
-            executor = StandaloneExecutor(address, settings.timeouts)
+            executor = StandaloneExecutor(address, settings.timeouts, settings.security)
     except RedisReplyError as exc:
         where = ", ".join(str(a) for a in settings.addresses)
         raise RedisConnectionError(
@@ -69,7 +74,7 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
         if a:
             if isinstance(a[0], bool):
                 for arg in kw:
-                    if arg not in ("cluster", "address", "logger_name"):
+                    if arg not in ("cluster", "address", "logger_name", "password"):
                         raise TypeError(f"__init__() got an unexpected keyword argument '{arg}'")
                 conn = self.__address_construction(*a, **kw)
             elif isinstance(a[0], ConfigOptions) or a[0] is None:
@@ -92,9 +97,17 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
         self._pool = None
 
     def __address_construction(
-        self, cluster: bool, address: str | None = None, logger_name: str = "Default"
+        self,
+        cluster: bool,
+        address: str | None = None,
+        logger_name: str = "Default",
+        *,
+        password: str | None = None,
     ) -> _Connection:
-        """Connect to ``address`` (or $SSDB); ``cluster`` says whether it is a Redis Cluster."""
+        """Connect to ``address`` (or $SSDB); ``cluster`` says whether it is a Redis Cluster.
+
+        ``password`` (our addition) is used instead of SR_DB_PASSWORD.
+        """
         if not isinstance(cluster, bool):
             raise TypeError(f"Argument cluster is of type {type(cluster)}, not {bool}")
         if address is not None:
@@ -105,7 +118,12 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
             raise RedisConnectionError("Could not connect to database. $SSDB not set")
         if not isinstance(logger_name, str):
             raise TypeError(f"Argument logger_name is of type {type(logger_name)}, not {str}")
-        return _connect(ConfigOptions.create_from_environment(""), cluster, logger_name)
+        cfg = ConfigOptions.create_from_environment("")
+        if password is not None:
+            if not isinstance(password, str):
+                raise TypeError(f"Argument password is of type {type(password)}, not {str}")
+            cfg.override_string_option("SR_DB_PASSWORD", password)
+        return _connect(cfg, cluster, logger_name)
 
     @staticmethod
     def __standard_construction(

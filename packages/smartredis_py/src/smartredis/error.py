@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from smartredis._wire.address import redact
+
 __all__ = [
     "RedisBadAllocError",
     "RedisConnectionError",
@@ -27,7 +29,7 @@ class RedisConnectionError(RuntimeError):
     def __init__(self, cpp_error: str = "") -> None:
         msg = f"{cpp_error}\n" if cpp_error else ""
         if "SSDB" in os.environ:
-            msg += f"Could not connect to Orchestrator at {os.environ['SSDB']}"
+            msg += f"Could not connect to Orchestrator at {redact(os.environ['SSDB'])}"
         super().__init__(msg)
 
 

@@ -5,8 +5,8 @@ Both expose the same small interface (:class:`smartredis._transport.base.Executo
 ``nodes`` and address lookup.  Command code never touches a socket.
 """
 
-from smartredis._transport.base import Executor, Node, Timeouts
+from smartredis._transport.base import Executor, Node, Security, Timeouts
 from smartredis._transport.cluster import ClusterExecutor
 from smartredis._transport.standalone import StandaloneExecutor
 
-__all__ = ["ClusterExecutor", "Executor", "Node", "StandaloneExecutor", "Timeouts"]
+__all__ = ["ClusterExecutor", "Executor", "Node", "Security", "StandaloneExecutor", "Timeouts"]

@@ -19,6 +19,7 @@ import redis
 from smartredis._transport.base import (
     Node,
     Reader,
+    Security,
     Timeouts,
     canonical_address,
     hiredis_reader,
@@ -62,13 +63,16 @@ class ClusterExecutor:
 
     is_cluster = True
 
-    def __init__(self, seeds: Sequence[Address], timeouts: Timeouts) -> None:
+    def __init__(
+        self, seeds: Sequence[Address], timeouts: Timeouts, security: Security | None = None
+    ) -> None:
         for seed in seeds:
             if seed.is_unix:
                 raise RedisRuntimeError(
                     f"Unix socket addresses ({seed}) cannot be used with a cluster."
                 )
         self.timeouts = timeouts
+        self.security = security
         self._nodes_by_addr: dict[str, Node] = {}
         seed = random.choice(list(seeds))
         self._seed = self._node(seed)
@@ -78,7 +82,7 @@ class ClusterExecutor:
     def _node(self, address: Address) -> Node:
         key = str(address)
         if key not in self._nodes_by_addr:
-            self._nodes_by_addr[key] = Node(address, self.timeouts)
+            self._nodes_by_addr[key] = Node(address, self.timeouts, self.security)
         return self._nodes_by_addr[key]
 
     @property

@@ -10,6 +10,7 @@ allocates the destination once and ``recv_into``s it, so a tensor costs its own 
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -66,7 +67,7 @@ _IOV_MAX = 512
 
 def send_all(sock: socket.socket, pieces: list[bytes | memoryview]) -> None:
     """Send every piece with as few system calls as possible (scatter-gather ``sendmsg``)."""
-    if not hasattr(sock, "sendmsg"):  # platforms without scatter-gather I/O
+    if not hasattr(sock, "sendmsg") or isinstance(sock, ssl.SSLSocket):  # no sendmsg on TLS
         for piece in pieces:
             sock.sendall(piece)
         return

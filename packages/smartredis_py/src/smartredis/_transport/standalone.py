@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from smartredis._transport.base import Node, Reader, Timeouts, canonical_address, hiredis_reader
+from smartredis._transport.base import (
+    Node,
+    Reader,
+    Security,
+    Timeouts,
+    canonical_address,
+    hiredis_reader,
+)
 from smartredis._wire.address import Address
 from smartredis.error import RedisRuntimeError
 
@@ -14,8 +21,10 @@ class StandaloneExecutor:
 
     is_cluster = False
 
-    def __init__(self, address: Address, timeouts: Timeouts) -> None:
-        self.node = Node(address, timeouts)
+    def __init__(
+        self, address: Address, timeouts: Timeouts, security: Security | None = None
+    ) -> None:
+        self.node = Node(address, timeouts, security)
         self.nodes = [self.node]
         self.node.ping()
 

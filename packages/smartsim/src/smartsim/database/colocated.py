@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from smartsim.database.orchestrator import _locate_server
+from smartsim.database.security import DBSecurity
 from smartsim.database.shard import module_args_from_kwargs
 from smartsim.error import SmartSimError, SSUnsupportedError
 
 ENTRYPOINT = Path(__file__).resolve().parent.parent / "_core" / "entrypoints" / "colocated.py"
+#: How the colocated database's password reaches the entry point (the model's environment).
+PASSWORD_ENV = "SMARTSIM_COLO_DB_PASSWORD"
 
 
 def colocated_settings(
@@ -30,17 +33,24 @@ def colocated_settings(
     db_cpus: int = 1,
     custom_pinning: list[int] | None = None,
     debug: bool = False,
+    password: str | bool | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Check the arguments and build the JSON-able settings the entry point reads.
 
     ``threads_per_queue``, ``inter_op_parallelism``/``intra_op_parallelism`` (and the 0.4
     spellings) and ``module_args`` go to the module; other keyword arguments become
-    server options (``maxmemory="1gb"`` -> ``--maxmemory 1gb``).
+    server options (``maxmemory="1gb"`` -> ``--maxmemory 1gb``).  ``password`` (a str, or
+    ``True`` to generate one) is kept under ``"password"``; it reaches the entry point
+    through the environment (:data:`PASSWORD_ENV`), never its command line.
     """
     module_args = module_args_from_kwargs(kwargs, kwargs.pop("module_args", None))
     kwargs.pop("db_identifier", None)
     kwargs.pop("limit_app_cpus", None)
+    if "requirepass" in kwargs:
+        conf_pass = kwargs.pop("requirepass")
+        password = DBSecurity.from_args(password, db_conf={"requirepass": conf_pass}).password
+    security = DBSecurity.from_args(password)
     server, module = _locate_server(kwargs.pop("server", None))
     if isinstance(db_cpus, bool) or not isinstance(db_cpus, int) or db_cpus < 1:
         raise SmartSimError(f"db_cpus must be a positive int, got {db_cpus!r}")
@@ -60,6 +70,8 @@ def colocated_settings(
         "debug": bool(debug),
         "db_conf": {k.replace("_", "-"): str(v) for k, v in kwargs.items()},
     }
+    if security.password:
+        cfg["password"] = security.password  # removed from the JSON of the command line
     if unix_socket is not None:
         if not isinstance(unix_socket, str) or not unix_socket:
             raise TypeError("unix_socket must be a non-empty str (the socket file's path)")
@@ -92,6 +104,7 @@ def wrap_colocated(argv: list[str], exe_tokens: list[str], cfg: dict[str, Any]) 
     ``exe_tokens`` is the program part (exe + args) at the end of ``argv``; whatever comes
     before it (a run command and its arguments) stays in front.
     """
+    cfg = {k: v for k, v in cfg.items() if k != "password"}  # never on a command line
     n = len(exe_tokens)
     if n and argv[-n:] == exe_tokens:
         prefix, program = argv[:-n], argv[-n:]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import redis
 
 from smartsim.database import readiness
+from smartsim.database.security import DBSecurity
 from smartsim.error import SmartSimError
 
 logger = logging.getLogger(__name__)
@@ -18,6 +20,8 @@ class DBConfigMixin:
     They need a running database (``SmartSimError`` otherwise) and apply the setting to
     every shard; a setting the server refuses becomes a ``SmartSimError`` with its reply.
     """
+
+    _security: DBSecurity
 
     def get_address(self) -> list[str]:  # pragma: no cover - provided by Orchestrator
         raise NotImplementedError
@@ -38,18 +42,21 @@ class DBConfigMixin:
                 f"cannot set {key}: the database is not running; start it first "
                 "(exp.start(db)) and set its configuration afterwards"
             )
+        shown = "***" if key.lower() in ("requirepass", "masterauth") else repr(value)
         for address in self.get_address():
             host, _, port = address.rpartition(":")
             try:
-                with readiness.client(host, int(port), timeout=10) as conn:
+                with readiness.client(host, int(port), 10, self._security) as conn:
                     conn.config_set(key, value)
             except redis.ResponseError as exc:
                 raise SmartSimError(
-                    f"the database at {address} refused {key}={value!r}: {exc}"
+                    f"the database at {address} refused {key}={shown}: {exc}"
                 ) from exc
             except redis.RedisError as exc:
                 raise SmartSimError(f"could not set {key} on {address}: {exc}") from exc
-        logger.debug("set %s=%r on every shard", key, value)
+        if key.lower() == "requirepass":  # our own connections need the new password
+            self._security = replace(self._security, password=value or None)
+        logger.debug("set %s on every shard", key)
 
     def enable_checkpoints(self, frequency: int) -> None:
         """Save the data every ``frequency`` seconds if at least one key changed."""

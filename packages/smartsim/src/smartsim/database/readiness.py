@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
+import os
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 
 from smartsim._core.entrypoints.dbnode import EXIT_TAG, INFO_TAG
+from smartsim.database.security import AuthError, DBSecurity, describe_auth_reply
 from smartsim.error import SmartSimError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 CLUSTER_SLOTS = 16384
 READY_KEY = "__smartsim_ready__"
 _LOG_TAIL_LINES = 12
+_OPEN = DBSecurity()
 
 
 @dataclass
@@ -81,35 +84,75 @@ def describe_failure(name: str, state: ShardState, what: str) -> str:
     return f"database shard {name} {what}.{log}"
 
 
-def client(host: str, port: int, timeout: float = 5.0) -> redis.Redis:
+def client(host: str, port: int, timeout: float = 5.0, security: DBSecurity = _OPEN) -> redis.Redis:
     """A client that fails at once on a dead server (redis-py would retry for seconds)."""
-    return redis.Redis(host=host, port=port, socket_timeout=timeout, retry=Retry(NoBackoff(), 0))
+    return redis.Redis(
+        host=host,
+        port=port,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+        **security.redis_kwargs(),  # type: ignore[arg-type]
+    )
 
 
-def ping(host: str, port: int, timeout: float = 0.5) -> bool:
-    """One raw PING; True on +PONG."""
+def _raw(host: str, port: int, command: bytes, timeout: float, security: DBSecurity) -> list[bytes]:
+    """Send ``AUTH`` (when there is a password) and ``command``; return the reply lines read.
+
+    Raises OSError (ssl.SSLError included) when the server cannot be reached.
+    """
+    auth = security.auth_command()
+    expected = 2 if auth else 1
+    with security.open_socket(host, port, timeout) as sock:
+        sock.sendall(auth + command)
+        data = b""
+        while data.count(b"\r\n") < expected:
+            chunk = sock.recv(512)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n")[:expected]
+
+
+def probe(host: str, port: int, timeout: float = 0.5, security: DBSecurity = _OPEN) -> bytes:
+    """The reply line to PING (after AUTH when there is a password); b"" when unreachable.
+
+    An authentication error reply (``-NOAUTH``, ``-WRONGPASS``) is returned as it is, a
+    failed TLS handshake as ``-TLSERROR <reason>``.
+    """
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+        lines = _raw(host, port, b"*1\r\n$4\r\nPING\r\n", timeout, security)
+    except ssl.SSLError as exc:  # a TLS server that we do not trust, or not a TLS server
+        return f"-TLSERROR {exc}".encode()
     except OSError:
-        return False
+        return b""
+    for line in lines:
+        if describe_auth_reply(line, f"{host}:{port}", security):
+            return line
+    return lines[-1] if lines else b""
 
 
-def shutdown(host: str, port: int, timeout: float = 10.0) -> str | None:
+def ping(host: str, port: int, timeout: float = 0.5, security: DBSecurity = _OPEN) -> bool:
+    """One raw PING (after AUTH when there is a password); True on +PONG."""
+    return probe(host, port, timeout, security).startswith(b"+PONG")
+
+
+def shutdown(
+    host: str, port: int, timeout: float = 10.0, security: DBSecurity = _OPEN
+) -> str | None:
     """Send ``SHUTDOWN NOSAVE``; None once the server closed the connection, else its reply.
 
     A raw socket, because a client library would retry against the server it just stopped.
     """
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
-            reply = sock.recv(512)
+        lines = _raw(host, port, b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n", timeout, security)
     except ConnectionRefusedError:
         return None  # already gone
     except OSError as exc:
         return str(exc)
-    return reply.decode(errors="replace").strip() or None
+    for line in lines:
+        if line.startswith(b"-"):
+            return line.decode(errors="replace").strip()
+    return None
 
 
 def wait_for_shards(
@@ -117,12 +160,14 @@ def wait_for_shards(
     timeout: float,
     launch_failure: Callable[[], str | None] | None = None,
     interval: float = 0.01,
+    security: DBSecurity = _OPEN,
 ) -> list[ShardState]:
     """Wait until every shard (name, log file) has reported its address and answers PING.
 
     Fails fast, with the server's own log lines, as soon as a shard has exited, and with
     the text ``launch_failure()`` returns as soon as it returns one (a shard's job ended
-    before the shard wrote anything: a refused or cancelled job, a bad run command).
+    before the shard wrote anything: a refused or cancelled job, a bad run command), and
+    with :class:`AuthError` as soon as a shard refuses our password (or wants one).
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -137,9 +182,15 @@ def wait_for_shards(
                     state.exit.get("error") or f"exited with status {state.exit.get('returncode')}"
                 )
                 raise SmartSimError(describe_failure(name, state, f"failed to start ({reason})"))
-            if state.info and ping(str(state.info["host"]), int(str(state.info["port"]))):
-                ready[name] = state
-                del pending[name]
+            if state.info:
+                host, port = str(state.info["host"]), int(str(state.info["port"]))
+                reply = probe(host, port, security=security)
+                problem = describe_auth_reply(reply, f"{host}:{port}", security)
+                if problem:
+                    raise AuthError(f"database shard {name}: {problem}")
+                if reply.startswith(b"+PONG"):
+                    ready[name] = state
+                    del pending[name]
         if not pending:
             break
         failure = launch_failure() if launch_failure is not None else None
@@ -173,9 +224,9 @@ def wait_for_shards(
     return [ready[name] for name, _ in shards]
 
 
-def check_module(host: str, port: int) -> None:
+def check_module(host: str, port: int, security: DBSecurity = _OPEN) -> None:
     """The ``ai`` module is loaded and answers a command."""
-    with client(host, port) as conn:
+    with client(host, port, security=security) as conn:
         names = {
             (m.get(b"name") or m.get("name") or b"") for m in conn.execute_command("MODULE", "LIST")
         }
@@ -185,15 +236,21 @@ def check_module(host: str, port: int) -> None:
         conn.execute_command("AI.CONFIG", "GET", "MODEL_CHUNK_SIZE")
 
 
-def round_trip(addresses: Sequence[str], cluster: bool, timeout: float = 5.0) -> None:
+def round_trip(
+    addresses: Sequence[str], cluster: bool, timeout: float = 5.0, security: DBSecurity = _OPEN
+) -> None:
     """SET, GET and DEL a key: the database really stores and returns data."""
     value = f"ready-{time.time_ns()}"
     conn: redis.Redis | RedisCluster
     if cluster:
         nodes = [ClusterNode(*_split(a)) for a in addresses]
-        conn = RedisCluster(startup_nodes=nodes, socket_timeout=timeout)
+        conn = RedisCluster(
+            startup_nodes=nodes,
+            socket_timeout=timeout,
+            **security.redis_kwargs(),  # type: ignore[arg-type]
+        )
     else:
-        conn = client(*_split(addresses[0]), timeout=timeout)
+        conn = client(*_split(addresses[0]), timeout=timeout, security=security)
     try:
         conn.set(READY_KEY, value)
         got = conn.get(READY_KEY)
@@ -214,18 +271,28 @@ def _split(address: str) -> tuple[str, int]:
 
 
 def create_cluster(
-    addresses: Sequence[str], cli: Path | None, timeout: float = 60.0, method: str = "cli"
+    addresses: Sequence[str],
+    cli: Path | None,
+    timeout: float = 60.0,
+    method: str = "cli",
+    security: DBSecurity = _OPEN,
 ) -> None:
     """Join the shards into one Redis Cluster (no replicas) and wait for ``cluster_state:ok``.
 
     ``method="cli"`` runs ``<cli> --cluster create ... --cluster-replicas 0 --cluster-yes``;
-    ``"python"`` (used when no CLI exists) assigns slot ranges and MEETs the nodes itself.
+    ``"python"`` (used when no CLI exists, and with TLS) assigns slot ranges and MEETs the
+    nodes itself.  The CLI gets the password through ``REDISCLI_AUTH``, never its arguments.
     """
-    if method == "cli" and cli is not None:
+    if method == "cli" and cli is not None and not security.tls:
+        env = dict(os.environ)
+        if security.password:
+            env["REDISCLI_AUTH"] = security.password
         cmd = [str(cli), "--cluster", "create", *addresses]
         cmd += ["--cluster-replicas", "0", "--cluster-yes"]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env
+            )
         except subprocess.TimeoutExpired as exc:
             raise SmartSimError(f"cluster creation timed out after {timeout} s: {cmd}") from exc
         if done.returncode != 0 or "[ERR]" in done.stdout:
@@ -233,12 +300,12 @@ def create_cluster(
                 f"cluster creation failed ({' '.join(cmd)}):\n{done.stdout}{done.stderr}"
             )
     else:
-        _create_cluster_python(addresses)
-    wait_cluster_ok(addresses, timeout)
+        _create_cluster_python(addresses, security)
+    wait_cluster_ok(addresses, timeout, security)
 
 
-def _create_cluster_python(addresses: Sequence[str]) -> None:
-    clients = [client(*_split(a)) for a in addresses]
+def _create_cluster_python(addresses: Sequence[str], security: DBSecurity = _OPEN) -> None:
+    clients = [client(*_split(a), security=security) for a in addresses]
     try:
         per_shard = CLUSTER_SLOTS // len(clients)
         for i, conn in enumerate(clients):
@@ -257,13 +324,13 @@ def _create_cluster_python(addresses: Sequence[str]) -> None:
             conn.close()
 
 
-def wait_cluster_ok(addresses: Sequence[str], timeout: float) -> None:
+def wait_cluster_ok(addresses: Sequence[str], timeout: float, security: DBSecurity = _OPEN) -> None:
     """Every node says ``cluster_state:ok`` and knows all the others."""
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
         try:
-            if all(_node_ok(a, len(addresses)) for a in addresses):
+            if all(_node_ok(a, len(addresses), security) for a in addresses):
                 return
         except redis.RedisError as exc:
             last = str(exc)
@@ -273,8 +340,8 @@ def wait_cluster_ok(addresses: Sequence[str], timeout: float) -> None:
     )
 
 
-def _node_ok(address: str, count: int) -> bool:
-    with client(*_split(address), timeout=2) as conn:
+def _node_ok(address: str, count: int, security: DBSecurity = _OPEN) -> bool:
+    with client(*_split(address), timeout=2, security=security) as conn:
         info = conn.execute_command("CLUSTER", "INFO")
         info = info.decode() if isinstance(info, bytes) else str(info)
         if "cluster_state:ok" not in info:
@@ -284,10 +351,10 @@ def _node_ok(address: str, count: int) -> bool:
         return len([ln for ln in nodes.splitlines() if ln.strip()]) == count
 
 
-def cluster_state(address: str) -> str:
+def cluster_state(address: str, security: DBSecurity = _OPEN) -> str:
     """``ok`` / ``fail`` from CLUSTER INFO, or ``unreachable``."""
     try:
-        with client(*_split(address), timeout=1) as conn:
+        with client(*_split(address), timeout=1, security=security) as conn:
             info = conn.execute_command("CLUSTER", "INFO")
     except redis.RedisError:
         return "unreachable"

@@ -1,7 +1,8 @@
 """The reconnect file: a JSON description of a running database for another driver.
 
 Written by the Orchestrator once its database is up (``<path>/smartsim_db.dat``, the file
-name SmartSim used; the content is JSON, not a pickle), read by
+name SmartSim used; the content is JSON, not a pickle; mode ``0600``, as it holds the
+database's password when it has one), read by
 :func:`reconnect_orchestrator` (and ``Experiment.reconnect_orchestrator``).
 """
 
@@ -56,14 +57,27 @@ def write_reconnect_file(orc: Orchestrator) -> Path:
         "port": orc.ports[0],
         "db_nodes": orc.db_nodes,
         "cluster": orc.db_nodes > 1,
+        "server": str(orc.server),
         "addresses": orc.get_address(),
         "shards": shards,
         "driver_pid": os.getpid(),
         "written": time.time(),
     }
+    security = orc.security
+    if security.password:
+        data["password"] = security.password
+    if security.tls:
+        data["tls"] = {
+            "tls_cert": security.tls_cert,
+            "tls_key": security.tls_key,
+            "tls_ca": security.tls_ca,
+        }
     target = reconnect_file_path(orc.path)
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it may hold the password
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(json.dumps(data, indent=2))
     tmp.replace(target)
     return target
 

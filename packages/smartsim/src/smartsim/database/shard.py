@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smartsim.database.security import DBSecurity
 from smartsim.error import SmartSimError
 
 ENTRYPOINT = Path(__file__).resolve().parent.parent / "_core" / "entrypoints" / "dbnode.py"
@@ -81,6 +82,7 @@ class ShardCommand:
     cluster: bool = False
     server_options: Mapping[str, str] = field(default_factory=dict)
     python: str = sys.executable
+    security: DBSecurity = field(default_factory=DBSecurity)
 
     @property
     def log_file(self) -> Path:
@@ -90,14 +92,27 @@ class ShardCommand:
     def cluster_config_file(self) -> Path:
         return self.directory / f"nodes-{self.name}-{self.port}.conf"
 
+    @property
+    def secret_file(self) -> Path:
+        """The ``0600`` config file with the password (written by the Orchestrator)."""
+        return self.directory / f"{self.name}.secret.conf"
+
     def server_argv(self) -> list[str]:
-        """The server's own command line (without ``--bind``, which the node adds)."""
+        """The server's own command line (without ``--bind``, which the node adds).
+
+        The password is read from :attr:`secret_file`, never given on the command line.
+        """
         options = dict(BASE_SERVER_OPTIONS)
         if self.cluster:
             options.update(CLUSTER_OPTIONS)
             options["cluster-config-file"] = self.cluster_config_file.name
         options.update(self.server_options)
-        argv = [str(self.server), "--port", str(self.port), "--dir", str(self.directory)]
+        for secret in ("requirepass", "masterauth"):
+            options.pop(secret, None)
+        argv = [str(self.server)]
+        if self.security.password:
+            argv.append(str(self.secret_file))
+        argv += [*self.security.port_options(self.port, self.cluster), "--dir", str(self.directory)]
         argv += ["--logfile", str(self.log_file)]
         for key, value in options.items():
             argv += [f"--{key}", value]

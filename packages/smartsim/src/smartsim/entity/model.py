@@ -170,6 +170,8 @@ class Model(SmartSimEntity):
                 env["SSDB"] = f"unix://{colo['unix_socket']}"
             elif colo.get("port") is not None:
                 env["SSDB"] = f"127.0.0.1:{colo['port']}"
+            if colo.get("password"):  # database.colocated.PASSWORD_ENV; the app gets it
+                env["SMARTSIM_COLO_DB_PASSWORD"] = colo["password"]  # as SR_DB_PASSWORD
         if self.incoming_entities:
             env["SSKEYIN"] = ",".join(e.name for e in self.incoming_entities)
         if self._key_prefixing_enabled:

@@ -123,7 +123,8 @@ class Controller:
             self._db = db
         addresses = self._db_addresses()
         if future_db:  # the real addresses are known now: rebuild with them
-            steps = self._build_others(manifest, addresses)
+            db_env = self._db.client_env() if hasattr(self._db, "client_env") else {}
+            steps = self._build_others(manifest, addresses, db_env)
         for el in manifest.entity_lists:
             self._launch_list(el, steps[id(el)], launched)
         for entity in manifest.entities:
@@ -131,12 +132,18 @@ class Controller:
             launched.append(entity.name)
 
     def _build_others(
-        self, manifest: Manifest, addresses: list[str] | None
+        self,
+        manifest: Manifest,
+        addresses: list[str] | None,
+        db_env: dict[str, str] | None = None,
     ) -> dict[int, list[Step]]:
-        """Steps of every non-database list and entity, keyed by ``id()`` of the item."""
-        steps = {id(el): self._build_list(el, addresses) for el in manifest.entity_lists}
+        """Steps of every non-database list and entity, keyed by ``id()`` of the item;
+        ``db_env`` (the database's password/TLS variables) goes to every one of them."""
+        steps = {
+            id(el): self._build_list(el, addresses, db_env=db_env) for el in manifest.entity_lists
+        }
         for entity in manifest.entities:
-            env = entity.client_env(addresses)
+            env = {**(db_env or {}), **entity.client_env(addresses)}
             if entity.batch_settings is not None:  # a batch model: one job with one member
                 member = self._build_step(entity, env, in_batch=True)
                 steps[id(entity)] = [self._build_batch(entity, entity.batch_settings, [member])]
@@ -145,12 +152,16 @@ class Controller:
         return steps
 
     def _build_list(
-        self, el: EntityList, addresses: list[str] | None, is_db: bool = False
+        self,
+        el: EntityList,
+        addresses: list[str] | None,
+        is_db: bool = False,
+        db_env: dict[str, str] | None = None,
     ) -> list[Step]:
         """One step per member, or one batch step running every member (batch lists)."""
 
         def env(e: SmartSimEntity) -> dict[str, str]:
-            return {} if is_db else e.client_env(addresses)
+            return {} if is_db else {**(db_env or {}), **e.client_env(addresses)}
 
         if el.batch_settings is None:
             return [self._build_step(e, env(e)) for e in el.entities]

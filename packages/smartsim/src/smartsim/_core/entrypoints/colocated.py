@@ -34,11 +34,33 @@ except ImportError:  # imported as a package module (tests)
     from smartsim._core.entrypoints import dbnode as _shard
 
 START_TIMEOUT = float(os.environ.get("SMARTSIM_DB_START_TIMEOUT", "60"))
+#: The database's password, from the model's environment (never the command line).
+PASSWORD_ENV = "SMARTSIM_COLO_DB_PASSWORD"
+#: Client settings of another database that must not reach the application.
+_CLIENT_SECURITY_ENV = ("SR_DB_PASSWORD", "SR_DB_USERNAME", "SR_DB_TLS", "SR_DB_TLS_CA")
 
 
-def server_argv(cfg: dict[str, Any], log_file: str, workdir: str) -> list[str]:
-    """The server's command line for a colocated database."""
-    argv = [cfg["server"], "--dir", workdir, "--logfile", log_file, "--daemonize", "no"]
+def _password() -> str | None:
+    return os.environ.get(PASSWORD_ENV) or None
+
+
+def app_env(cfg: dict[str, Any]) -> dict[str, str]:
+    """The application's environment: ``SSDB`` of this database, its password if any."""
+    env = {k: v for k, v in os.environ.items() if k not in _CLIENT_SECURITY_ENV}
+    env.pop(PASSWORD_ENV, None)
+    env.update(SSDB=ssdb(cfg), SR_DB_TYPE="Standalone")
+    password = _password()
+    if password:
+        env["SR_DB_PASSWORD"] = password
+    return env
+
+
+def server_argv(
+    cfg: dict[str, Any], log_file: str, workdir: str, secret_file: str | None = None
+) -> list[str]:
+    """The server's command line for a colocated database (the password in ``secret_file``)."""
+    argv = [cfg["server"], *([secret_file] if secret_file else [])]
+    argv += ["--dir", workdir, "--logfile", log_file, "--daemonize", "no"]
     argv += ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
     if cfg.get("unix_socket"):
         argv += ["--port", "0", "--unixsocket", cfg["unix_socket"]]
@@ -61,6 +83,12 @@ def ssdb(cfg: dict[str, Any]) -> str:
 
 
 def _answers(cfg: dict[str, Any]) -> bool:
+    """PING (after AUTH when the database has a password) answers PONG."""
+    password = _password()
+    auth = b""
+    if password:
+        secret = password.encode()
+        auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret)
     try:
         if cfg.get("unix_socket"):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -69,8 +97,16 @@ def _answers(cfg: dict[str, Any]) -> bool:
         else:
             sock = socket.create_connection(("127.0.0.1", int(cfg["port"])), timeout=0.5)
         with sock:
-            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            sock.sendall(auth + b"*1\r\n$4\r\nPING\r\n")
+            data = b""
+            while data.count(b"\r\n") < (2 if auth else 1):
+                chunk = sock.recv(256)
+                if not chunk:
+                    break
+                data += chunk
+            lines = data.split(b"\r\n")
+            index = 1 if auth else 0
+            return len(lines) > index and lines[index].startswith(b"+PONG")
     except OSError:
         return False
 
@@ -124,7 +160,11 @@ class ColocatedDB:
         socket_path = self.cfg.get("unix_socket")
         if socket_path and os.path.exists(socket_path) and not _answers(self.cfg):
             os.unlink(socket_path)  # a stale socket file of a killed database
-        argv = server_argv(self.cfg, self.log_file, self.workdir)
+        password = _password()
+        secret = None
+        if password:
+            secret = _shard.write_secret_config(os.path.join(self.workdir, "secret.conf"), password)
+        argv = server_argv(self.cfg, self.log_file, self.workdir, secret)
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=child_setup
         )
@@ -198,7 +238,7 @@ def run(cfg: dict[str, Any], app: Sequence[str]) -> int:
                     print(f"colocated database {ssdb(cfg)} never answered", file=sys.stderr)
                     return 1
                 time.sleep(0.05)
-        env = dict(os.environ, SSDB=ssdb(cfg), SR_DB_TYPE="Standalone")
+        env = app_env(cfg)
         app_proc = subprocess.Popen(list(app), env=env, preexec_fn=_shard._die_with_parent)
         code = app_proc.wait()
         return 128 - code if code < 0 else code

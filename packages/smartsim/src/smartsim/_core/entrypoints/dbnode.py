@@ -156,6 +156,32 @@ def reap_leftovers(grace: float = 2.0) -> None:
     psutil.wait_procs(alive, timeout=grace)
 
 
+def config_quote(value: str) -> str:
+    """A server config-file string (``sdssplitargs`` syntax): double quotes, ``\\xHH``."""
+    out = []
+    for byte in value.encode():
+        if chr(byte) in '"\\':
+            out.append("\\" + chr(byte))
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\x{byte:02x}")
+    return '"' + "".join(out) + '"'
+
+
+def write_secret_config(path: str | os.PathLike[str], password: str) -> str:
+    """Write ``requirepass``/``masterauth`` to a config file only this user can read.
+
+    The server reads it as its config file, so the password is on no command line.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        os.fchmod(out.fileno(), 0o600)
+        quoted = config_quote(password)
+        out.write(f"requirepass {quoted}\nmasterauth {quoted}\n")
+    return str(path)
+
+
 def append_line(path: str, tag: str, payload: dict[str, object]) -> None:
     with open(path, "a", encoding="utf-8") as out:
         out.write(f"{tag} {json.dumps(payload)}\n")
