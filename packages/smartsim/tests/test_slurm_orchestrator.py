@@ -305,7 +305,7 @@ def _assert_client_from_here(db: Orchestrator) -> None:
     from redis.cluster import ClusterNode, RedisCluster
 
     nodes = [ClusterNode(a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for a in db.get_address()]
-    conn = RedisCluster(startup_nodes=nodes)
+    conn = RedisCluster(startup_nodes=nodes, password=db.password)
     try:
         for i in range(30):
             conn.set(f"k{i}", i)
@@ -529,3 +529,54 @@ def test_interrupted_driver_leaves_no_shard_on_any_node(
     for address in addresses:
         host, port = address.rsplit(":", 1)
         assert not readiness.ping(host, int(port))
+
+
+PASSWORD_CLIENT = """\
+import json, os, socket, sys
+import numpy as np
+from smartredis import Client
+
+client = Client(cluster=True)  # SSDB and SR_DB_PASSWORD from the launch
+client.put_tensor("p", np.arange(5.0))
+out = {"host": socket.gethostname(), "same": client.get_tensor("p").tolist()}
+out["password_given"] = bool(os.environ.get("SR_DB_PASSWORD"))
+json.dump(out, open(sys.argv[1], "w"))
+"""
+
+
+@pytest.mark.slurm
+def test_password_protected_database_across_nodes(
+    slurm_cluster, allocation: str, tmp_path: Path
+) -> None:
+    """The security options hold across nodes: every shard of the MPMD launch requires the
+    password, the driver builds the cluster with it, a model on another node gets it."""
+    import redis
+
+    exp = Experiment("slurm-auth", exp_path=str(tmp_path), launcher="slurm")
+    db = exp.create_database(
+        port=free_port(), db_nodes=3, interface="eth0", password=True, path=str(tmp_path / "db")
+    )
+    assert len(db) == 1  # one MPMD srun (create_database's single_cmd=True)
+    exp.start(db)
+    try:
+        _assert_client_from_here(db)
+        host, port = db.get_address()[1].rsplit(":", 1)
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host=host, port=int(port)).get("k")  # no password: refused
+        script = tmp_path / "client.py"
+        script.write_text(PASSWORD_CLIENT)
+        result = tmp_path / "client.json"
+        settings = exp.create_run_settings(
+            sys.executable, [str(script), str(result)], run_command="srun"
+        )
+        settings.set_tasks(1)
+        settings.set_hostlist(slurm_cluster.nodes[3])
+        client = exp.create_model("client", settings, path=str(tmp_path))
+        exp.start(client, block=True)
+        assert exp.get_status(client) == ["Completed"], (tmp_path / "client.err").read_text()
+        out = json.loads(result.read_text())
+        assert out == {"host": "n4", "same": [0.0, 1.0, 2.0, 3.0, 4.0], "password_given": True}
+    finally:
+        exp.stop(db)
+    assert not _left_on_nodes(slurm_cluster, str(tmp_path / "db")), "left on a node"
+    assert not list((tmp_path / "db").glob("*.secret.conf"))  # no password left on disk
