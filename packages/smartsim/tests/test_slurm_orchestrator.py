@@ -150,6 +150,14 @@ def test_mpmd_step_is_cancelled_by_its_step_id() -> None:
     }
 
 
+def test_no_shard_log_at_the_timeout_points_at_a_shared_directory(tmp_path: Path) -> None:
+    from smartsim.database.readiness import wait_for_shards
+
+    log = tmp_path / "orchestrator_0.log"
+    with pytest.raises(SmartSimError, match=r"wrote no .*orchestrator_0.log.*does not share"):
+        wait_for_shards([("orchestrator_0", log)], timeout=0.2)
+
+
 # ---- on the multi-node cluster ------------------------------------------------------------
 CLIENT = """\
 import json, socket, sys

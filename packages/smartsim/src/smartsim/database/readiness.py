@@ -206,11 +206,13 @@ def wait_for_shards(
             raise SmartSimError(failure)
         if time.monotonic() > deadline:
             name, log_file = next(iter(pending.items()))
-            raise SmartSimError(
-                describe_failure(
-                    name, read_shard_state(log_file), f"did not answer PING within {timeout:.0f} s"
+            what = f"did not answer PING within {timeout:.0f} s"
+            if not log_file.exists():
+                what += (
+                    f" and wrote no {log_file} (still queued, or a directory its node "
+                    "does not share with this driver?)"
                 )
-            )
+            raise SmartSimError(describe_failure(name, read_shard_state(log_file), what))
         if time.monotonic() > next_report:
             next_report += 10
             logger.info(
