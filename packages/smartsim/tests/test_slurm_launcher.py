@@ -457,6 +457,23 @@ def test_status_source_follows_the_clusters_accounting(exp, slurm_cluster):
     )
 
 
+def test_a_job_slurmctld_forgot_is_read_from_the_completion_records(exp, tmp_path):
+    bs = exp.create_batch_settings(nodes=1, time="00:05:00")
+    bad = exp.create_model(
+        "bad",
+        exp.create_run_settings("sh", ["-c", "exit 4"], run_command=""),
+        path=str(tmp_path),
+        batch_settings=bs,
+    )
+    exp.start(bad)
+    job_id = exp._control.jobs.get_job("bad").current.job_id
+    # what the squeue mode does once the job is older than MinJobAge and squeue forgot it
+    state = exp._control.launcher._left_queue([job_id])[job_id]
+    assert (state.status, state.returncode) == (S.STATUS_FAILED, 4)
+    unknown = exp._control.launcher._left_queue(["999999"])["999999"]
+    assert unknown.status == S.STATUS_COMPLETED and "no accounting" in unknown.reason
+
+
 def test_allocation_helpers(slurm_cluster):
     assert slurm.get_default_partition() == "debug"
     assert slurm.validate(nodes=1, ppn=1)
