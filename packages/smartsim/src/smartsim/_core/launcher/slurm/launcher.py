@@ -160,7 +160,8 @@ class SlurmLauncher(BatchLauncher):
             listed = parser.parse_step_names(
                 self.runner.run(commands.squeue_steps(), "listing running Slurm steps").stdout
             )
-            ids = [listed[n] for n in names if n in listed]
+            found = [n for n in names if n in listed]
+            ids = [listed[n] for n in found]
             if ids:
                 self.runner.run(
                     commands.scancel(ids), f"cancelling steps {', '.join(ids)}", accept=_GONE
@@ -168,10 +169,11 @@ class SlurmLauncher(BatchLauncher):
         except ShellError as exc:
             logger.error("could not scancel the steps (their sruns are stopped instead): %s", exc)
             return
+        # a step not listed yet (srun still waiting for resources) just has its srun stopped
         deadline = time.monotonic() + self.step_grace
-        while time.monotonic() < deadline:
+        while found and time.monotonic() < deadline:
             with self._lock:
-                if all(n in self._reported for n in names):
+                if all(n in self._reported for n in found):
                     return
             time.sleep(0.05)
 
