@@ -480,3 +480,34 @@ def test_allocation_helpers(slurm_cluster):
     assert not slurm.validate(nodes=100, ppn=1)
     with pytest.raises(Exception, match="does not exist"):
         slurm.validate(partition="nope")
+
+
+HET_DRIVER = textwrap.dedent(
+    """
+    import sys
+    from smartsim import Experiment
+
+    exp = Experiment("het", exp_path=sys.argv[1], launcher="slurm")
+    models = []
+    for group in (0, 1):
+        rs = exp.create_run_settings("hostname", run_command="srun")
+        rs.set_het_group(group)
+        models.append(exp.create_model(f"g{group}", rs, path=sys.argv[1]))
+    exp.start(*models)
+    print(*exp.get_status(*models))
+    """
+)
+
+
+def test_het_groups_in_a_heterogeneous_allocation(slurm_cluster, tmp_path):
+    script = tmp_path / "het.py"
+    script.write_text(HET_DRIVER)
+    result = subprocess.run(
+        ["salloc", "-N1", ":", "-N1", sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.stdout.split() == ["Completed", "Completed"], result.stderr
+    hosts = [(tmp_path / f"g{g}.out").read_text().strip() for g in (0, 1)]
+    assert hosts[0] != hosts[1] and set(hosts) <= set(slurm_cluster.nodes)
