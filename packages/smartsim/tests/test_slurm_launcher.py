@@ -500,6 +500,8 @@ HET_DRIVER = textwrap.dedent(
 
 
 def test_het_groups_in_a_heterogeneous_allocation(slurm_cluster, tmp_path):
+    # Slurm schedules heterogeneous jobs in its backfill cycle only (up to bf_interval, 30 s
+    # here), and marks the nodes "planned" until the next cycle.
     script = tmp_path / "het.py"
     script.write_text(HET_DRIVER)
     result = subprocess.run(
