@@ -32,11 +32,13 @@ from smartsim.wlm import slurm
 STEP_ARGS = {"nodes": 1, "ntasks": 1, "overlap": None}
 
 
-def plain_loop(alloc: str, count: int, workdir: str) -> float:
-    """``srun ... &`` ``count`` times, then ``wait``; seconds."""
+def plain_loop(alloc: str, count: int, workdir: str, setsid: bool = False) -> float:
+    """``srun ... &`` ``count`` times, then ``wait``; seconds. With ``setsid`` each srun
+    gets its own session, as the launcher gives it (srun is about twice as fast then)."""
     args = " ".join(f"--{k}" if v is None else f"--{k}={v}" for k, v in STEP_ARGS.items())
+    prefix = "setsid " if setsid else ""
     script = (
-        f"for i in $(seq {count}); do srun --jobid={alloc} {args} true "
+        f"for i in $(seq {count}); do {prefix}srun --jobid={alloc} {args} true "
         f"> {shlex.quote(workdir)}/p$i.out 2> {shlex.quote(workdir)}/p$i.err & done; wait"
     )
     t0 = time.perf_counter()
@@ -59,18 +61,22 @@ def experiment_steps(alloc: str, count: int, workdir: str) -> float:
 
 def bench_steps(count: int, rounds: int, nodes: int) -> dict[str, float]:
     alloc = slurm.get_allocation(nodes=nodes, time="00:30:00", options={"exclusive": None})
-    plain: list[float] = []
-    ours: list[float] = []
+    times: dict[str, list[float]] = {"plain": [], "setsid": [], "experiment": []}
+
+    def run(kind: str, tmp: str) -> float:
+        if kind == "experiment":
+            return experiment_steps(alloc, count, tmp)
+        return plain_loop(alloc, count, tmp, setsid=kind == "setsid")
+
     try:
         for r in range(rounds):
-            order = (plain_loop, experiment_steps) if r % 2 == 0 else (experiment_steps, plain_loop)
-            for fn in order:
+            kinds = list(times)
+            for kind in kinds[r % 3 :] + kinds[: r % 3]:  # rotate the order each round
                 with tempfile.TemporaryDirectory() as tmp:
-                    (plain if fn is plain_loop else ours).append(fn(alloc, count, tmp))
+                    times[kind].append(run(kind, tmp))
     finally:
         slurm.release_allocation(alloc)
-    p, o = statistics.median(plain), statistics.median(ours)
-    return {"plain_s": p, "experiment_s": o, "plain_rate": count / p, "exp_rate": count / o}
+    return {kind: statistics.median(values) for kind, values in times.items()}
 
 
 def bench_polling(jobs: int, sleep: float) -> dict[str, float]:
@@ -78,6 +84,17 @@ def bench_polling(jobs: int, sleep: float) -> dict[str, float]:
         exp = Experiment("bench-poll", exp_path=tmp, launcher="slurm")
         launcher = exp._control.launcher
         interval = launcher.poller.interval
+        query_times: list[float] = []
+        query = launcher.poller._query
+
+        def timed_query(ids: list[str]) -> dict:
+            t = time.perf_counter()
+            try:
+                return query(ids)
+            finally:
+                query_times.append(time.perf_counter() - t)
+
+        launcher.poller._query = timed_query
         models = []
         for i in range(jobs):
             path = os.path.join(tmp, f"j{i}")
@@ -111,7 +128,10 @@ def bench_polling(jobs: int, sleep: float) -> dict[str, float]:
             "calls_per_poll": calls / max(polls, 1),
             "interval_s": interval,
             "lag_median_s": statistics.median(lags),
+            "lag_p90_s": statistics.quantiles(lags, n=10)[-1],
             "lag_max_s": max(lags),
+            "query_median_s": statistics.median(query_times),
+            "query_max_s": max(query_times),
             "status_calls": dict(launcher.runner.calls),
         }
 
@@ -126,10 +146,16 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("smartsim").setLevel(logging.WARNING)
     steps = bench_steps(args.steps, args.rounds, args.nodes)
-    print(f"== {args.steps} steps in one allocation (median of {args.rounds} rounds)")
-    print(f"  plain srun & loop : {steps['plain_s']:.2f} s  {steps['plain_rate']:.1f} steps/s")
-    print(f"  Experiment.start  : {steps['experiment_s']:.2f} s  {steps['exp_rate']:.1f} steps/s")
-    print(f"  ratio (Experiment / plain) : {steps['exp_rate'] / steps['plain_rate']:.2f}x")
+    n = args.steps
+    print(f"== {n} steps in one allocation (median of {args.rounds} rounds)")
+    for kind, label in (
+        ("plain", "plain `srun ... &` loop"),
+        ("setsid", "plain `setsid srun ... &` loop"),
+        ("experiment", "Experiment.start(block=True)"),
+    ):
+        print(f"  {label:32}: {steps[kind]:6.2f} s  {n / steps[kind]:6.1f} steps/s")
+    print(f"  ratio Experiment / plain loop        : {steps['plain'] / steps['experiment']:.2f}x")
+    print(f"  ratio Experiment / setsid plain loop : {steps['setsid'] / steps['experiment']:.2f}x")
     poll = bench_polling(args.jobs, args.sleep)
     print(f"== status polling of {args.jobs} live batch jobs")
     print(
@@ -137,7 +163,12 @@ def main() -> None:
     )
     print(f"  scheduler status calls per poll : {poll['calls_per_poll']:.2f}")
     print(
-        f"  lag end -> Completed : median {poll['lag_median_s']:.2f} s, max {poll['lag_max_s']:.2f} s"
+        f"  lag end -> Completed : median {poll['lag_median_s']:.2f} s, "
+        f"p90 {poll['lag_p90_s']:.2f} s, max {poll['lag_max_s']:.2f} s"
+    )
+    print(
+        f"  one status query     : median {poll['query_median_s']:.3f} s, "
+        f"max {poll['query_max_s']:.3f} s"
     )
     print(f"  calls by command (whole run) : {poll['status_calls']}")
 

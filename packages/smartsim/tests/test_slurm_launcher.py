@@ -457,9 +457,59 @@ def test_status_source_follows_the_clusters_accounting(exp, slurm_cluster):
     )
 
 
+def test_a_job_slurmctld_forgot_is_read_from_the_completion_records(exp, tmp_path):
+    bs = exp.create_batch_settings(nodes=1, time="00:05:00")
+    bad = exp.create_model(
+        "bad",
+        exp.create_run_settings("sh", ["-c", "exit 4"], run_command=""),
+        path=str(tmp_path),
+        batch_settings=bs,
+    )
+    exp.start(bad)
+    job_id = exp._control.jobs.get_job("bad").current.job_id
+    # what the squeue mode does once the job is older than MinJobAge and squeue forgot it
+    state = exp._control.launcher._left_queue([job_id])[job_id]
+    assert (state.status, state.returncode) == (S.STATUS_FAILED, 4)
+    unknown = exp._control.launcher._left_queue(["999999"])["999999"]
+    assert unknown.status == S.STATUS_COMPLETED and "no accounting" in unknown.reason
+
+
 def test_allocation_helpers(slurm_cluster):
     assert slurm.get_default_partition() == "debug"
     assert slurm.validate(nodes=1, ppn=1)
     assert not slurm.validate(nodes=100, ppn=1)
     with pytest.raises(Exception, match="does not exist"):
         slurm.validate(partition="nope")
+
+
+HET_DRIVER = textwrap.dedent(
+    """
+    import sys
+    from smartsim import Experiment
+
+    exp = Experiment("het", exp_path=sys.argv[1], launcher="slurm")
+    models = []
+    for group in (0, 1):
+        rs = exp.create_run_settings("hostname", run_command="srun")
+        rs.set_het_group(group)
+        models.append(exp.create_model(f"g{group}", rs, path=sys.argv[1]))
+    exp.start(*models)
+    print(*exp.get_status(*models))
+    """
+)
+
+
+def test_het_groups_in_a_heterogeneous_allocation(slurm_cluster, tmp_path):
+    # Slurm schedules heterogeneous jobs in its backfill cycle only (up to bf_interval, 30 s
+    # here), and marks the nodes "planned" until the next cycle.
+    script = tmp_path / "het.py"
+    script.write_text(HET_DRIVER)
+    result = subprocess.run(
+        ["salloc", "-N1", ":", "-N1", sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.stdout.split() == ["Completed", "Completed"], result.stderr
+    hosts = [(tmp_path / f"g{g}.out").read_text().strip() for g in (0, 1)]
+    assert hosts[0] != hosts[1] and set(hosts) <= set(slurm_cluster.nodes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import stat
 import textwrap
+import time
 
 import pytest
 
@@ -48,6 +49,9 @@ def test_hanging_command_is_killed_with_its_children(tmp_path, procs):
     with pytest.raises(ShellError, match=r"squeue failed 2 times \(timed out after 0.5 s"):
         runner.run([cmd], "asking squeue for job states")
     child = int(pidfile.read_text())
+    deadline = time.monotonic() + 30  # SIGKILL was sent; under load it may take a moment
+    while procs.alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not procs.alive(child)
     assert runner.calls["squeue"] == 2
 

@@ -63,7 +63,6 @@ class SlurmLauncher(BatchLauncher):
         super().__init__()
         self._srun_steps: set[str] = set()
         self._mode = ""
-        self._jobcomp = False
         self._seen: set[str] = set()
 
     # ---- steps ---------------------------------------------------------------------------
@@ -161,7 +160,8 @@ class SlurmLauncher(BatchLauncher):
             listed = parser.parse_step_names(
                 self.runner.run(commands.squeue_steps(), "listing running Slurm steps").stdout
             )
-            ids = [listed[n] for n in names if n in listed]
+            found = [n for n in names if n in listed]
+            ids = [listed[n] for n in found]
             if ids:
                 self.runner.run(
                     commands.scancel(ids), f"cancelling steps {', '.join(ids)}", accept=_GONE
@@ -169,10 +169,11 @@ class SlurmLauncher(BatchLauncher):
         except ShellError as exc:
             logger.error("could not scancel the steps (their sruns are stopped instead): %s", exc)
             return
+        # a step not listed yet (srun still waiting for resources) just has its srun stopped
         deadline = time.monotonic() + self.step_grace
-        while time.monotonic() < deadline:
+        while found and time.monotonic() < deadline:
             with self._lock:
-                if all(n in self._reported for n in names):
+                if all(n in self._reported for n in found):
                     return
             time.sleep(0.05)
 
@@ -213,7 +214,6 @@ class SlurmLauncher(BatchLauncher):
         )
         storage = config.get("AccountingStorageType", "accounting_storage/none")
         self._mode = "squeue" if storage.endswith("/none") else "sacct"
-        self._jobcomp = not config.get("JobCompType", "jobcomp/none").endswith("/none")
         logger.debug("Slurm status from %s (AccountingStorageType=%s)", self._mode, storage)
         return self._mode
 
@@ -231,17 +231,18 @@ class SlurmLauncher(BatchLauncher):
         return {j: states[j] for j in job_ids if j in states}
 
     def _left_queue(self, job_ids: list[str]) -> dict[str, JobState]:
-        """Jobs slurmctld forgot (older than MinJobAge): their job completion records."""
+        """Jobs slurmctld forgot (older than MinJobAge): their job completion records
+        (``sacct -c``, tried once: a site without them answers with an error)."""
         found: dict[str, JobState] = {}
-        if self._jobcomp:
-            try:
-                out = self.runner.run(
-                    commands.sacct_jobs(job_ids, completion=True),
-                    "reading Slurm's job completion records",
-                )
-                found = parser.parse_sacct(out.stdout)
-            except ShellError as exc:
-                logger.debug("no job completion records: %s", exc)
+        try:
+            out = self.runner.run(
+                commands.sacct_jobs(job_ids, completion=True),
+                "reading Slurm's job completion records",
+                policy=self.runner.policy.once(),
+            )
+            found = parser.parse_sacct(out.stdout)
+        except ShellError as exc:
+            logger.debug("no job completion records: %s", exc)
         for job_id in job_ids:
             if job_id not in found:
                 found[job_id] = JobState(
