@@ -24,6 +24,7 @@ PREAMBLE = """
 import json, os, sys
 import numpy as np
 from smartredis import Client, Dataset
+import smartredis.smartredisPy  # the official wheel's binding: fails if ours was imported
 OUT = sys.argv[1]
 c = Client(CLUSTER, address=ADDRESS)
 def save(name, array):
@@ -34,6 +35,16 @@ def dump(obj):
     with open(os.path.join(OUT, "result.json"), "w") as f:
         json.dump(obj, f)
 """
+
+
+def official_environment() -> dict[str, str]:
+    """The environment for the official client: no PYTHONPATH (a development checkout puts
+    our ``smartredis`` there, which would shadow the official one) and no client settings."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith(("SSKEY", "SSDB", "SR_"))
+    }
 
 
 @dataclass
@@ -50,12 +61,7 @@ class Target:
         script = PREAMBLE.replace("CLUSTER", repr(self.cluster)).replace(
             "ADDRESS", repr(self.address)
         ) + textwrap.dedent(body)
-        # PYTHONPATH would let the official client's Python import our smartredis instead
-        full_env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SSKEY", "SSDB", "SR_")) and k != "PYTHONPATH"
-        }
+        full_env = official_environment()
         full_env.update({"SR_LOG_LEVEL": "QUIET", **(env or {})})
         result = self.workdir / "result.json"
         result.unlink(missing_ok=True)

@@ -30,7 +30,8 @@ from smartredis._settings import Settings, resolve
 from smartredis._transport import ClusterExecutor, StandaloneExecutor
 from smartredis._wire.keys import Prefixer
 from smartredis.configoptions import ConfigOptions
-from smartredis.error import RedisConnectionError, RedisReplyError
+from smartredis.error import RedisConnectionError, RedisReplyError, RedisRuntimeError
+from smartredis.logger import _configure as configure_logging
 from smartredis.srobject import SRObject
 
 __all__ = ["Client"]
@@ -45,6 +46,10 @@ class _Connection(t.NamedTuple):
 
 
 def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Connection:
+    try:  # the log output first, as upstream: a bad SR_LOG_LEVEL fails the construction
+        configure_logging()
+    except RedisRuntimeError as exc:
+        raise RedisConnectionError(exc.detail) from None
     settings = resolve(cfg, cluster)
     try:
         if settings.cluster:
@@ -162,18 +167,20 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
 
 
 def _named_errors(func: t.Callable, qualname: str) -> t.Callable:
-    """Prefix errors with ``Client.<method> execution failed``, as the official client does."""
+    """Prefix errors with ``Client.<method> execution failed``, as the official client does.
+
+    The name is that of the method the user called: a method that calls another public
+    method (``set_model_from_file`` -> ``set_model``) renames the error on the way out.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
         try:
             return func(*args, **kwargs)
         except RedisReplyError as exc:
-            if getattr(exc, "method", ""):
+            if exc.method == qualname:
                 raise
-            new = type(exc)(exc.detail, qualname)
-            new.method = qualname  # type: ignore[attr-defined]
-            raise new from None
+            raise type(exc)(exc.detail, qualname, exc.key) from None
 
     return wrapper
 

@@ -11,6 +11,7 @@ import os
 import re
 
 from smartredis.error import RedisKeyError, RedisRuntimeError
+from smartredis.util import _handle_exceptions
 
 __all__ = ["ConfigOptions"]
 
@@ -29,6 +30,7 @@ def parse_integer(name: str, text: str) -> int:
     return int(text)
 
 
+@_handle_exceptions
 class ConfigOptions:
     """Configuration of a client; build it with :meth:`create_from_environment`."""
 

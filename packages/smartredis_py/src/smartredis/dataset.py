@@ -11,6 +11,7 @@ from smartredis._wire import metadata as md
 from smartredis._wire import tensor as tw
 from smartredis.error import RedisKeyError, RedisRuntimeError
 from smartredis.srobject import SRObject
+from smartredis.util import _handle_exceptions
 
 __all__ = ["Dataset"]
 
@@ -25,6 +26,7 @@ _FIELD_TYPES: dict[md.MetaType, type] = {
 }
 
 
+@_handle_exceptions
 class Dataset(SRObject):
     """A named group of tensors and metadata fields, put and got as one unit."""
 
@@ -65,7 +67,7 @@ class Dataset(SRObject):
             return self._tensors[name]
         except KeyError:
             raise RedisKeyError(
-                f"The tensor {name} does not exist in dataset {self._name}."
+                f'The tensor "{name}" does not exist in dataset "{self._name}".'
             ) from None
 
     def get_tensor_names(self) -> list[str]:

@@ -7,27 +7,48 @@ import typing as t
 
 from smartredis.dataset import Dataset
 from smartredis.error import RedisRuntimeError
+from smartredis.util import typecheck
 
-try:  # xarray is optional (extra ``smartredis_py[xarray]``)
+if t.TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
-except ImportError:  # pragma: no cover - depends on the environment
-    xr = None
+else:
+    xr = None  # imported by the first call that needs it (extra ``smartredis_py[xarray]``)
 
-__all__ = ["DatasetConverter"]
+__all__ = ["DatasetConverter", "get_data", "typecheck_stringlist"]
 
 _F = t.TypeVar("_F", bound=t.Callable[..., t.Any])
+
+#: The official message, naming the distribution that installs this client: the official
+#: one's ``pip install smartredis[xarray]`` would install the other client over this one.
+XARRAY_MISSING = (
+    "Optional package xarray must be installed; "
+    "Consider running `pip install smartredis_py[xarray]`"
+)
 
 
 def _requires_xarray(fn: _F) -> _F:
     @functools.wraps(fn)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        if xr is None:
-            raise RedisRuntimeError(
-                "Optional package xarray must be installed; install smartredis_py[xarray]"
-            )
+        global xr
+        try:
+            import xarray as xr
+        except ImportError as exc:
+            raise RedisRuntimeError(XARRAY_MISSING) from exc
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def get_data(dataset: Dataset, name: str, dtype: str) -> list[str]:
+    """The comma-separated names in field ``_xarray_<name>_<dtype>_names``, as a list."""
+    return dataset.get_meta_strings(f"_xarray_{name}_{dtype}_names")[0].split(",")
+
+
+def typecheck_stringlist(names: list[str], strings_name: str, string_name: str) -> None:
+    """``TypeError`` unless ``names`` is a list of str (``strings_name`` names the list)."""
+    typecheck(names, strings_name, list)
+    for name in names:
+        typecheck(name, string_name, str)
 
 
 def _names(value: str | list[str] | None, label: str) -> list[str] | None:

@@ -42,6 +42,8 @@ class RedisReplyError(RuntimeError):
 
     def __init__(self, cpp_error: str, method: str = "", key: str = "") -> None:
         self.detail = cpp_error
+        self.method = method
+        self.key = key
         super().__init__(self._check_error(cpp_error, method, key))
 
     @staticmethod

@@ -15,16 +15,10 @@ import sys
 import threading
 import time
 
-__all__ = [
-    "LLDebug",
-    "LLDeveloper",
-    "LLInfo",
-    "LLQuiet",
-    "SRLoggingLevel",
-    "log_data",
-    "log_error",
-    "log_warning",
-]
+from smartredis.error import RedisRuntimeError
+
+#: The official module's public names: its functions (the levels are exported by the package).
+__all__ = ["log_data", "log_error", "log_warning"]
 
 
 class SRLoggingLevel(enum.IntEnum):
@@ -53,6 +47,11 @@ _state: dict[str, object] = {}
 
 
 def _configure() -> SRLoggingLevel:
+    """Set up the output once per process, as the official library does on its first object.
+
+    Without ``SR_LOG_FILE`` / ``SR_LOG_LEVEL`` it logs, at INFO, the same two warnings
+    (word for word) as SmartRedis 0.6.1.
+    """
     with _lock:
         if "level" in _state:
             return _state["level"]  # type: ignore[return-value]
@@ -63,8 +62,9 @@ def _configure() -> SRLoggingLevel:
             try:
                 level = _LEVELS[level_name.upper()]
             except KeyError:
-                raise ValueError(
-                    f"SR_LOG_LEVEL={level_name!r} is not one of {', '.join(_LEVELS)}."
+                raise RedisRuntimeError(
+                    f"Unrecognized logging level: {level_name.lower()} "
+                    f"(SR_LOG_LEVEL must be one of {', '.join(_LEVELS)})"
                 ) from None
         handler: logging.Handler = (
             logging.FileHandler(path, mode="a") if path else logging.StreamHandler(sys.stdout)
@@ -74,12 +74,19 @@ def _configure() -> SRLoggingLevel:
         _logger.setLevel(logging.INFO)
         _logger.propagate = False
         _state["level"] = level
-        missing = [n for n, v in (("SR_LOG_FILE", path), ("SR_LOG_LEVEL", level_name)) if not v]
-        if missing:
-            _logger.info(
-                _line("SmartRedis Library", "WARNING: ", f"{' and '.join(missing)} not set; "
-                      "using stdout and INFO")
-            )  # fmt: skip
+        if level != SRLoggingLevel.LLQuiet:
+            for name, value, default in (
+                ("SR_LOG_FILE", path, "stdout"),
+                ("SR_LOG_LEVEL", level_name, "INFO"),
+            ):
+                if not value:
+                    _logger.info(
+                        _line(
+                            "SmartRedis Library",
+                            "WARNING: ",
+                            f"Environment variable {name} is not set. Defaulting to {default}",
+                        )
+                    )
     return level
 
 

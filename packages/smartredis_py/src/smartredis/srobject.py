@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartredis.logger import SRLoggingLevel, log_data, log_error, log_warning
+from smartredis.logger import SRLoggingLevel, _configure, log_data, log_error, log_warning
 
 __all__ = ["SRObject"]
 
@@ -14,6 +14,7 @@ class SRObject:
         if not isinstance(context, str):
             raise TypeError(f"Argument context is of type {type(context)}, not {str}")
         self._context = context
+        _configure()  # as upstream: the log output is set up (and announced) by the first object
 
     def log_data(self, level: SRLoggingLevel, data: str) -> None:
         """Log ``data`` under this object's context."""

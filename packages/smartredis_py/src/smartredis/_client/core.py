@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -16,7 +17,10 @@ from smartredis._transport.base import Node, Reader, buffer_reader, hiredis_read
 from smartredis._transport.cluster import Shard
 from smartredis._wire import tensor as tw
 from smartredis._wire.keys import Prefixer
-from smartredis.error import RedisInternalError
+from smartredis.error import RedisInternalError, RedisReplyError
+
+#: Texts of the errors that mean "no such key" (server replies and our own messages).
+_MISSING = ("key is empty", "no such key", "does not exist")
 
 Key = str | bytes
 
@@ -29,6 +33,17 @@ class ClientCore:
     _thread_count: int
     _chunk_size: int | None
     _pool: ThreadPoolExecutor | None
+
+    @contextmanager
+    def _explain_missing(self, family: str, name: str) -> Iterator[None]:
+        """Add to a missing-key error which ensemble prefix was applied to ``name``, and why."""
+        try:
+            yield
+        except RedisReplyError as exc:
+            hint = self._prefix.explain_get(family, name)
+            if not hint or not any(text in exc.detail for text in _MISSING):
+                raise
+            raise type(exc)(f"{exc.detail}\n{hint}", exc.method, exc.key) from None
 
     # tensors on the wire
     def _read_tensor(self, key: Key) -> np.ndarray:

@@ -66,9 +66,10 @@ class DatasetMixin(ClientCore):
         ``RedisKeyError`` if it does not exist."""
         base = self._prefix.dataset_get(name)
         meta = keys.meta_key(base)
-        fields = _pairs(self._executor.call(["HGETALL", meta], meta))
-        if not fields:
-            raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
+        with self._explain_missing("dataset", name):
+            fields = _pairs(self._executor.call(["HGETALL", meta], meta))
+            if not fields:
+                raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
         return base, fields
 
     def get_dataset(self, name: str) -> Dataset:
@@ -111,9 +112,10 @@ class DatasetMixin(ClientCore):
         typecheck(name, "name", str)
         base = self._prefix.dataset_get(name)
         meta = keys.meta_key(base)
-        fields = _pairs(self._executor.call(["HGETALL", meta], meta, hiredis_reader))
-        if not fields:
-            raise RedisRuntimeError(f"The requested DataSet {name} does not exist.")
+        with self._explain_missing("dataset", name):
+            fields = _pairs(self._executor.call(["HGETALL", meta], meta, hiredis_reader))
+            if not fields:
+                raise RedisRuntimeError(f"The requested DataSet {name} does not exist.")
         _, tensor_names = Dataset._from_hash(name, fields)
         self._executor.call(
             ["DEL", meta, *[keys.dataset_tensor_key(base, t) for t in tensor_names]], meta

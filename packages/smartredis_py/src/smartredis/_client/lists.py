@@ -39,9 +39,10 @@ class ListMixin(DatasetMixin):
         if src_name == dest_name:
             return
         src = self._prefix.list_get(src_name)
-        entries = self._executor.call(["LRANGE", src, 0, -1], src)
-        if not entries:
-            raise RedisRuntimeError("The source aggregation list does not exist.")
+        with self._explain_missing("list", src_name):
+            entries = self._executor.call(["LRANGE", src, 0, -1], src)
+            if not entries:
+                raise RedisRuntimeError("The source aggregation list does not exist.")
         dest = self._prefix.list_put(dest_name)
         _first_error(self._executor.pipeline([["DEL", dest], ["RPUSH", dest, *entries]], dest))
 

@@ -6,6 +6,7 @@ In a cluster every model is stored on every shard as ``{P}.<key>`` (see ClientCo
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
 from smartredis import _commands as cmd
@@ -15,6 +16,20 @@ from smartredis._settings import model_timeout_ms
 from smartredis.error import RedisRuntimeError
 
 BACKENDS = ("TF", "TFLITE", "TORCH", "ONNX")
+
+#: Printed on stderr, word for word as SmartRedis 0.6.1 prints it, when a model is stored
+#: with a min_batch_size but no min_batch_timeout.
+BATCH_TIMEOUT_WARNING = (
+    "WARNING: min_batch_timeout was not set when a non-zero min_batch_size was selected. \n"
+    "Setting a small value (~10ms) for min_batch_timeout may improve performance\n"
+)
+
+
+def _warn_batching(opts: dict) -> None:
+    """The official client's warning about batching without ``min_batch_timeout``."""
+    if opts["min_batch_size"] > 0 and opts["min_batch_timeout"] == 0:
+        sys.stderr.write(BATCH_TIMEOUT_WARNING)
+        sys.stderr.flush()
 
 
 def check_backend(backend: str) -> str:
@@ -105,10 +120,14 @@ class ModelMixin(ClientCore):
             raise ValueError("INPUTS and OUTPUTS may be given only for TF models")
         if batch_size <= 0 and (min_batch_size > 0 or min_batch_timeout > 0):
             raise RedisRuntimeError(
-                "batch_size must be positive when min_batch_size or min_batch_timeout is set"
+                "batch_size must be non-zero if min_batch_size or min_batch_timeout is used; "
+                "otherwise batching will not be performed."
             )
-        if min_batch_timeout > 0 and min_batch_size <= 0:
-            raise RedisRuntimeError("min_batch_timeout requires a positive min_batch_size")
+        if min_batch_size <= 0 and min_batch_timeout > 0:
+            raise RedisRuntimeError(
+                "min_batch_size must be non-zero if min_batch_timeout is used; "
+                "otherwise the min_batch_timeout parameter is ignored."
+            )
         return {
             "backend": backend,
             "tag": tag,
@@ -151,6 +170,7 @@ class ModelMixin(ClientCore):
             outputs,
         )
         device = check_device(device)
+        _warn_batching(opts)
         self._store(self._prefix.model_put(name), device, model, opts, self._chunk_size_now())
 
     def set_model_from_file(
@@ -199,6 +219,7 @@ class ModelMixin(ClientCore):
             outputs,
         )
         check_gpus(first_gpu, num_gpus)
+        _warn_batching(opts)
         key = self._prefix.model_put(name)
         size = self._chunk_size_now()
         for gkey, device in gpu_keys(key, first_gpu, num_gpus):
@@ -229,7 +250,8 @@ class ModelMixin(ClientCore):
         """The serialized model ``name`` (chunked replies are joined in order)."""
         typecheck(name, "name", str)
         key = self._first_copy(self._prefix.model_get(name))
-        reply = self._executor.call(cmd.modelget(key), key)
+        with self._explain_missing("model", name):
+            reply = self._executor.call(cmd.modelget(key), key)
         if isinstance(reply, list):
             return b"".join(reply)
         return bytes(reply)  # type: ignore[arg-type]

@@ -32,7 +32,8 @@ class TensorMixin(ClientCore):
     def get_tensor(self, name: str) -> np.ndarray:
         """The tensor ``name`` as a new, writable array over the received bytes."""
         typecheck(name, "name", str)
-        return self._read_tensor(self._prefix.tensor_get(name))
+        with self._explain_missing("tensor", name):
+            return self._read_tensor(self._prefix.tensor_get(name))
 
     def unpack_tensor(self, name: str, result: np.ndarray) -> None:
         """Fill ``result`` (same dtype and element count) with tensor ``name``."""
@@ -62,7 +63,9 @@ class TensorMixin(ClientCore):
         typecheck(src_name, "src_name", str)
         typecheck(dest_name, "dest_name", str)
         tw.check_name(dest_name)
-        self._copy_tensor_key(self._prefix.tensor_get(src_name), self._prefix.tensor_put(dest_name))
+        src, dst = self._prefix.tensor_get(src_name), self._prefix.tensor_put(dest_name)
+        with self._explain_missing("tensor", src_name):
+            self._copy_tensor_key(src, dst)
 
     def rename_tensor(self, old_name: str, new_name: str) -> None:
         """Rename a tensor: ``RENAME``, or copy + ``UNLINK`` across cluster slots."""
@@ -70,11 +73,12 @@ class TensorMixin(ClientCore):
         typecheck(new_name, "new_name", str)
         tw.check_name(new_name)
         src, dst = self._prefix.tensor_get(old_name), self._prefix.tensor_put(new_name)
-        if isinstance(self._executor, ClusterExecutor) and key_slot(src) != key_slot(dst):
-            self._copy_tensor_key(src, dst)
-            self._executor.call(["UNLINK", src], src)
-        else:
-            self._executor.call(["RENAME", src, dst], src)
+        with self._explain_missing("tensor", old_name):
+            if isinstance(self._executor, ClusterExecutor) and key_slot(src) != key_slot(dst):
+                self._copy_tensor_key(src, dst)
+                self._executor.call(["UNLINK", src], src)
+            else:
+                self._executor.call(["RENAME", src, dst], src)
 
     def tensor_exists(self, name: str) -> bool:
         """Whether tensor ``name`` exists (read prefix)."""

@@ -40,6 +40,10 @@ def split_prefixes(sskeyin: str) -> list[str]:
     return [item for item in sskeyin.split(",") if item]
 
 
+#: The ``Prefixer`` flag that the ``use_<family>_ensemble_prefix`` switch sets.
+_SWITCHES = {"tensor": "tensors", "dataset": "datasets", "list": "lists", "model": "models"}
+
+
 @dataclass
 class Prefixer:
     """Ensemble prefix state of one client and the key builders that use it."""
@@ -51,12 +55,56 @@ class Prefixer:
     datasets: bool = True
     lists: bool = True
     models: bool = False
+    sskeyin: str = ""
 
     @classmethod
     def from_values(cls, sskeyin: str, sskeyout: str) -> Prefixer:
         """Build the state from the ``SSKEYIN`` and ``SSKEYOUT`` values."""
         items = split_prefixes(sskeyin)
-        return cls(put_prefix=sskeyout, get_prefixes=items, get_prefix=items[0] if items else "")
+        return cls(
+            put_prefix=sskeyout,
+            get_prefixes=items,
+            get_prefix=items[0] if items else "",
+            sskeyin=sskeyin,
+        )
+
+    def explain_get(self, family: str, name: str) -> str:
+        """Why the key read for ``name`` has (or lacks) an ensemble prefix, for the error of a
+        missing key; "" when no ensemble prefix is configured at all.
+
+        :param family: "tensor", "dataset", "list" or "model" (the ``use_*_ensemble_prefix``
+            switch that decides)
+        """
+        use = getattr(self, _SWITCHES[family])
+        switch = f"use_{family}_ensemble_prefix"
+        stored = dataset_base(name) + ".meta" if family == "dataset" else name
+        read = self._join(self.get_prefix, use, stored)
+        if use and self.get_prefix:
+            others = [p for p in self.get_prefixes if p != self.get_prefix]
+            hint = (
+                f"The ensemble prefix '{self.get_prefix}' was applied (key read: '{read}') "
+                f"because SSKEYIN is '{self.sskeyin}' and {switch} is on; "
+                f"'{self.get_prefix}' is the data source (the first SSKEYIN item unless "
+                "set_data_source() chose another). "
+            )
+            if others:
+                hint += f"To read another member's {family}, call set_data_source() with one of: "
+                hint += ", ".join(f"'{p}'" for p in others) + ". "
+            return hint + f"If it was stored without a prefix, call {switch}(False)."
+        if self.get_prefix:
+            return (
+                f"No ensemble prefix was applied (key read: '{read}') because {switch}(False) "
+                f"is in effect, although SSKEYIN is '{self.sskeyin}'; call {switch}(True) to "
+                f"read '{self.get_prefix}.{stored}'."
+            )
+        if use and self.put_prefix:
+            return (
+                f"No ensemble prefix was applied (key read: '{read}') because SSKEYIN is not "
+                f"set, while this client writes under the prefix '{self.put_prefix}' (SSKEYOUT): "
+                f"set SSKEYIN to read data stored with a prefix, e.g. '{self.put_prefix}."
+                f"{stored}'."
+            )
+        return ""
 
     def set_data_source(self, source: str) -> None:
         """Read from ``source``, which must be one of the ``SSKEYIN`` items."""
