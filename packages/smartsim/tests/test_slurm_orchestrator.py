@@ -366,20 +366,33 @@ def test_single_cmd_database_is_one_mpmd_srun(
 
 
 @pytest.mark.slurm
-def test_legacy_batch_database_is_one_sbatch_job(slurm_cluster, tmp_path: Path) -> None:
-    """``SlurmOrchestrator(db_nodes=3, db_port=..., batch=True, ...)``: one sbatch job."""
+@pytest.mark.parametrize("how", ["legacy", "mpmd"])
+def test_batch_database_runs_as_one_sbatch_job(slurm_cluster, tmp_path: Path, how: str) -> None:
+    """``SlurmOrchestrator(db_nodes=3, db_port=..., batch=True, ...)`` (one srun per shard in
+    the job) and ``exp.create_database(batch=True)`` (one MPMD srun in it): one sbatch job."""
     import subprocess
 
     exp = Experiment("slurm-batch-db", exp_path=str(tmp_path), launcher="slurm")
-    with pytest.warns(DeprecationWarning):
-        db = SlurmOrchestrator(
+    if how == "legacy":
+        with pytest.warns(DeprecationWarning):
+            db = SlurmOrchestrator(
+                db_nodes=3,
+                db_port=free_port(),
+                batch=True,
+                time="00:05:00",
+                interface="eth0",
+                path=str(tmp_path / "db"),
+            )
+    else:
+        db = exp.create_database(
+            port=free_port(),
             db_nodes=3,
-            db_port=free_port(),
             batch=True,
             time="00:05:00",
             interface="eth0",
             path=str(tmp_path / "db"),
         )
+        assert len(db) == 1
 
     def our_jobs() -> list[str]:
         out = subprocess.run(
