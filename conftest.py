@@ -96,7 +96,9 @@ def _load_cluster() -> tuple[SlurmCluster | None, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"sinfo failed for the test cluster at {conf}: {exc}"
     states = dict(line.split() for line in out.stdout.splitlines() if line.strip())
-    up = {n for n, s in states.items() if s.rstrip("*~#") in {"idle", "mixed", "allocated"}}
+    up = {
+        n for n, s in states.items() if s.rstrip("*~#") in {"idle", "mixed", "allocated", "planned"}
+    }
     if not set(nodes) <= up:
         return None, f"the test cluster at {conf} is not up (sinfo: {out.stdout or out.stderr!r})"
     net = f"10.231.{index}"

@@ -16,7 +16,7 @@ echo "== ruff" >&2
 started_slurm=0
 if [ "$(id -u)" = 0 ]; then
   if ! scripts/slurm-cluster.sh status --index 0 >/dev/null 2>&1; then
-    scripts/slurm-cluster.sh start --index 0 --nodes 3 --accounting
+    scripts/slurm-cluster.sh start --index 0 --nodes 4 --accounting
     started_slurm=1
   fi
   eval "$(scripts/slurm-cluster.sh env --index 0)"

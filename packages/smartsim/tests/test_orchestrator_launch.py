@@ -359,37 +359,29 @@ def test_generate_moves_the_database_directory(exp: Experiment, tmp_path: Path) 
         exp.stop(db)
 
 
+def test_launch_that_ends_before_the_shard_reports_fails_fast(
+    exp: Experiment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard's job that ends before the shard wrote its address (as srun does with bad
+    arguments, or a cancelled batch job) fails start() with what it printed, not a timeout."""
+    db = exp.create_database(port=free_port(), interface="lo", path=str(tmp_path / "db"))
+    failing = tmp_path / "fails.py"
+    failing.write_text("import sys\nsys.exit('srun: error: stand-in launch failure')\n")
+    db.entities[0].run_settings.exe_args[0] = str(failing)  # in place of entrypoints/dbnode.py
+    monkeypatch.setenv("SMARTSIM_DB_START_TIMEOUT", "600")
+    with pytest.raises(SmartSimError) as info:
+        exp.start(db)
+    message = str(info.value)
+    assert "ended (Failed) before the shard reported its address" in message
+    assert "stand-in launch failure" in message and "orchestrator.err" in message
+
+
 def test_unknown_interface_fails_fast(exp: Experiment, tmp_path: Path) -> None:
     db = exp.create_database(port=free_port(), interface="nosuchnic0", path=str(tmp_path / "db"))
     with pytest.raises(SmartSimError, match=r"'nosuchnic0'.*interfaces here: .*lo \(127"):
         exp.start(db)
     with pytest.raises(SmartSimError, match="never launched"):
         exp.get_status(db)  # refused before anything ran
-
-
-@pytest.mark.slurm
-def test_shard_command_runs_under_real_srun(tmp_path: Path) -> None:
-    """The DBNode's launch command as a Slurm launcher will run it: srun, on a NIC."""
-    nic = next((n for n in ("eth0", "ens3", "enp0s3") if n in psutil.net_if_addrs()), None)
-    if nic is None:
-        pytest.skip("no ethernet interface to bind to")
-    db = Orchestrator(port=free_port(), launcher="slurm", interface=nic, path=str(tmp_path))
-    command = db.entities[0].run_settings.launch_command()
-    assert command[0] == "srun" and "--ntasks=1" in command
-    db.prepare_launch()
-    with open(tmp_path / "srun.out", "w") as out:
-        proc = subprocess.Popen(command, start_new_session=True, stdout=out, stderr=out)
-    try:
-        db.after_launch()
-        host, port = db.get_address()[0].rsplit(":", 1)
-        ipv4 = [a.address for a in psutil.net_if_addrs()[nic] if a.family == socket.AF_INET]
-        assert host == ipv4[0]  # bound to the NIC asked for, not loopback
-        assert redis.Redis(host=host, port=int(port)).ping()
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-        db.after_stop()
-    assert not db.is_active()
 
 
 def test_database_and_ensemble_started_together(exp: Experiment, tmp_path: Path) -> None:

@@ -13,6 +13,16 @@ from smartsim.database.orchestrator import Orchestrator
 from smartsim.error import SSUnsupportedError
 
 
+def _port_alias(port: int, kwargs: dict[str, Any], cls: str) -> int:
+    """``db_port`` (as in SmartSim 0.3's examples) is the same as ``port``."""
+    if "db_port" not in kwargs:
+        return port
+    db_port = kwargs.pop("db_port")
+    if port != 6379 and port != db_port:
+        raise TypeError(f"{cls} got port={port} and db_port={db_port}; give only one")
+    return db_port
+
+
 def _warn(old: str, launcher: str) -> None:
     warnings.warn(
         f"{old} is deprecated; use Orchestrator(launcher={launcher!r}, ...) or "
@@ -41,8 +51,13 @@ class SlurmOrchestrator(Orchestrator):
         **kwargs: Any,
     ) -> None:
         _warn("SlurmOrchestrator", "slurm")
+        if db_per_host != 1:
+            raise SSUnsupportedError(
+                f"db_per_host={db_per_host} is not supported: the Orchestrator runs one shard "
+                "per node; use db_nodes for more shards"
+            )
         super().__init__(
-            port=port,
+            port=_port_alias(port, kwargs, "SlurmOrchestrator"),
             interface=interface,
             launcher="slurm",
             run_command=run_command,
@@ -53,7 +68,6 @@ class SlurmOrchestrator(Orchestrator):
             time=time,
             alloc=alloc,
             single_cmd=single_cmd,
-            db_per_host=db_per_host,
             **kwargs,
         )
 
@@ -79,7 +93,7 @@ class PBSOrchestrator(Orchestrator):
     ) -> None:
         _warn(type(self).__name__, self._launcher)
         super().__init__(
-            port=port,
+            port=_port_alias(port, kwargs, type(self).__name__),
             interface=interface,
             launcher=self._launcher,
             run_command=run_command,
@@ -123,7 +137,7 @@ class LSFOrchestrator(Orchestrator):
             )
         _warn("LSFOrchestrator", "lsf")
         super().__init__(
-            port=port,
+            port=_port_alias(port, kwargs, "LSFOrchestrator"),
             interface=interface,
             launcher="lsf",
             run_command="jsrun",

@@ -26,14 +26,16 @@ from smartsim._core.entrypoints.dbnode import (
 from smartsim._core.launcher import LauncherSpec, get_launcher_spec
 from smartsim.database import readiness
 from smartsim.database.dbconfig import DBConfigMixin
+from smartsim.database.readiness import ShardState
 from smartsim.database.reconnect import reconnect_file_path, write_reconnect_file
 from smartsim.database.security import DBSecurity, server_has_tls
 from smartsim.database.shard import ShardCommand, module_args_from_kwargs
-from smartsim.database.shard_settings import ShardSettingsMixin
+from smartsim.database.shard_settings import ShardSettingsMixin, shard_settings, spread
 from smartsim.entity.dbnode import DBNode
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import SmartSimError, SSConfigError, SSUnsupportedError
 from smartsim.settings.base import BatchSettings, RunSettings
+from smartsim.status import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
     from smartsim_ai import ServerBinary
@@ -131,6 +133,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         # run/batch argument keys this class sets itself (set_run_arg/set_batch_arg refuse them)
         self._reserved_run_args: set[str] = set()
         self._reserved_batch_args: set[str] = set()
+        self._placement_args: set[str] = set()  # run args placing shards on nodes
         self.path = os.path.abspath(path or os.getcwd())
         batch_settings = (
             self._make_batch_settings(account, time, queue, batch_args) if batch else None
@@ -248,7 +251,7 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
     def _shard_name(self, index: int) -> str:
         return self.name if self.db_nodes == 1 else f"{self.name}_{index}"
 
-    def _make_run_settings(self, command: ShardCommand) -> RunSettings:
+    def _make_run_settings(self, command: ShardCommand, index: int) -> RunSettings:
         from smartsim.settings import create_run_settings
 
         settings = create_run_settings(
@@ -258,6 +261,13 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             run_command=self.run_command or "auto",
             run_args=dict(self._run_args),
         )
+        if self.alloc:
+            if not hasattr(settings, "alloc"):
+                raise SmartSimError(
+                    f"alloc={self.alloc!r} needs a run command that launches into an "
+                    f"allocation (srun), not {self.run_command!r}"
+                )
+            settings.alloc = str(self.alloc)
         before = set(settings.run_args)
         for setter, value in (("set_tasks", 1), ("set_tasks_per_node", 1), ("set_nodes", 1)):
             try:
@@ -265,17 +275,23 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             except SSUnsupportedError:
                 pass
         self._reserved_run_args |= set(settings.run_args) - before
+        self._placement_args |= spread(settings, index)
+        self._reserved_run_args |= self._placement_args
         return settings
 
     def _initialize_entities(self) -> None:
-        self.entities = []
-        for i in range(self.db_nodes):
-            name = self._shard_name(i)
-            command = self._shard_command(i, name)
-            node = DBNode(
-                name, self.path, self._make_run_settings(command), [command.port], command
-            )
-            self.entities.append(node)
+        commands = [self._shard_command(i, self._shard_name(i)) for i in range(self.db_nodes)]
+        settings = [self._make_run_settings(c, i) for i, c in enumerate(commands)]
+        if self.single_cmd and len(commands) > 1 and settings[0].supports_mpmd:
+            # one launch (an MPMD srun/mpirun) starts every shard, one per node
+            for part in settings[1:]:
+                settings[0].make_mpmd(part)
+            node = DBNode(self.name, self.path, settings[0], [commands[0].port], commands)
+            self.entities = [node]
+            return
+        self.entities = [
+            DBNode(c.name, self.path, s, [c.port], [c]) for c, s in zip(commands, settings)
+        ]
 
     def set_path(self, path: str) -> None:
         """Run the shards in ``path`` (``Experiment.generate`` moves them to ``<exp>/database``)."""
@@ -284,11 +300,16 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
 
     def _refresh_commands(self) -> None:
         """Rebuild each shard's arguments for the current path (``generate`` may move it)."""
-        for i, node in enumerate(self.entities):
+        index = 0
+        for node in self.entities:
             node.path = self.path
-            node.shard = self._shard_command(i, node.name)
-            node.ports = [node.shard.port]
-            node.run_settings.exe_args = node.shard.exe_args()
+            shards = []
+            for part in shard_settings(node):
+                shards.append(self._shard_command(index, self._shard_name(index)))
+                part.exe_args = shards[-1].exe_args()
+                index += 1
+            node.shards = shards
+            node.ports = [shards[0].port]
 
     # ---- properties -------------------------------------------------------------------
     @property
@@ -317,12 +338,22 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
     def _addresses(self) -> list[str]:
         out = []
         for node in self.entities:
-            info = node.state().info
-            if info is None and not node._hosts:
-                return []
-            host = node._hosts[0] if node._hosts else str(info["host"])  # type: ignore[index]
-            out.append(f"{host}:{node.port}")
+            hosts = list(node._hosts)
+            if len(hosts) < len(node.log_files):
+                infos = [state.info for state in node.shard_states()]
+                if not all(infos):
+                    return []
+                hosts = [str(info["host"]) for info in infos]  # type: ignore[index]
+            out += [f"{host}:{node.port}" for host in hosts]
         return out
+
+    def _shard_states(self) -> list[tuple[str, ShardState, int]]:
+        """(shard name, what its log says, port) for every shard, in order."""
+        return [
+            (shard.name, state, node.port)
+            for node in self.entities
+            for shard, state in zip(node.shards, node.shard_states())
+        ]
 
     def is_active(self) -> bool:
         """Whether every shard answers (and, for a cluster, reports ``cluster_state:ok``)."""
@@ -342,28 +373,26 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
 
     def _log_dead_shards(self) -> None:
         """Log (once per shard) a shard that exited, with the last lines of its log."""
-        for node in self.entities:
-            state = node.state()
-            if state.exit is None or node.name in self._reported_dead:
+        for name, state, _ in self._shard_states():
+            if state.exit is None or name in self._reported_dead:
                 continue
-            self._reported_dead.add(node.name)
+            self._reported_dead.add(name)
             logger.warning(
-                readiness.describe_failure(node.name, state, f"stopped running ({state.exit})")
+                readiness.describe_failure(name, state, f"stopped running ({state.exit})")
             )
 
     def shard_report(self) -> dict[str, str]:
         """One line per shard: running, or why it stopped (from its log file)."""
         report = {}
-        for node in self.entities:
-            state = node.state()
+        for name, state, port in self._shard_states():
             if state.exit is not None:
-                report[node.name] = f"exited ({state.exit})"
+                report[name] = f"exited ({state.exit})"
             elif state.info is None:
-                report[node.name] = "not started"
-            elif readiness.ping(str(state.info["host"]), node.port, security=self._security):
-                report[node.name] = "running"
+                report[name] = "not started"
+            elif readiness.ping(str(state.info["host"]), port, security=self._security):
+                report[name] = "running"
             else:
-                report[node.name] = "not answering"
+                report[name] = "not answering"
         return report
 
     # ---- launch hooks (called by the controller) --------------------------------------
@@ -386,8 +415,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         self.remove_stale_files()
         if self._security.password:
             for node in self.entities:
-                assert node.shard is not None
-                self._security.write_config(node.shard.secret_file)
+                for shard in node.shards:
+                    self._security.write_config(shard.secret_file)
         self._reported_dead.clear()
         for node in self.entities:
             node.reset_hosts()
@@ -412,12 +441,15 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         """Wait for every shard, build the cluster, check a real SET/GET round trip."""
         default = "3600" if self.batch else "60"  # a batch job may wait in the queue
         timeout = float(os.environ.get(START_TIMEOUT_ENV, default))
-        shards = [(node.name, node.log_file) for node in self.entities]
-        states = readiness.wait_for_shards(shards, timeout, security=self._security)
-        for node, state in zip(self.entities, states):
-            assert state.info is not None
-            node.set_host(str(state.info["host"]))
-        addresses = [node.address for node in self.entities]
+        shards = [(s.name, log) for n in self.entities for s, log in zip(n.shards, n.log_files)]
+        states = iter(
+            readiness.wait_for_shards(
+                shards, timeout, self._launch_failure, security=self._security
+            )
+        )
+        for node in self.entities:
+            node.set_hosts([str(next(states).info["host"]) for _ in node.shards])  # type: ignore[index]
+        addresses = [a for node in self.entities for a in node.addresses]
         for address in addresses:
             host, _, port = address.rpartition(":")
             readiness.check_module(host, int(port), self._security)
@@ -430,26 +462,44 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         write_reconnect_file(self)
         logger.info("database %s is up at %s", self.name, ", ".join(addresses))
 
+    def _launch_failure(self) -> str | None:
+        """Why the database cannot come up any more: a launch that ended before its shards
+        reported (None while every launch runs or when the controller gives no status)."""
+        if self.member_status is None:
+            return None
+        for node in self.entities:
+            status = self.member_status(node.name)
+            if status is None or status not in TERMINAL_STATUSES:
+                continue
+            where = "the batch job" if self.batch else f"its {self.run_command or 'process'}"
+            output = _output_tail(Path(self.path), node.name)
+            return (
+                f"database shard(s) {', '.join(s.name for s in node.shards)} did not start: "
+                f"{where} ended ({status.value}) before the shard reported its address"
+                f"{output}"
+            )
+        return None
+
     def after_stop(self) -> None:
         """Remove cluster config files, sockets and the reconnect file; forget the hosts."""
         if self._reconnected:
             self._shutdown_shards()
         for node in self.entities:
-            node.cluster_config_file.unlink(missing_ok=True)
-            if node.shard is not None:
-                node.shard.secret_file.unlink(missing_ok=True)
+            for config in node.cluster_config_files:
+                config.unlink(missing_ok=True)
+            for shard in node.shards:
+                shard.secret_file.unlink(missing_ok=True)
             node.reset_hosts()
         reconnect_file_path(self.path).unlink(missing_ok=True)
 
     def _shutdown_shards(self) -> None:
         """Stop shards this driver did not launch (a reconnected database) with SHUTDOWN."""
-        for node in self.entities:
-            state = node.state()
+        for name, state, port in self._shard_states():
             if state.info is None or state.exit is not None:
                 continue
-            error = readiness.shutdown(str(state.info["host"]), node.port, security=self._security)
+            error = readiness.shutdown(str(state.info["host"]), port, security=self._security)
             if error:
-                logger.warning("could not shut down %s: %s", node.name, error)
+                logger.warning("could not shut down %s: %s", name, error)
 
     @classmethod
     def _from_reconnect_data(cls, data: dict[str, Any]) -> Orchestrator:
@@ -465,9 +515,11 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             password=data.get("password"),
             **data.get("tls", {}),
         )
-        for node, shard in zip(orc.entities, data["shards"]):
-            node.set_host(shard["host"])
-            node.ports = [int(shard["port"])]
+        shards = iter(data["shards"])
+        for node in orc.entities:
+            hosts = [next(shards) for _ in node.shards]
+            node.set_hosts([shard["host"] for shard in hosts])
+            node.ports = [int(hosts[0]["port"])]
         orc._reconnected = True
         return orc
 
@@ -490,6 +542,21 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
             f"Orchestrator {self.name}: {self.db_nodes} shard(s), launcher {self.launcher}, "
             f"ports {self.ports}, interface {','.join(self.interfaces)}, server {self._binary}"
         )
+
+
+def _output_tail(path: Path, name: str, lines: int = 12) -> str:
+    """The last lines of ``<name>.err`` and ``<name>.out`` (what srun or sbatch said)."""
+    parts = []
+    for suffix in ("err", "out"):
+        try:
+            text = (path / f"{name}.{suffix}").read_text(errors="replace")
+        except OSError:
+            continue
+        kept = [line for line in text.splitlines() if line.strip()][-lines:]
+        if kept:
+            body = "\n".join(f"    {line}" for line in kept)
+            parts.append(f"\n  last lines of {path / f'{name}.{suffix}'}:\n{body}")
+    return "".join(parts)
 
 
 def _cluster_method() -> str:

@@ -12,7 +12,7 @@ import os
 import ssl
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,13 +158,16 @@ def shutdown(
 def wait_for_shards(
     shards: Sequence[tuple[str, Path]],
     timeout: float,
+    launch_failure: Callable[[], str | None] | None = None,
     interval: float = 0.01,
     security: DBSecurity = _OPEN,
 ) -> list[ShardState]:
     """Wait until every shard (name, log file) has reported its address and answers PING.
 
     Fails fast, with the server's own log lines, as soon as a shard has exited, and with
-    :class:`AuthError` as soon as a shard refuses our password (or wants one).
+    the text ``launch_failure()`` returns as soon as it returns one (a shard's job ended
+    before the shard wrote anything: a refused or cancelled job, a bad run command), and
+    with :class:`AuthError` as soon as a shard refuses our password (or wants one).
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -190,13 +193,26 @@ def wait_for_shards(
                     del pending[name]
         if not pending:
             break
+        failure = launch_failure() if launch_failure is not None else None
+        if failure:  # the shard's own words come first, if it wrote any meanwhile
+            for name, log_file in pending.items():
+                state = read_shard_state(log_file)
+                if state.exit is not None:
+                    code = state.exit.get("returncode")
+                    reason = state.exit.get("error") or f"exited with status {code}"
+                    raise SmartSimError(
+                        describe_failure(name, state, f"failed to start ({reason})")
+                    )
+            raise SmartSimError(failure)
         if time.monotonic() > deadline:
             name, log_file = next(iter(pending.items()))
-            raise SmartSimError(
-                describe_failure(
-                    name, read_shard_state(log_file), f"did not answer PING within {timeout:.0f} s"
+            what = f"did not answer PING within {timeout:.0f} s"
+            if not log_file.exists():
+                what += (
+                    f" and wrote no {log_file} (still queued, or a directory its node "
+                    "does not share with this driver?)"
                 )
-            )
+            raise SmartSimError(describe_failure(name, read_shard_state(log_file), what))
         if time.monotonic() > next_report:
             next_report += 10
             logger.info(

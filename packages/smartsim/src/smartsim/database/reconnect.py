@@ -34,19 +34,20 @@ def write_reconnect_file(orc: Orchestrator) -> Path:
     """Describe the running database in ``<orc.path>/smartsim_db.dat``; return its path."""
     shards = []
     for node in orc.entities:
-        info = node.state().info or {}
-        shards.append(
-            {
-                "name": node.name,
-                "path": str(node.path),
-                "host": node.host,
-                "port": node.port,
-                "pid": info.get("pid"),
-                "supervisor_pid": info.get("supervisor_pid"),
-                "hostname": info.get("hostname"),
-                "log_file": str(node.log_file),
-            }
-        )
+        for shard, host, state in zip(node.shards, node.hosts, node.shard_states()):
+            info = state.info or {}
+            shards.append(
+                {
+                    "name": shard.name,
+                    "path": str(node.path),
+                    "host": host,
+                    "port": node.port,
+                    "pid": info.get("pid"),
+                    "supervisor_pid": info.get("supervisor_pid"),
+                    "hostname": info.get("hostname"),
+                    "log_file": str(state.log_file),
+                }
+            )
     data: dict[str, Any] = {
         "format": FORMAT,
         "name": orc.name,

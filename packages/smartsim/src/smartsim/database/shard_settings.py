@@ -13,9 +13,30 @@ from smartsim.error import SmartSimError, SSUnsupportedError
 
 if TYPE_CHECKING:
     from smartsim.entity.dbnode import DBNode
-    from smartsim.settings.base import BatchSettings
+    from smartsim.settings.base import BatchSettings, RunSettings
 
 logger = logging.getLogger(__name__)
+
+
+def shard_settings(node: DBNode) -> list[RunSettings]:
+    """The run settings of each shard a DBNode starts (its MPMD parts, in shard order)."""
+    assert node.run_settings is not None
+    return [node.run_settings, *node.run_settings.mpmd]
+
+
+def spread(settings: RunSettings, index: int) -> set[str]:
+    """Put shard ``index`` on node ``index`` of its allocation (one shard per node, as every
+    shard listens on the same port); returns the run argument keys this set.
+
+    Run commands without such an option (no allocation, or mpirun, which needs ``hosts``)
+    are left alone.
+    """
+    setter = getattr(settings, "set_node_offset", None)
+    if setter is None:
+        return set()
+    before = dict(settings.run_args)
+    setter(index)
+    return {k for k, v in settings.run_args.items() if before.get(k, object()) != v}
 
 
 class ShardSettingsMixin:
@@ -27,6 +48,10 @@ class ShardSettingsMixin:
     _user_hosts: list[str]
     _reserved_run_args: set[str]
     _reserved_batch_args: set[str]
+    _placement_args: set[str]
+
+    def _all_shard_settings(self) -> list[RunSettings]:
+        return [part for node in self.entities for part in shard_settings(node)]
 
     def set_cpus(self, num_cpus: int) -> None:
         """CPUs per shard (run settings; the batch job too when there is one)."""
@@ -38,13 +63,11 @@ class ShardSettingsMixin:
                 if setter is not None:
                     setter(num_cpus)
                     break
-        for node in self.entities:
+        for part in self._all_shard_settings():
             try:
-                node.run_settings.set_cpus_per_task(num_cpus)
+                part.set_cpus_per_task(num_cpus)
             except SSUnsupportedError:
-                logger.debug(
-                    "%s: no run command to pin CPUs; %d CPUs not enforced", node.name, num_cpus
-                )
+                logger.debug("no run command to pin CPUs; %d CPUs not enforced", num_cpus)
 
     def set_walltime(self, walltime: str) -> None:
         """Wall time of the batch job (batch only)."""
@@ -64,12 +87,15 @@ class ShardSettingsMixin:
                 self.batch_settings.set_hostlist(host_list)
             except SSUnsupportedError:
                 pass
-        for i, node in enumerate(self.entities):
+        for i, part in enumerate(self._all_shard_settings()):
             host = host_list[i % len(host_list)]
             try:
-                node.run_settings.set_hostlist([host])
+                part.set_hostlist([host])
             except SSUnsupportedError:
-                logger.debug("%s runs on this host; host %s not used", node.name, host)
+                logger.debug("the shards run on this host; host %s not used", host)
+                continue
+            for key in self._placement_args:  # the hosts place the shards now
+                part.run_args.pop(key, None)
 
     def set_batch_arg(self, arg: str, value: str | None = None) -> None:
         """A batch directive for the database's batch job (reserved ones are ignored)."""
@@ -82,10 +108,11 @@ class ShardSettingsMixin:
 
     def set_run_arg(self, arg: str, value: str | None = None) -> None:
         """A run-command argument for every shard (reserved ones are ignored)."""
-        for node in self.entities:
-            if arg in type(node.run_settings).reserved_run_args | self._reserved_run_args:
+        parts = self._all_shard_settings()
+        for part in parts:
+            if arg in type(part).reserved_run_args | self._reserved_run_args:
                 logger.warning("Can not set run argument %s: it is a reserved keyword", arg)
                 return
         self._run_args[arg] = value
-        for node in self.entities:
-            node.run_settings.run_args[arg] = value
+        for part in parts:
+            part.run_args[arg] = value

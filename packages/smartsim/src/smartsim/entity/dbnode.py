@@ -1,4 +1,4 @@
-"""DBNode: one shard of the Orchestrator's database, launched like any other entity."""
+"""DBNode: what the Orchestrator launches, one shard or (MPMD) several in one launch."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 class DBNode(SmartSimEntity):
-    """One database shard: its run settings start ``entrypoints/dbnode.py`` and the server.
+    """Database shards started by one launch: its run settings start ``entrypoints/dbnode.py``.
 
-    The shard writes its address into its log file (``<path>/<name>.log``) once it runs
-    on its node; :attr:`host` reads it from there.
+    Usually one shard (``orchestrator_0``); with ``single_cmd`` on a workload manager one
+    MPMD launch starts every shard (one per node), as in SmartSim. Each shard writes its
+    address into its own log file (``<path>/<shard>.log``); :attr:`hosts` reads them.
     """
 
     def __init__(
@@ -31,60 +32,95 @@ class DBNode(SmartSimEntity):
         path: str,
         run_settings: RunSettings,
         ports: list[int],
-        shard: ShardCommand | None = None,
+        shards: ShardCommand | list[ShardCommand] | None = None,
     ) -> None:
         super().__init__(name, path, run_settings)
         self.ports = list(ports)
-        self.shard = shard
+        if shards is None:
+            shards = []
+        self.shards: list[ShardCommand] = shards if isinstance(shards, list) else [shards]
         self._hosts: list[str] = []
+
+    @property
+    def shard(self) -> ShardCommand | None:
+        """The (first) shard's command line."""
+        return self.shards[0] if self.shards else None
+
+    @property
+    def is_mpmd(self) -> bool:
+        """Whether one launch starts several shards."""
+        return len(self.shards) > 1
 
     @property
     def port(self) -> int:
         return self.ports[0]
 
     @property
+    def log_files(self) -> list[Path]:
+        """Each shard's log file (server log, address line and exit line)."""
+        if not self.shards:
+            return [Path(self.path) / f"{self.name}.log"]
+        return [Path(self.path) / f"{shard.name}.log" for shard in self.shards]
+
+    @property
     def log_file(self) -> Path:
-        """The server's log file; the shard's address and exit status are written there too."""
-        return Path(self.path) / f"{self.name}.log"
+        """The (first) shard's log file."""
+        return self.log_files[0]
 
     @property
     def cluster_config_file(self) -> Path:
-        return Path(self.path) / f"nodes-{self.name}-{self.port}.conf"
+        """The (first) shard's cluster configuration file."""
+        return self.cluster_config_files[0]
+
+    @property
+    def cluster_config_files(self) -> list[Path]:
+        names = [s.name for s in self.shards] or [self.name]
+        return [Path(self.path) / f"nodes-{name}-{self.port}.conf" for name in names]
 
     def state(self) -> ShardState:
-        """What the shard's log file says (address, pid, exit status, log lines)."""
+        """What the (first) shard's log file says (address, pid, exit status, log lines)."""
+        return self.shard_states()[0]
+
+    def shard_states(self) -> list[ShardState]:
+        """What each shard's log file says, in shard order."""
         from smartsim.database.readiness import read_shard_state
 
-        return read_shard_state(self.log_file)
+        return [read_shard_state(log) for log in self.log_files]
 
     @property
     def host(self) -> str:
-        """The address the shard listens on (first host of :attr:`hosts`)."""
+        """The address the (first) shard listens on (first of :attr:`hosts`)."""
         return self.hosts[0]
 
     @property
     def hosts(self) -> list[str]:
-        """Addresses of the shard, read from its log file (5 tries, 1 s apart, once started)."""
+        """Addresses of the shards, read from their log files (5 tries, 1 s apart)."""
+        count = len(self.log_files)
         for attempt in range(5):
-            if self._hosts:
+            if len(self._hosts) >= count:
                 break
-            info = self.state().info
-            if info:
-                self._hosts = [str(info["host"])]
-            elif attempt < 4 and self.log_file.exists():
+            infos = [state.info for state in self.shard_states()]
+            if all(infos):
+                self._hosts = [str(info["host"]) for info in infos]  # type: ignore[index]
+            elif attempt < 4 and any(log.exists() for log in self.log_files):
                 time.sleep(1)
             else:
                 break
-        if not self._hosts:
+        if len(self._hosts) < count:
             raise SmartSimError(
-                f"Failed to obtain database hostname: {self.log_file} has no address line; "
-                "was the database started?"
+                f"Failed to obtain database hostname: {', '.join(map(str, self.log_files))} "
+                "has no address line; was the database started?"
             )
         return list(self._hosts)
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def addresses(self) -> list[str]:
+        """``host:port`` of every shard of this launch."""
+        return [f"{host}:{self.port}" for host in self.hosts]
 
     def set_host(self, host: str) -> None:
         self._hosts = [str(host)]
@@ -96,16 +132,16 @@ class DBNode(SmartSimEntity):
         self._hosts = []
 
     def stale_files(self) -> list[Path]:
-        """Files a previous run of this shard leaves behind (log, cluster config, output)."""
+        """Files a previous run leaves behind (logs, cluster configs, output)."""
         base = Path(self.path)
         return [
-            self.log_file,
-            self.cluster_config_file,
+            *self.log_files,
+            *self.cluster_config_files,
             base / f"{self.name}.out",
             base / f"{self.name}.err",
         ]
 
     def remove_stale_dbnode_files(self) -> None:
-        """Remove the log, cluster config and output files of a previous run."""
+        """Remove the logs, cluster configs and output files of a previous run."""
         for path in self.stale_files():
             path.unlink(missing_ok=True)

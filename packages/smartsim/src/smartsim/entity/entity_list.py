@@ -7,10 +7,16 @@ The controller calls three hooks on every EntityList it launches or stops, and r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from smartsim.entity.entity import SmartSimEntity, check_name, check_path
+
+if TYPE_CHECKING:
+    from smartsim.status import SmartSimStatus
+
+#: the controller's view of a member's status by name (None: never launched)
+MemberStatus = Callable[[str], "SmartSimStatus | None"]
 
 
 class EntityList:
@@ -24,6 +30,7 @@ class EntityList:
         self.path = check_path(path)
         self.entities: list[SmartSimEntity] = []
         self.batch_settings = kwargs.pop("batch_settings", None)
+        self.member_status: MemberStatus | None = None
         self._initialize_entities(**kwargs)
 
     def _initialize_entities(self, **kwargs: Any) -> None:
@@ -34,7 +41,11 @@ class EntityList:
         """Before any member is launched (raise SmartSimError to abort)."""
 
     def after_launch(self) -> None:
-        """After every member is started (raise to make the controller stop the list)."""
+        """After every member is started (raise to make the controller stop the list).
+
+        :attr:`member_status` (set by the controller before launching) tells whether a
+        member's job has ended meanwhile.
+        """
 
     def after_stop(self) -> None:
         """After every member was stopped."""

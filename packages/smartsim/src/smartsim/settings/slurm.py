@@ -55,6 +55,13 @@ class SrunSettings(RunSettings):
         """``--nodelist``."""
         self.run_args["nodelist"] = hosts_to_str(host_list)
 
+    def set_node_offset(self, offset: int) -> None:
+        """``--relative``: start on node ``offset`` (from 0) of the allocation; the
+        Orchestrator puts one shard per node this way, in an allocation or a batch job."""
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise TypeError(f"offset must be an int >= 0, got {offset!r}")
+        self.run_args["relative"] = offset
+
     def set_excluded_hosts(self, host_list: str | list[str]) -> None:
         """``--exclude``."""
         self.run_args["exclude"] = hosts_to_str(host_list)

@@ -123,8 +123,12 @@ def _cpu_set(cfg: dict[str, Any]) -> list[int] | None:
 
 
 def _lock(cfg: dict[str, Any]) -> BinaryIO | None:
-    """Take this node's lock for the database; None when another process holds it."""
-    ident = cfg.get("unix_socket") or f"tcp-{cfg['port']}"
+    """Take this node's lock for the database; None when another process holds it.
+
+    The lock file's name carries the host name: nodes that share one /tmp (containers,
+    network namespaces) still start one database each.
+    """
+    ident = f"{socket.gethostname()}-{cfg.get('unix_socket') or 'tcp-' + str(cfg['port'])}"
     digest = hashlib.sha1(str(ident).encode()).hexdigest()[:16]
     handle = open(os.path.join(tempfile.gettempdir(), f"smartsim-colo-{digest}.lock"), "wb")
     try:
