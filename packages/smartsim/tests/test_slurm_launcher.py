@@ -331,7 +331,7 @@ DRIVER = textwrap.dedent(
     import sys, time
     from smartsim import Experiment
 
-    workdir, alloc, marker = sys.argv[1], sys.argv[2], sys.argv[3]
+    workdir, alloc, marker, mode = sys.argv[1:5]
     exp = Experiment("drv", exp_path=workdir, launcher="slurm")
     bs = exp.create_batch_settings(nodes=1, time="00:05:00", batch_args={"ntasks": 2})
     rs = exp.create_run_settings(
@@ -345,37 +345,42 @@ DRIVER = textwrap.dedent(
         ),
     )
     exp.generate(ens, step)
-    exp.start(ens, step, block=False)
-    while exp.get_status(ens, step) != ["Running", "Running"]:
-        time.sleep(0.2)
-    print("running", exp._control.jobs.get_job("batched").current.job_id, flush=True)
+    print("starting", flush=True)
+    exp.start(ens, step, block=mode == "block")  # Ctrl-C here, or in the sleep below
     time.sleep(1000)
     """
 )
 
 
-def test_sigint_to_the_driver_cancels_every_job_and_step(slurm_cluster, alloc, tmp_path):
+@pytest.mark.parametrize(
+    "mode,sig",
+    [("block", signal.SIGINT), ("nonblock", signal.SIGINT), ("nonblock", signal.SIGTERM)],
+)
+def test_interrupted_driver_cancels_every_job_and_step(slurm_cluster, alloc, tmp_path, mode, sig):
     marker = f"{1000 + uuid.uuid4().int % 10000}"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
     driver = subprocess.Popen(
-        [sys.executable, str(script), str(tmp_path), alloc, marker],
+        [sys.executable, str(script), str(tmp_path), alloc, marker, mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         line = driver.stdout.readline()
-        assert line.startswith("running"), driver.stderr.read()
-        job_id = line.split()[1]
+        assert line.startswith("starting"), driver.stderr.read()
         wait_for(
             lambda: len(sleepers(marker, slurm_cluster)) == 3,
             what="both sleepers of the batch job and the step",
         )
-        driver.send_signal(signal.SIGINT)
+        jobs = [j.split()[0] for j in squeue("-o", "%i %j").splitlines() if " batched-" in j]
+        assert len(jobs) == 1
+        driver.send_signal(sig)
         _, err = driver.communicate(timeout=120)
-        assert driver.returncode != 0 and "KeyboardInterrupt" in err
-        assert job_id not in queued_ids()
+        assert driver.returncode != 0
+        if sig == signal.SIGINT:
+            assert "KeyboardInterrupt" in err
+        assert jobs[0] not in queued_ids()
         assert "step-" not in squeue("-s", "-o", "%j")
         assert processes_with(f"sleep {marker}", slurm_cluster) == []
     finally:

@@ -4,6 +4,7 @@ script template, job names, and the errors for bad input."""
 
 from __future__ import annotations
 
+import os
 import stat
 import textwrap
 import time
@@ -233,3 +234,15 @@ def test_batch_settings_on_the_local_launcher(tmp_path):
         exp.start(ens)
     with pytest.raises(TypeError, match="must be a BatchSettings"):
         exp.create_model("m2", rs, batch_settings="sbatch")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "output,rc,flavour",
+    [("pbs_version = 2022.1.1", 0, "pbs"), ("Cobalt version 1.0.30", 1, "cobalt"), ("?", 0, "")],
+)
+def test_qsub_flavour_through_the_runner(tmp_path, monkeypatch, output, rc, flavour):
+    from smartsim._core.launcher._qsub_detect import qsub_flavour
+
+    script(tmp_path / "qsub", f"echo '{output}'\nexit {rc}\n")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert qsub_flavour() == flavour

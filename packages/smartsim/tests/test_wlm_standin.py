@@ -110,7 +110,7 @@ def test_one_status_call_per_poll_for_many_jobs(exp, tmp_path):
 
 
 DRIVER = """
-import sys, time
+import os, sys, time
 from smartsim import Experiment
 
 workdir, pidfile = sys.argv[1], sys.argv[2]
@@ -118,6 +118,11 @@ exp = Experiment("drv", exp_path=workdir, launcher="slurm")
 rs = exp.create_run_settings("sh", ["-c", f"echo $$ >> {pidfile}; exec sleep 1000"], run_command="")
 bs = exp.create_batch_settings(nodes=1)
 models = [exp.create_model(f"m{i}", rs, path=workdir, batch_settings=bs) for i in range(2)]
+if sys.argv[3] == "detached":
+    exp.start(*models, block=False, kill_on_interrupt=False)
+    while len(open(pidfile).read().split()) < 2 if os.path.exists(pidfile) else True:
+        time.sleep(0.02)
+    sys.exit(0)
 exp.start(*models, block=sys.argv[3] == "block")
 time.sleep(1000)
 """
@@ -148,4 +153,23 @@ def test_interrupted_driver_cancels_its_batch_jobs(exp, tmp_path, procs, mode, s
     finally:
         driver.kill()
         driver.wait()
+        procs.kill_leftovers(pids)
+
+
+def test_detached_batch_jobs_outlive_the_driver(exp, tmp_path, procs):
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    pidfile = tmp_path / "pids"
+    pids: list[int] = []
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script), str(tmp_path), str(pidfile), "detached"],
+            capture_output=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        pids = procs.read_pids(str(pidfile), 2)
+        assert all(procs.alive(p) for p in pids)
+        assert list(Path(os.environ["FAKE_SLURM_DIR"]).glob("*.cancelled")) == []
+    finally:
         procs.kill_leftovers(pids)

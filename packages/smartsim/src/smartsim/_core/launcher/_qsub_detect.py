@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
+
+from smartsim._core.launcher.shell import CommandRunner, RetryPolicy
+from smartsim.error import ShellError
 
 
 def qsub_flavour() -> str:
@@ -11,12 +13,15 @@ def qsub_flavour() -> str:
     if not shutil.which("qsub"):
         return ""
     try:
-        result = subprocess.run(
-            ["qsub", "--version"], capture_output=True, text=True, timeout=10, check=False
+        result = CommandRunner("qsub").run(
+            ["qsub", "--version"],
+            "asking qsub which batch system it belongs to",
+            policy=RetryPolicy(timeout=10, tries=1),
+            ok_codes=range(-64, 256),  # the text matters, not the exit code
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except ShellError:
         return ""
-    text = (result.stdout + result.stderr).lower()
+    text = result.output.lower()
     if "pbs" in text:
         return "pbs"
     if "cobalt" in text:

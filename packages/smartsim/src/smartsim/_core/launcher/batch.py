@@ -25,7 +25,7 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -69,7 +69,7 @@ class _Job:
     stopped: bool = False
     done: bool = False  # seen to end (or cancelled and gone)
     lost: bool = False  # the poller gave up on it: reported Failed, may still run
-    last: JobState | None = field(default=None)
+    last: JobState | None = None  # the scheduler's latest answer
 
 
 def render_script(template: str, values: Mapping[str, str | Sequence[str]]) -> str:
@@ -350,7 +350,9 @@ class BatchLauncher(LocalLauncher):
             batch = [
                 s
                 for s, j in self._jobs.items()
-                if not j.detached and not j.stopped and not (j.last and _ended(j.last))
+                if not j.detached
+                and not j.stopped
+                and not (j.last and j.last.status in TERMINAL_STATUSES)
             ]
         return super().attached_steps() + batch
 
@@ -358,7 +360,3 @@ class BatchLauncher(LocalLauncher):
         """Cancel attached jobs and stop attached processes, then stop the poller."""
         super().close()
         self.poller.close()
-
-
-def _ended(state: JobState) -> bool:
-    return state.status in TERMINAL_STATUSES

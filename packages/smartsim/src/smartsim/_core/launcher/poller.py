@@ -41,12 +41,16 @@ class StatusPoller(Generic[T]):
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._next_poll = time.monotonic() + interval
         self.polls = 0
+        #: a new job is first asked about this soon (then every ``interval``)
+        self.first_poll = min(0.5, interval)
 
     def add(self, job_id: str) -> None:
         """Start polling ``job_id`` (the thread starts with the first job)."""
         with self._cond:
             self._live[job_id] = None
+            self._next_poll = min(self._next_poll, time.monotonic() + self.first_poll)
             if self._thread is None and not self._closing:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
@@ -87,16 +91,15 @@ class StatusPoller(Generic[T]):
                 self.discard(job_id)
 
     def _run(self) -> None:
-        next_poll = time.monotonic() + self.interval
         while True:
             with self._cond:
-                while not self._closing and (not self._live or time.monotonic() < next_poll):
-                    wait = None if not self._live else max(0.0, next_poll - time.monotonic())
-                    self._cond.wait(wait)
+                while not self._closing and (not self._live or time.monotonic() < self._next_poll):
+                    wait = None if not self._live else self._next_poll - time.monotonic()
+                    self._cond.wait(None if wait is None else max(0.0, wait))
                 if self._closing:
                     return
+                self._next_poll = time.monotonic() + self.interval
             self.poll_once()
-            next_poll = time.monotonic() + self.interval
 
     def close(self) -> None:
         """Stop the thread (jobs are left as they are)."""
