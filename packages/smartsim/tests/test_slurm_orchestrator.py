@@ -395,10 +395,12 @@ def test_batch_database_runs_as_one_sbatch_job(slurm_cluster, tmp_path: Path, ho
         assert len(db) == 1
 
     def our_jobs() -> list[str]:
+        """This test's jobs (other tests may run jobs on the cluster at the same time)."""
         out = subprocess.run(
-            ["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, check=True
+            ["squeue", "-h", "-o", "%i %j %Z"], capture_output=True, text=True, check=True
         ).stdout
-        return [line for line in out.splitlines() if line.strip()]
+        lines = [line.split() for line in out.splitlines() if line.strip()]
+        return [f"{f[0]} {f[1]}" for f in lines if len(f) > 2 and f[2].startswith(str(tmp_path))]
 
     assert our_jobs() == []
     exp.start(db)

@@ -484,6 +484,8 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         """Remove cluster config files, sockets and the reconnect file; forget the hosts."""
         if self._reconnected:
             self._shutdown_shards()
+        # stopped on purpose: is_active() says False without logging the shards as dead
+        self._reported_dead.update(name for name, _, _ in self._shard_states())
         for node in self.entities:
             for config in node.cluster_config_files:
                 config.unlink(missing_ok=True)

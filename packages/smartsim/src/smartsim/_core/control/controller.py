@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from smartsim._core.control.job_manager import JobManager
 from smartsim._core.control.manifest import Manifest
 from smartsim._core.launcher import create_launcher
-from smartsim._core.launcher.base import Launcher
+from smartsim._core.launcher.base import Launcher, StepInfo
 from smartsim._core.launcher.step import Step, StepContext
 from smartsim.entity.entity import SmartSimEntity
 from smartsim.entity.entity_list import EntityList
@@ -44,6 +44,7 @@ class Controller:
         self.jobs = JobManager()
         self._db: EntityList | None = None
         self._detached: set[str] = set()
+        self._adopted_steps: set[str] = set()  # runs of a reconnected database (not ours)
         self._keep = False  # the start() in progress leaves its jobs running at exit
 
     @property
@@ -52,7 +53,16 @@ class Controller:
         if self._launcher is None:
             self._launcher = create_launcher(self.launcher_name)
             self._launcher.add_status_callback(self.jobs.on_status)
+            self._launcher.add_exit_cleanup(self._database_files_at_exit)
         return self._launcher
+
+    def _database_files_at_exit(self) -> None:
+        """The driver exits with its database still up: the launcher has stopped the shards;
+        remove what they leave (reconnect file, cluster configs), as exp.stop(db) does."""
+        db = self._db
+        if db is not None and not any(e.name in self._detached for e in db.entities):
+            db.after_stop()
+            self._db = None
 
     # ---- launching ---------------------------------------------------------------------
     def start(self, manifest: Manifest, block: bool = True, kill_on_interrupt: bool = True) -> None:
@@ -260,17 +270,26 @@ class Controller:
         return self._db is not None and self._list_alive(self._db)
 
     def adopt_database(self, db: EntityList) -> None:
-        """Use a database started elsewhere (reconnect_orchestrator) for SSDB."""
+        """Use a database started elsewhere (reconnect_orchestrator) for SSDB.
+
+        Its shards are recorded as Running jobs (status, summary); the driver's exit leaves
+        them running, as it found them, and ``exp.stop`` shuts them down (Cancelled).
+        """
         if self.database_active():
             raise SmartSimError("a database is already active in this experiment")
         self._db = db
+        for node in db.entities:
+            step_id = f"reconnected:{node.name}"
+            self.jobs.add_run(node.name, node.type, step_id, "", "reconnected", is_db=True)
+            self._adopted_steps.add(step_id)
+            self._detached.add(node.name)
 
     # ---- stopping --------------------------------------------------------------------------
     def _stop_names(self, names: Iterable[str]) -> None:
         if self._launcher is None:
             return
         names = list(names)
-        step_ids = self.jobs.running_step_ids(names)
+        step_ids = [s for s in self.jobs.running_step_ids(names) if s not in self._adopted_steps]
         # a job reported Failed because its status could not be read may still run
         active = set(self._launcher.active_steps())
         step_ids += [
@@ -293,6 +312,9 @@ class Controller:
             return
         self._stop_names([e.name for e in el.entities])
         el.after_stop()
+        for step_id in self.jobs.current_step_ids([e.name for e in el.entities]):
+            if step_id in self._adopted_steps:  # a reconnected database: shut down just now
+                self.jobs.on_status(step_id, StepInfo(SmartSimStatus.STATUS_CANCELLED))
         if self._db is el:
             self._db = None
 

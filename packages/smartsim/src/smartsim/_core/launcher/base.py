@@ -7,6 +7,7 @@ Experiment or the controller; status arrives as :class:`StepInfo` values.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -45,6 +46,7 @@ class Launcher(ABC):
 
     def __init__(self) -> None:
         self._callbacks: list[StatusCallback] = []
+        self._exit_cleanups: list[Callable[[], None]] = []
 
     @classmethod
     def detect(cls) -> bool:
@@ -54,6 +56,20 @@ class Launcher(ABC):
     def add_status_callback(self, callback: StatusCallback) -> None:
         """Call ``callback(step_id, info)`` on every status change (from any thread)."""
         self._callbacks.append(callback)
+
+    def add_exit_cleanup(self, cleanup: Callable[[], None]) -> None:
+        """Call ``cleanup()`` when the driver exits (or dies of SIGTERM/SIGHUP), after this
+        launcher stopped what was still running (e.g. a database's files to remove)."""
+        self._exit_cleanups.append(cleanup)
+
+    def run_exit_cleanups(self) -> None:
+        """Run the exit cleanups once; one that fails is logged, the others still run."""
+        cleanups, self._exit_cleanups = self._exit_cleanups, []
+        for cleanup in cleanups:
+            try:
+                cleanup()
+            except Exception as exc:  # the driver is exiting: report, never raise
+                logging.getLogger(__name__).warning("cleanup at exit failed: %s", exc)
 
     def _notify(self, step_id: str, info: StepInfo) -> None:
         for callback in list(self._callbacks):

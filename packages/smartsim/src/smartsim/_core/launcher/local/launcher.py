@@ -175,6 +175,7 @@ def _stop_everything(reason: str) -> None:
         if active:
             logger.warning("%s: stopping %d process(es) still running", reason, len(active))
             launcher.stop(active)
+        launcher.run_exit_cleanups()
 
 
 def _on_exit() -> None:
