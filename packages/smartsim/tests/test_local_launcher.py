@@ -212,3 +212,17 @@ def test_exit_watcher_reports_each_exit_once(tmp_path, use_pidfd):
         assert seen == {"p0": 0, "p1": 1, "p2": 7}
     finally:
         watcher.close()
+
+
+def test_failed_model_is_logged_with_exit_code_and_end_of_its_stderr(exp, tmp_path, smartsim_log):
+    code = "import sys; sys.stderr.write('ImportError: no module named foo\\n'); sys.exit(3)"
+    model = exp.create_model(
+        "dies", exp.create_run_settings(sys.executable, ["-c", code]), path=str(tmp_path)
+    )
+    exp.start(model, block=True)
+    assert exp.get_status(model) == [SmartSimStatus.STATUS_FAILED]
+    report = [m for m in smartsim_log if "Model dies failed" in m]
+    assert len(report) == 1, smartsim_log
+    assert "exit code 3" in report[0]
+    assert f"last lines of {tmp_path / 'dies.err'}" in report[0]
+    assert "ImportError: no module named foo" in report[0]

@@ -221,6 +221,7 @@ class Controller:
             self.launcher_name,
             is_db,
             members=members or (),
+            error_file=step.context.error_file,
         )
 
     def _launch_list(self, el: EntityList, steps: list[Step], launched: list[str]) -> None:

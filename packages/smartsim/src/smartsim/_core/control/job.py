@@ -20,6 +20,7 @@ class Run:
     returncode: int | None = None
     end_time: float | None = None
     detail: str = ""
+    error_file: str = ""  # the run's stderr file, quoted when it fails
 
     @property
     def elapsed(self) -> float:

@@ -41,6 +41,7 @@ class JobManager:
         launcher: str,
         is_db: bool,
         members: Iterable[str] = (),
+        error_file: str = "",
     ) -> Run:
         """Record that an entity was launched (an update may already be waiting).
 
@@ -55,12 +56,13 @@ class JobManager:
             if job is None:
                 job = self._jobs[name] = Job(name, entity_type, is_db, launcher)
             run = job.new_run(step_id, job_id)
+            run.error_file = error_file
             self._by_step[step_id] = run
             info = self._pending.pop(step_id, None)
-            if info is not None:
-                self._apply(run, info)
+            if info is not None and self._apply(run, info) and not is_db:
+                _report_failure(job, run)  # before waiters wake: they see it logged
             self._cond.notify_all()
-            return run
+        return run
 
     def on_status(self, step_id: str, info: StepInfo) -> None:
         """Launcher callback: a step's status changed."""
@@ -68,19 +70,26 @@ class JobManager:
             run = self._by_step.get(step_id)
             if run is None:
                 self._pending[step_id] = info  # reported before add_run: apply it then
-            else:
-                self._apply(run, info)
+            elif self._apply(run, info):
+                job = self._job_of_run(run)
+                if job is not None and not job.is_db:
+                    _report_failure(job, run)  # before waiters wake: they see it logged
             self._cond.notify_all()
 
+    def _job_of_run(self, run: Run) -> Job | None:
+        return next((j for j in self._jobs.values() if run in j.runs), None)
+
     @staticmethod
-    def _apply(run: Run, info: StepInfo) -> None:
+    def _apply(run: Run, info: StepInfo) -> bool:
+        """Apply ``info``; True when the run has just failed."""
         if run.status in TERMINAL_STATUSES:
-            return
+            return False
         run.status = info.status
         run.returncode = info.returncode
         run.detail = info.error or info.raw_status
         if info.status in TERMINAL_STATUSES:
             run.end_time = time.time()
+        return info.status == SmartSimStatus.STATUS_FAILED
 
     # ---- queries ------------------------------------------------------------------------
     def get_job(self, name: str) -> Job | None:
@@ -156,3 +165,23 @@ class JobManager:
                     next_report = now + (progress_every or 0)
                 waits = [t for t in (deadline, next_report) if t is not None]
                 self._cond.wait(None if not waits else max(0.0, min(waits) - now))
+
+
+def _report_failure(job: Job, run: Run, lines: int = 10) -> None:
+    """Log a failed run with its exit code and the end of its stderr file."""
+    what = f"exit code {run.returncode}" if run.returncode is not None else "no exit code"
+    plain = not run.detail or run.detail.lower().startswith(("exit", "failed", "signal"))
+    detail = "" if plain else f", {run.detail}"
+    text = f"{job.entity_type} {job.name} failed ({what}{detail})"
+    if run.error_file:
+        try:
+            with open(run.error_file, "rb") as err:
+                err.seek(max(0, err.seek(0, 2) - 8192))  # the end is enough
+                tail = err.read().decode(errors="replace").splitlines(keepends=True)[-lines:]
+        except OSError:
+            tail = None
+        if tail:
+            text += f"; last lines of {run.error_file}:\n" + "".join(f"    {ln}" for ln in tail)
+        elif tail is not None:
+            text += f"; {run.error_file} is empty"
+    logger.warning(text.rstrip())
