@@ -102,6 +102,19 @@ def test_unreachable_server_fails_within_the_timeout_with_the_address(monkeypatc
         Client(False, address=f"127.0.0.1:{port}")
 
 
+@pytest.mark.timeout(60)
+def test_nothing_listening_is_reported_in_seconds_with_default_settings(monkeypatch):
+    """Upstream waits SR_CONN_TIMEOUT (100 s) for an address where nothing listens."""
+    import time
+
+    port = free_port()
+    monkeypatch.delenv("SR_CONN_TIMEOUT", raising=False)
+    start = time.monotonic()
+    with pytest.raises(RedisConnectionError, match=f"127.0.0.1:{port}: nothing listens there"):
+        Client(False, address=f"127.0.0.1:{port}")
+    assert time.monotonic() - start < 30  # 5 s of refusals, not 100 s
+
+
 def test_bad_constructor_arguments(ai_server):
     with pytest.raises(TypeError):
         Client(3)

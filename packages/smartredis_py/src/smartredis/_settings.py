@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
 from smartredis._transport import Security, Timeouts
+from smartredis._transport.base import REFUSED_GRACE
 from smartredis._wire.address import Address, parse_ssdb, split_credentials
 from smartredis.configoptions import ConfigOptions, parse_integer
 from smartredis.error import RedisConnectionError
@@ -58,6 +60,10 @@ def resolve(cfg: ConfigOptions, cluster: bool | None = None) -> Settings:
         command_interval=_positive(cfg, "SR_CMD_INTERVAL", 1000) / 1000,
         socket=_positive(cfg, "SR_SOCKET_TIMEOUT", 250) / 1000,
     )
+    if cfg._lookup("SR_CONN_TIMEOUT") is None:  # upstream's 100 s, but not for refusals
+        timeouts = dataclasses.replace(timeouts, refused=min(REFUSED_GRACE, timeouts.connect))
+    else:
+        timeouts = dataclasses.replace(timeouts, refused=timeouts.connect)
     return Settings(
         addresses=addresses,
         cluster=cluster,

@@ -66,8 +66,11 @@ def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Con
             executor = StandaloneExecutor(address, settings.timeouts, settings.security)
     except RedisReplyError as exc:
         where = ", ".join(str(a) for a in settings.addresses)
+        detail = exc.detail
+        if detail.startswith("Could not connect to the database at"):
+            raise RedisConnectionError(detail) from None  # it names the address already
         raise RedisConnectionError(
-            f"Could not connect to the database at {where}: {exc.detail}"
+            f"Could not connect to the database at {where}: {detail}"
         ) from None
     return _Connection(executor, settings, logger_name)
 

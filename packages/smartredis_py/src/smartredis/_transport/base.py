@@ -38,6 +38,9 @@ Reader = Callable[[redis.Connection, int], list]
 _IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError, ConnectionError)
 
 
+REFUSED_GRACE = 5.0
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Connection and command timing, in seconds (from the SR_* settings)."""
@@ -47,6 +50,9 @@ class Timeouts:
     command: float = 100.0
     command_interval: float = 1.0
     socket: float = 0.25
+    #: how long connections refused outright (nothing listens) are retried: a few seconds,
+    #: unless SR_CONN_TIMEOUT was set, which then applies to refusals as well
+    refused: float = REFUSED_GRACE
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,7 @@ class Node:
             logger.debug("a pooled connection to %s was closed by the server", self.address)
             conn.disconnect()
         conn = conn or self._new_connection()
+        refused_since: float | None = None
         while True:
             try:
                 conn.connect()
@@ -248,6 +255,16 @@ class Node:
                         "SR_DB_TLS_CA (the CA that signed the server's certificate) and that "
                         "the server speaks TLS on this port."
                     ) from None
+                if _refused(exc):
+                    refused_since = refused_since or time.monotonic()
+                    if time.monotonic() - refused_since >= self.timeouts.refused:
+                        raise RedisDatabaseError(
+                            f"Could not connect to the database at {self.address}: nothing "
+                            f"listens there (connection refused for {self.timeouts.refused:g} "
+                            "s). Check that the database is running and that SSDB (or the "
+                            "address given) names it; set SR_CONN_TIMEOUT to wait longer for "
+                            "a database that is still starting."
+                        ) from None
                 if time.monotonic() + self.timeouts.connect_interval > deadline:
                     raise RedisDatabaseError(
                         f"Could not connect to the database at {self.address} within "
@@ -361,3 +378,12 @@ class Executor(Protocol):
     ) -> list[object]: ...
 
     def close(self) -> None: ...
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect failed because nothing listens (refused, or no such Unix socket)."""
+    text = str(exc)
+    return any(
+        marker in text
+        for marker in ("Connection refused", "Error 111 ", "No such file or directory", "Error 2 ")
+    )
