@@ -118,7 +118,11 @@ def test_second_start_on_same_port_refused(exp: Experiment, tmp_path: Path) -> N
     exp.start(db)
     other = Experiment("other", exp_path=str(tmp_path), launcher="local")
     twin = other.create_database(port=port, interface="lo", path=str(tmp_path / "twin"))
-    with pytest.raises(SmartSimError, match=f"port {port} on 127.0.0.1 is already in use"):
+    with pytest.raises(
+        SmartSimError,
+        match=rf"port {port} \(a listening socket of (valkey|redis)-server, pid \d+\) on "
+        r"127.0.0.1 is not free",
+    ):
         other.start(twin)
     with pytest.raises(SmartSimError, match="already running"):
         exp.start(db)

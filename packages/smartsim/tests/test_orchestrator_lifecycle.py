@@ -119,3 +119,27 @@ def test_get_status_of_a_never_started_database_still_says_so(tmp_path):
     with pytest.raises(Exception, match="never launched"):
         exp.get_status(db)
     assert Path(tmp_path).exists()
+
+
+def test_a_taken_cluster_bus_port_is_named_with_its_holder(exp, tmp_path):
+    import os
+    import socket
+
+    while True:  # a shard port whose bus port (+10000) we can take
+        port = free_port()
+        blocker = socket.socket()
+        try:
+            blocker.bind(("127.0.0.1", port + 1 + 10000))
+            break
+        except OSError:
+            blocker.close()
+    blocker.listen()
+    try:
+        db = exp.create_database(port=port, db_nodes=3, interface="lo", path=str(tmp_path / "db"))
+        with pytest.raises(Exception) as info:
+            exp.start(db)
+    finally:
+        blocker.close()
+    message = str(info.value)
+    assert f"port {port + 1 + 10000} (the cluster bus port of {port + 1}, " in message
+    assert f"pid {os.getpid()}" in message and "a cluster also needs each port + 10000" in message

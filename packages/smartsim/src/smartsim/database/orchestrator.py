@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from smartsim._core.entrypoints.dbnode import (
     LOOPBACK_NAMES,
     InterfaceError,
@@ -427,14 +429,17 @@ class Orchestrator(DBConfigMixin, ShardSettingsMixin, EntityList):
         except InterfaceError as exc:
             raise SmartSimError(f"cannot start the database {self.name}: {exc}") from exc
         for port in self.ports:
-            checks = [port] + ([port + CLUSTER_BUS_OFFSET] if self.db_nodes > 1 else [])
-            for p in checks:
+            checks = [(port, "")]
+            if self.db_nodes > 1:
+                checks.append((port + CLUSTER_BUS_OFFSET, f"the cluster bus port of {port}, "))
+            for p, role in checks:
                 for address in addresses:
                     if not _port_free(address, p):
                         raise SmartSimError(
-                            f"cannot start the database {self.name}: port {p} on {address} is "
-                            "already in use (another database still running?). Stop it or "
-                            "choose another port, e.g. exp.create_database(port=...)"
+                            f"cannot start the database {self.name}: port {p} ({role}"
+                            f"{_port_holder(p)}) on {address} is not free. Stop what holds it "
+                            "or choose another port, e.g. exp.create_database(port=...); a "
+                            f"cluster also needs each port + {CLUSTER_BUS_OFFSET} free"
                         )
 
     def after_launch(self) -> None:
@@ -563,6 +568,26 @@ def _output_tail(path: Path, name: str, lines: int = 12) -> str:
 
 def _cluster_method() -> str:
     return os.environ.get("SMARTSIM_CLUSTER_CREATE", "cli")
+
+
+def _port_holder(port: int) -> str:
+    """Who holds a local TCP port, in words (psutil sees every process as root)."""
+    try:
+        conns = [c for c in psutil.net_connections(kind="tcp") if c.laddr and c.laddr.port == port]
+    except (psutil.Error, OSError):
+        return "held by a process this user cannot see"
+    for conn in conns:
+        if conn.status == psutil.CONN_LISTEN:
+            try:
+                name = psutil.Process(conn.pid).name() if conn.pid else "another user's process"
+            except psutil.Error:
+                name = "a process"
+            return f"a listening socket of {name}" + (f", pid {conn.pid}" if conn.pid else "")
+    if conns and all(c.status == psutil.CONN_TIME_WAIT for c in conns):
+        return "closed connections in TIME_WAIT: a server stopped moments ago; wait up to 60 s"
+    if conns:
+        return f"a socket in state {conns[0].status}"
+    return "held by a process this user cannot see"
 
 
 def _port_free(address: str, port: int) -> bool:
