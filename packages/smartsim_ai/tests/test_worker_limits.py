@@ -79,16 +79,21 @@ def run_in_thread(port: int, *args: object) -> tuple[threading.Thread, list]:
 
 
 def busy_devices(server) -> list[str]:  # type: ignore[no-untyped-def]
-    """Devices whose worker is burning CPU (running the endless script)."""
-    busy = []
-    for p in workers_of(server):
-        try:
-            if p.cpu_percent(interval=0.3) > 30:
-                cmd = p.cmdline()
-                busy.append(cmd[cmd.index("--device") + 1])
-        except psutil.NoSuchProcess:
-            pass
-    return sorted(busy)
+    """Devices whose worker is running or runnable (the endless script), three looks in a row;
+    an idle worker sleeps in its read.  (State, not CPU share: a loaded machine starves both.)"""
+    seen: list[set[str]] = []
+    for _ in range(3):
+        now = set()
+        for p in workers_of(server):
+            try:
+                if p.status() == psutil.STATUS_RUNNING:
+                    cmd = p.cmdline()
+                    now.add(cmd[cmd.index("--device") + 1])
+            except psutil.NoSuchProcess:
+                pass
+        seen.append(now)
+        time.sleep(0.1)
+    return sorted(set.intersection(*seen))
 
 
 # ---------------------------------------------------------------- devices
