@@ -296,7 +296,11 @@ def test_thread_counts_default_from_cores_and_workers(ai_server_factory) -> None
     cores = len(os.sched_getaffinity(0))
     server = ai_server_factory("valkey", module_args=["THREADS_PER_QUEUE", "2"])
     assert wait_for(lambda: len(workers_of(server)) == 2)
-    assert _intra_op_of(server) == [max(1, cores // 2)] * 2
+    assert _intra_op_of(server) == [max(1, (cores - 1) // 2)] * 2
+    # one worker: every core but the server's
+    server1 = ai_server_factory("valkey")
+    assert wait_for(lambda: len(workers_of(server1)) == 1)
+    assert _intra_op_of(server1) == [max(1, cores - 1)]
     # an explicit value is kept
     server2 = ai_server_factory(
         "valkey", module_args=["THREADS_PER_QUEUE", "2", "INTRA_OP_PARALLELISM", "3"]

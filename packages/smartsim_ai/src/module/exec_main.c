@@ -155,15 +155,16 @@ static void fallback_python(RedisModuleCtx *ctx) {
 }
 
 /* INTRA_OP_PARALLELISM / INTER_OP_PARALLELISM left at 0: the cores this server may use
- * (its affinity mask: a Slurm or cgroup cpuset counts) shared by the CPU queue's
- * THREADS_PER_QUEUE workers, at least 1 each.  The backends' own default (every core, in
- * every worker) oversubscribes the cores as soon as two workers run at once. */
+ * (its affinity mask: a Slurm or cgroup cpuset counts) but one, for the server's own thread,
+ * shared by the CPU queue's THREADS_PER_QUEUE workers, at least 1 each.  The backends' own
+ * default (every core, in every worker) oversubscribes the cores as soon as two workers, or a
+ * worker and the server, run at once (benchmarks/bench_threads.py). */
 static void default_thread_counts(RedisModuleCtx *ctx) {
     cpu_set_t set;
     int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
     if (cores <= 0) cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores <= 0) cores = 1;
-    int share = cores / g_exec_settings.threads_per_queue;
+    int share = (cores - 1) / g_exec_settings.threads_per_queue;
     if (share < 1) share = 1;
     if (g_worker_settings.intra_op == 0) g_worker_settings.intra_op = share;
     if (g_worker_settings.inter_op == 0) g_worker_settings.inter_op = share;
