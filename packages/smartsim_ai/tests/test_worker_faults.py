@@ -18,7 +18,14 @@ pytestmark = pytest.mark.torch
 
 def workers_of(server) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
     parent = psutil.Process(server.proc.pid)
-    return [p for p in parent.children() if "smartsim_ai.worker" in " ".join(p.cmdline())]
+    found = []
+    for p in parent.children():
+        try:  # a worker just killed is a zombie until the server reaps it
+            if "smartsim_ai.worker" in " ".join(p.cmdline()):
+                found.append(p)
+        except psutil.Error:
+            pass
+    return found
 
 
 def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
@@ -54,9 +61,22 @@ def run_in_thread(port: int, *args: object) -> tuple[threading.Thread, list]:
 
 
 def busy_worker(server) -> psutil.Process:  # type: ignore[no-untyped-def]
+    """The worker running a request: runnable at three looks in a row (an idle one sleeps in its
+    read).  Its state, not its CPU share, which a loaded machine starves."""
+
+    def running(proc: psutil.Process) -> bool:
+        try:
+            return proc.status() == psutil.STATUS_RUNNING
+        except psutil.Error:
+            return False
+
     def find() -> psutil.Process | None:
         for proc in workers_of(server):
-            if proc.cpu_percent(interval=0.2) > 50:
+            looks = []
+            for _ in range(3):
+                looks.append(running(proc))
+                time.sleep(0.05)
+            if all(looks):
                 return proc
         return None
 

@@ -128,6 +128,10 @@ static int modelstore_reply(RedisModuleCtx *ctx, ai_request *r) {
 }
 
 static int submit_store(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, store_args *a) {
+    if (!ai_device_is_valid(a->device)) { /* MODELSET: RedisAI's backends refuse it */
+        store_args_free(a);
+        return RedisModule_ReplyWithError(ctx, AI_ERR_UNSUPPORTED_DEVICE);
+    }
     ai_model *m = ai_model_new(a->backend, a->device, a->tag, a->tag_len, a->batch, a->minbatch,
                                a->minbatchtimeout, a->nin, a->in, a->nout, a->out, a->blob,
                                a->blob_len);

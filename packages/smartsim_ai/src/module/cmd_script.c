@@ -29,6 +29,10 @@ static int scriptstore_reply(RedisModuleCtx *ctx, ai_request *r) {
 static int submit_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                          const char *device, const char *tag, size_t tag_len,
                          RedisModuleString *source, size_t neps, char **eps) {
+    if (!ai_device_is_valid(device)) { /* before any queue or worker exists for it */
+        ai_free_names(eps, neps);
+        return RedisModule_ReplyWithError(ctx, AI_ERR_UNSUPPORTED_DEVICE);
+    }
     size_t slen;
     const char *src = RedisModule_StringPtrLen(source, &slen);
     ai_script *s = ai_script_new(device, tag, tag_len, src, slen, neps, eps);

@@ -27,6 +27,9 @@ ai_config_t ai_config = {
     .backend_memory_limit = 0,
     .model_load_timeout = 600000,
     .tensor_compaction_delay = 1000,
+    .run_timeout = 60000,
+    .workers_max = 16,
+    .worker_idle_timeout = 600000,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {
@@ -103,6 +106,15 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     } else if (name_is(name, "MODEL_LOAD_TIMEOUT")) {
         if (!in_range(is_int, n, 0, AI_CONFIG_MAX_MS)) return -1;
         ai_config.model_load_timeout = n;
+    } else if (name_is(name, "RUN_TIMEOUT")) {
+        if (!is_int || n < 0) return -1;
+        ai_config.run_timeout = n;
+    } else if (name_is(name, "WORKERS_MAX")) {
+        if (!is_int || n < 1 || n > 100000) return -1;
+        ai_config.workers_max = n;
+    } else if (name_is(name, "WORKER_IDLE_TIMEOUT")) {
+        if (!is_int || n < 0) return -1;
+        ai_config.worker_idle_timeout = n;
     } else if (name_is(name, "TENSOR_COMPACTION_DELAY")) {
         if (!in_range(is_int, n, -1, AI_CONFIG_MAX_MS)) return -1;
         ai_config.tensor_compaction_delay = n;

@@ -24,6 +24,9 @@ typedef struct {
     long long backend_memory_limit;    /* BACKEND_MEMORY_LIMIT, MB (0 = none) */
     long long model_load_timeout;      /* MODEL_LOAD_TIMEOUT (ours), ms (0 = none) */
     long long tensor_compaction_delay; /* TENSOR_COMPACTION_DELAY (ours), ms (-1 = off) */
+    long long run_timeout;             /* RUN_TIMEOUT (ours), ms (0 = none) */
+    long long workers_max;             /* WORKERS_MAX (ours): worker processes in all */
+    long long worker_idle_timeout;     /* WORKER_IDLE_TIMEOUT (ours), ms (0 = never) */
     char *backends_path;               /* BACKENDSPATH (also AI.CONFIG) */
     char *worker_python;               /* WORKER_PYTHON (ours): the workers' interpreter; NULL = default */
     char *backend_paths[AI_BACKEND_COUNT]; /* backends requested at load or by LOADBACKEND */

@@ -2,6 +2,8 @@
  * The execution layer's entry points (hooks.h): start the CPU run queue and its workers at
  * load, prepare models/scripts loaded from RDB, release worker state when objects are freed.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 static void release_model(ai_model *m) {
     if (m->exec) ai_exec_forget(ai_exec_model_id(m));
     stats_unregister(m);
+    ai_exec_release_id(m->exec);
     ai_free(m->exec);
     m->exec = NULL;
 }
@@ -28,6 +31,7 @@ static void release_model(ai_model *m) {
 static void release_script(ai_script *s) {
     if (s->exec) ai_exec_forget(ai_exec_script_id(s));
     stats_unregister(s);
+    ai_exec_release_id(s->exec);
     ai_free(s->exec);
     s->exec = NULL;
 }
@@ -151,6 +155,23 @@ static void fallback_python(RedisModuleCtx *ctx) {
     }
 }
 
+/* INTRA_OP_PARALLELISM / INTER_OP_PARALLELISM left at 0: the cores this server may use
+ * (its affinity mask: a Slurm or cgroup cpuset counts) but one, for the server's own thread,
+ * shared by the CPU queue's THREADS_PER_QUEUE workers, at least 1 each.  The backends' own
+ * default (every core, in every worker) oversubscribes the cores as soon as two workers, or a
+ * worker and the server, run at once (benchmarks/bench_threads.py). */
+static void default_thread_counts(RedisModuleCtx *ctx) {
+    cpu_set_t set;
+    int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (cores <= 0) cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores <= 0) cores = 1;
+    int share = (cores - 1) / g_exec_settings.threads_per_queue;
+    if (share < 1) share = 1;
+    if (g_worker_settings.intra_op == 0) g_worker_settings.intra_op = share;
+    if (g_worker_settings.inter_op == 0) g_worker_settings.inter_op = share;
+    (void)ctx;
+}
+
 int ai_exec_onload(RedisModuleCtx *ctx) {
     find_log_file(ctx);
     if (ai_config.worker_python && ai_config.worker_python[0])
@@ -168,16 +189,23 @@ int ai_exec_onload(RedisModuleCtx *ctx) {
     g_exec_settings.exec_timeout_explicit =
         ai_config.model_execution_timeout != DEFAULT_EXEC_TIMEOUT_MS;
     g_exec_settings.load_timeout_ms = ai_config.model_load_timeout;
+    g_exec_settings.run_timeout_ms = ai_config.run_timeout;
+    g_exec_settings.workers_max = (int)ai_config.workers_max;
+    g_exec_settings.idle_timeout_ms = ai_config.worker_idle_timeout;
+    default_thread_counts(ctx);
     ai_model_prepare_hook = prepare_model;
     ai_script_prepare_hook = prepare_script;
     ai_model_release_hook = release_model;
     ai_script_release_hook = release_script;
-    if (run_queue_ensure("CPU") != 0) {
+    if (run_queue_ensure_eager("CPU") != 0) {
         RedisModule_Log(ctx, "warning", "ai: cannot start the CPU run queue");
         return -1;
     }
-    RedisModule_Log(ctx, "notice", "ai: %d worker(s) per device, python %s",
-                    g_exec_settings.threads_per_queue, g_worker_settings.python);
+    RedisModule_Log(ctx, "notice",
+                    "ai: %d worker(s) per device, at most %d in all, python %s, %d intra-op and "
+                    "%d inter-op thread(s) per worker",
+                    g_exec_settings.threads_per_queue, g_exec_settings.workers_max,
+                    g_worker_settings.python, g_worker_settings.intra_op, g_worker_settings.inter_op);
     return 0;
 }
 

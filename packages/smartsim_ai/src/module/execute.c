@@ -44,7 +44,13 @@ int execute_ensure_worker(ai_worker *w, char *err, size_t errlen) {
 }
 
 /* Which time limit a round trip runs under; the error text is built only when it expires. */
-typedef enum { LIMIT_RUN_MODEL, LIMIT_RUN_SCRIPT, LIMIT_LOAD_MODEL, LIMIT_LOAD_SCRIPT } limit_kind;
+typedef enum {
+    LIMIT_RUN_MODEL,  /* MODEL_EXECUTION_TIMEOUT (ONNX, or every model when given explicitly) */
+    LIMIT_RUN_SCRIPT, /* MODEL_EXECUTION_TIMEOUT given explicitly */
+    LIMIT_RUN,        /* RUN_TIMEOUT: the runs MODEL_EXECUTION_TIMEOUT leaves unbounded */
+    LIMIT_LOAD_MODEL,
+    LIMIT_LOAD_SCRIPT
+} limit_kind;
 
 static void fail_timeout(ai_op *op, limit_kind limit) {
     switch (limit) {
@@ -59,6 +65,13 @@ static void fail_timeout(ai_op *op, limit_kind limit) {
                    "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
                    "process was restarted",
                    g_exec_settings.exec_timeout_ms);
+        break;
+    case LIMIT_RUN:
+        ai_op_fail(op,
+                   "ERR the run took longer than RUN_TIMEOUT (%lld ms) and was stopped; its worker "
+                   "process was restarted (raise the module argument RUN_TIMEOUT for longer runs, "
+                   "0: no limit)",
+                   g_exec_settings.run_timeout_ms);
         break;
     case LIMIT_LOAD_MODEL:
     case LIMIT_LOAD_SCRIPT:
@@ -292,9 +305,21 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
     return 0;
 }
 
-static long model_timeout(ai_model *m) {
-    if (g_exec_settings.exec_timeout_explicit) return (long)g_exec_settings.exec_timeout_ms;
-    return m->backend == AI_BACKEND_ONNX ? (long)g_exec_settings.exec_timeout_ms : 0;
+/* A run's time limit (ms, 0: none) and which argument set it. */
+static long run_limit(ai_model *m, limit_kind *kind) {
+    if (g_exec_settings.exec_timeout_explicit || (m && m->backend == AI_BACKEND_ONNX)) {
+        *kind = m ? LIMIT_RUN_MODEL : LIMIT_RUN_SCRIPT;
+        return (long)g_exec_settings.exec_timeout_ms;
+    }
+    *kind = LIMIT_RUN;
+    return (long)g_exec_settings.run_timeout_ms;
+}
+
+/* What is left of a run's limit at its deadline (at least 1 ms); 0 when unlimited. */
+static long time_left(long long deadline) {
+    if (deadline <= 0) return 0;
+    long long left = deadline - ai_now_ms();
+    return left < 1 ? 1 : (long)left;
 }
 
 int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
@@ -306,7 +331,9 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
         add_tensors(&b, inputs, ninputs);
         char *payload = NULL;
         rbuf r;
-        int type = roundtrip(w, op, &b, model_timeout(model), &payload, &r, LIMIT_RUN_MODEL);
+        limit_kind kind;
+        long limit = run_limit(model, &kind);
+        int type = roundtrip(w, op, &b, limit, &payload, &r, kind);
         wbuf_free(&b);
         int rc = -1;
         if (type == WMSG_RESULT) {
@@ -342,8 +369,11 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
         add_tensors(&b, inputs, op->nin);
         char *payload = NULL;
         rbuf r;
-        long timeout = g_exec_settings.exec_timeout_explicit ? g_exec_settings.exec_timeout_ms : 0;
-        int type = roundtrip(w, op, &b, timeout, &payload, &r, LIMIT_RUN_SCRIPT);
+        /* one deadline for the whole run, callbacks into the server included */
+        limit_kind kind;
+        long limit = run_limit(NULL, &kind);
+        long long deadline = limit > 0 ? ai_now_ms() + limit : 0;
+        int type = roundtrip(w, op, &b, limit, &payload, &r, kind);
         wbuf_free(&b);
         script_calls sc = {.bc = req->bc};
         while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
@@ -351,11 +381,11 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
             free(payload);
             payload = NULL;
             if (sent != 0) {
-                worker_failed(w, op, -1, LIMIT_RUN_SCRIPT);
+                worker_failed(w, op, -1, kind);
                 type = -1;
                 break;
             }
-            type = roundtrip(w, op, NULL, timeout, &payload, &r, LIMIT_RUN_SCRIPT);
+            type = roundtrip(w, op, NULL, time_left(deadline), &payload, &r, kind);
         }
         script_calls_end(&sc);
         int rc = -1;

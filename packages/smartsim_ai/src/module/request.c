@@ -204,7 +204,7 @@ int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
         return RedisModule_ReplyWithError(ctx, "ERR could not block the client for this run");
     }
     RedisModule_BlockedClientMeasureTimeStart(r->bc);
-    if (run_queue_push(device, r) != 0) {
+    if (run_queue_push(ctx, device, r) != 0) {
         ai_op_fail(&r->ops[0], "ERR could not create the run queue for device %s", device);
         RedisModule_UnblockClient(r->bc, r);
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 #include "info.h"
 #include "worker_channel.h"
 
-exec_settings g_exec_settings = {1, 5000, 0, 600000};
+exec_settings g_exec_settings = {1, 5000, 0, 600000, 60000, 16, 600000};
 
 typedef struct run_queue run_queue;
 
@@ -29,6 +30,10 @@ typedef struct queue_thread {
     run_queue *q;
     pthread_t tid;
     ai_worker worker;
+    /* under pool_mu: */
+    int busy;          /* running a request: only this thread touches the worker */
+    int has_slot;      /* holds one of the WORKERS_MAX slots (a worker process is up) */
+    long long last_ms; /* when its last request ended (idle reclaim) */
 } queue_thread;
 
 struct run_queue {
@@ -37,11 +42,34 @@ struct run_queue {
     pthread_cond_t cv;
     ai_request *head, *tail;
     int nthreads;
+    int running; /* requests popped and not finished yet (under mu) */
+    int eager;   /* the CPU queue: workers start at load and stay while objects are gone */
     queue_thread *threads;
     run_queue *next;
 };
 
-static run_queue *queues; /* created and listed by the main thread only */
+/* Lock order: a queue's mu, then pool_mu.  pool_mu guards the queue list (written by the
+ * main thread), the worker slots and the per-device object counts. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static run_queue *queues;
+static int slots_used;
+
+typedef struct device_objects {
+    char device[32];
+    long n;
+    struct device_objects *next;
+} device_objects;
+static device_objects *objects; /* live models/scripts (with a worker id) per device */
+
+int ai_device_is_valid(const char *dev) {
+    size_t len = strlen(dev);
+    if (strcasecmp(dev, "CPU") == 0 || strcasecmp(dev, "GPU") == 0) return 1;
+    if (len >= 10 || len < 4) return 0;
+    if (strncasecmp(dev, "CPU:", 4) != 0 && strncasecmp(dev, "GPU:", 4) != 0) return 0;
+    for (size_t i = 4; i < len; i++)
+        if (dev[i] < '0' || dev[i] > '9') return 0;
+    return 1;
+}
 
 static void queue_append(run_queue *q, ai_request *r) {
     r->next = NULL;
@@ -86,16 +114,11 @@ static double worker_cpu_seconds(pid_t pid) {
 }
 
 static int timed_out(const ai_request *r, long long now) {
-    return r->timeout_ms > 0 && now - r->enqueue_ms > r->timeout_ms;
+    return r->timeout_ms > 0 && now - r->enqueue_ms >= r->timeout_ms;
 }
 
-#define MAX_BATCH 1024
-
-/* Pop the next runnable set of requests (1, or a batch); the lock is held. Returns 0 when
- * nothing is runnable yet (parked batches), setting *wait_short. */
-static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
-    long long now = ai_now_ms();
-    /* time out whatever waited too long */
+/* Answer +TIMEDOUT to every queued request past its TIMEOUT; q->mu is held. */
+static void expire_locked(run_queue *q, long long now) {
     ai_request *prev = NULL, *r = q->head;
     while (r) {
         ai_request *next = r->next;
@@ -108,6 +131,15 @@ static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
         }
         r = next;
     }
+}
+
+#define MAX_BATCH 1024
+
+/* Pop the next runnable set of requests (1, or a batch); the lock is held. Returns 0 when
+ * nothing is runnable yet (parked batches), setting *wait_short. */
+static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
+    long long now = ai_now_ms();
+    expire_locked(q, now);
     ai_request *lead = q->head;
     if (!lead) return 0;
     queue_remove(q, NULL, lead);
@@ -117,8 +149,7 @@ static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
     ai_model *m = lead->batch_size ? lead->ops[lead->batch_op].model : NULL;
     if (!m || (uint64_t)size >= m->batchsize) return 1;
     uint64_t total = (uint64_t)size;
-    prev = NULL;
-    r = q->head;
+    ai_request *prev = NULL, *r = q->head;
     while (r && total < m->batchsize && n < MAX_BATCH) {
         ai_request *next = r->next;
         if (r->batch_size && batching_compatible(lead, r)) {
@@ -142,12 +173,125 @@ static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
     return n;
 }
 
+/* ---------------------------------------------------------------- worker slots */
+
+static long device_objects_locked(const char *device) {
+    for (device_objects *d = objects; d; d = d->next)
+        if (strcmp(d->device, device) == 0) return d->n;
+    return 0;
+}
+
+/* Stop t's worker and give its slot back; pool_mu is held and t is not busy. */
+static void reclaim_locked(queue_thread *t, const char *why) {
+    if (!t->has_slot) return;
+    pid_t pid = t->worker.pid;
+    worker_kill(&t->worker, NULL, 0);
+    t->has_slot = 0;
+    slots_used--;
+    if (pid > 0)
+        worker_log("worker process %d for device %s stopped (%s); it restarts on demand",
+                   (int)pid, t->worker.device, why);
+}
+
+/* Mark t busy and make sure it holds a slot (taking an idle worker's when all are used) and
+ * a live worker.  Returns 0, or -1 with the reason in err. */
+static int acquire_worker(queue_thread *t, char *err, size_t errlen) {
+    pthread_mutex_lock(&pool_mu);
+    t->busy = 1;
+    if (!t->has_slot) {
+        if (slots_used >= g_exec_settings.workers_max) {
+            queue_thread *victim = NULL;
+            for (run_queue *q = queues; q; q = q->next)
+                for (int i = 0; i < q->nthreads; i++) {
+                    queue_thread *o = &q->threads[i];
+                    if (o != t && o->has_slot && !o->busy &&
+                        (!victim || o->last_ms < victim->last_ms))
+                        victim = o;
+                }
+            if (!victim) {
+                t->busy = 0;
+                pthread_mutex_unlock(&pool_mu);
+                snprintf(err, errlen,
+                         "ERR no worker process for device %s: WORKERS_MAX (%d) worker processes "
+                         "are running and all are busy; retry later, or raise the module argument "
+                         "WORKERS_MAX",
+                         t->worker.device, g_exec_settings.workers_max);
+                return -1;
+            }
+            reclaim_locked(victim, "WORKERS_MAX reached, its slot went to another device");
+        }
+        t->has_slot = 1;
+        slots_used++;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    if (execute_ensure_worker(&t->worker, err, errlen) != 0) {
+        pthread_mutex_lock(&pool_mu);
+        t->has_slot = 0;
+        slots_used--;
+        t->busy = 0;
+        pthread_mutex_unlock(&pool_mu);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_worker(queue_thread *t) {
+    pthread_mutex_lock(&pool_mu);
+    t->busy = 0;
+    t->last_ms = ai_now_ms();
+    pthread_mutex_unlock(&pool_mu);
+}
+
+/* Between requests (q->mu held): stop the worker when the device has no object left (not
+ * the CPU queue) or it has idled past WORKER_IDLE_TIMEOUT.  Returns the ms until the idle
+ * deadline, or -1 when there is nothing to wait for. */
+static long long maybe_reclaim(queue_thread *t) {
+    long long wait = -1;
+    pthread_mutex_lock(&pool_mu);
+    if (t->has_slot && !t->busy && !t->q->head) {
+        long long idle = ai_now_ms() - t->last_ms;
+        long long limit = g_exec_settings.idle_timeout_ms;
+        if (!t->q->eager && device_objects_locked(t->q->device) == 0) {
+            reclaim_locked(t, "no model or script uses its device any more");
+        } else if (limit > 0 && idle >= limit) {
+            char why[64];
+            snprintf(why, sizeof why, "idle for %lld ms, WORKER_IDLE_TIMEOUT", idle);
+            reclaim_locked(t, why);
+        } else if (limit > 0) {
+            wait = limit - idle;
+        }
+    }
+    pthread_mutex_unlock(&pool_mu);
+    return wait;
+}
+
+static void fail_request(ai_request *r, const char *msg) {
+    for (size_t i = 0; i < r->nops; i++) {
+        ai_op_kind k = r->ops[i].kind;
+        if (k != AI_OP_TENSORSET && k != AI_OP_TENSORGET) {
+            ai_op_fail(&r->ops[i], "%s", msg);
+            return;
+        }
+    }
+    if (r->nops) ai_op_fail(&r->ops[0], "%s", msg);
+}
+
+static void timed_wait_ms(run_queue *q, long long ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+}
+
 static void *queue_main(void *arg) {
     queue_thread *t = arg;
     run_queue *q = t->q;
-    char err[256];
-    if (execute_ensure_worker(&t->worker, err, sizeof err) != 0) {
-        fprintf(stderr, "ai module: %s\n", err);
+    char err[512];
+    if (q->eager) {
+        if (acquire_worker(t, err, sizeof err) != 0) worker_log("%s", err);
+        release_worker(t);
     }
     ai_request *batch[MAX_BATCH];
     pthread_mutex_lock(&q->mu);
@@ -155,25 +299,28 @@ static void *queue_main(void *arg) {
         int wait_short = 0;
         size_t n = pop_locked(q, batch, &wait_short);
         if (n == 0) {
-            if (wait_short || q->head) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += 1000000;
-                if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-                pthread_cond_timedwait(&q->cv, &q->mu, &ts);
-            } else {
+            long long idle_wait = maybe_reclaim(t);
+            if (wait_short || q->head)
+                timed_wait_ms(q, 1);
+            else if (idle_wait >= 0)
+                timed_wait_ms(q, idle_wait + 1);
+            else
                 pthread_cond_wait(&q->cv, &q->mu);
-            }
             continue;
         }
+        q->running++;
         pthread_mutex_unlock(&q->mu);
-        if (n == 1) {
+        if (acquire_worker(t, err, sizeof err) != 0) {
+            for (size_t i = 0; i < n; i++) fail_request(batch[i], err);
+        } else if (n == 1) {
             execute_request(&t->worker, batch[0]);
         } else {
             batching_execute(&t->worker, batch, n);
         }
+        release_worker(t);
         for (size_t i = 0; i < n; i++) run_queue_finish(batch[i]);
         pthread_mutex_lock(&q->mu);
+        q->running--;
     }
     return NULL;
 }
@@ -192,42 +339,90 @@ static run_queue *find_queue(const char *device) {
     return NULL;
 }
 
-int run_queue_ensure(const char *device) {
+/* A queue whose device no object names any more, with nothing queued or running, takes the new
+ * device's name instead of a new queue being made: the queues (and their threads) stay as
+ * many as the devices in use, whatever strings clients try.  Its workers are already stopped
+ * (maybe_reclaim) or stop at once. */
+static int reuse_queue(const char *device) {
+    for (run_queue *q = queues; q; q = q->next) {
+        if (q->eager) continue;
+        pthread_mutex_lock(&q->mu);
+        pthread_mutex_lock(&pool_mu);
+        int idle = !q->head && q->running == 0 && device_objects_locked(q->device) == 0;
+        if (idle) {
+            for (int i = 0; i < q->nthreads; i++) reclaim_locked(&q->threads[i], "device renamed");
+            upper_device(device, q->device, sizeof q->device);
+            for (int i = 0; i < q->nthreads; i++)
+                snprintf(q->threads[i].worker.device, sizeof q->threads[i].worker.device, "%s",
+                         q->device);
+        }
+        pthread_mutex_unlock(&pool_mu);
+        pthread_mutex_unlock(&q->mu);
+        if (idle) return 1;
+    }
+    return 0;
+}
+
+static int ensure_queue(const char *device, int eager) {
     if (find_queue(device)) return 0;
+    if (!eager && reuse_queue(device)) return 0;
     run_queue *q = calloc(1, sizeof *q);
     if (!q) return -1;
     upper_device(device, q->device, sizeof q->device);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
+    q->eager = eager;
     q->nthreads = g_exec_settings.threads_per_queue > 0 ? g_exec_settings.threads_per_queue : 1;
     q->threads = calloc((size_t)q->nthreads, sizeof *q->threads);
+    if (!q->threads) return -1;
     for (int i = 0; i < q->nthreads; i++) {
         queue_thread *t = &q->threads[i];
         t->q = q;
         t->worker.fd = -1;
         t->worker.pid = -1;
         t->worker.index = i;
+        t->last_ms = ai_now_ms();
         snprintf(t->worker.device, sizeof t->worker.device, "%s", q->device);
-        if (pthread_create(&t->tid, NULL, queue_main, t) != 0) {
-            q->nthreads = i;
-            break;
-        }
     }
-    if (q->nthreads == 0) return -1;
+    /* listed before its threads run: acquire_worker walks the list for idle workers */
+    pthread_mutex_lock(&pool_mu);
     q->next = queues;
     queues = q;
-    return 0;
+    pthread_mutex_unlock(&pool_mu);
+    int started = 0;
+    for (int i = 0; i < q->nthreads; i++)
+        if (pthread_create(&q->threads[i].tid, NULL, queue_main, &q->threads[i]) == 0) started++;
+        else break;
+    pthread_mutex_lock(&pool_mu);
+    q->nthreads = started; /* threads not started are never busy and hold no slot */
+    pthread_mutex_unlock(&pool_mu);
+    return started ? 0 : -1;
 }
 
-int run_queue_push(const char *device, ai_request *r) {
+int run_queue_ensure(const char *device) { return ensure_queue(device, 0); }
+int run_queue_ensure_eager(const char *device) { return ensure_queue(device, 1); }
+
+/* TIMEOUT: a timer per request wakes the main thread at its deadline to answer it if it is
+ * still queued, whatever the queue's threads are running. */
+static void on_deadline(RedisModuleCtx *ctx, void *data) {
+    (void)ctx;
+    run_queue *q = data;
+    pthread_mutex_lock(&q->mu);
+    expire_locked(q, ai_now_ms());
+    pthread_mutex_unlock(&q->mu);
+}
+
+int run_queue_push(RedisModuleCtx *ctx, const char *device, ai_request *r) {
     if (run_queue_ensure(device) != 0) return -1;
     run_queue *q = find_queue(device);
+    if (!q || q->nthreads == 0) return -1;
     r->enqueue_ms = ai_now_ms();
     r->batch_size = batching_size(r);
     pthread_mutex_lock(&q->mu);
     queue_append(q, r);
     pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
+    if (r->timeout_ms > 0) RedisModule_CreateTimer(ctx, r->timeout_ms + 1, on_deadline, q);
     return 0;
 }
 
@@ -252,21 +447,54 @@ void run_queue_info_cpu(RedisModuleInfoCtx *ctx) {
 
 typedef struct exec_obj {
     uint64_t id;
+    char device[32]; /* upper-cased: whose queue may stop its workers when none is left */
 } exec_obj;
 
 static uint64_t next_obj_id = 1;
 
-static uint64_t ensure_id(void **exec) {
+static void count_object(const char *device, long delta) {
+    run_queue *q = NULL;
+    pthread_mutex_lock(&pool_mu);
+    device_objects *d = objects;
+    while (d && strcmp(d->device, device) != 0) d = d->next;
+    if (!d && delta > 0 && (d = calloc(1, sizeof *d)) != NULL) {
+        snprintf(d->device, sizeof d->device, "%s", device);
+        d->next = objects;
+        objects = d;
+    }
+    if (d) d->n += delta;
+    if (d && d->n <= 0) {
+        q = find_queue(device);
+        device_objects **p = &objects;
+        while (*p != d) p = &(*p)->next;
+        *p = d->next;
+        free(d);
+    }
+    pthread_mutex_unlock(&pool_mu);
+    if (q) { /* the device's last object is gone: let its threads stop their workers */
+        pthread_mutex_lock(&q->mu);
+        pthread_cond_broadcast(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+    }
+}
+
+static uint64_t ensure_id(void **exec, const char *device) {
     if (!*exec) {
         exec_obj *o = ai_calloc(1, sizeof *o);
         o->id = __atomic_fetch_add(&next_obj_id, 1, __ATOMIC_RELAXED);
+        upper_device(device ? device : "", o->device, sizeof o->device);
+        count_object(o->device, 1);
         *exec = o;
     }
     return ((exec_obj *)*exec)->id;
 }
 
-uint64_t ai_exec_model_id(ai_model *m) { return ensure_id(&m->exec); }
-uint64_t ai_exec_script_id(ai_script *s) { return ensure_id(&s->exec); }
+uint64_t ai_exec_model_id(ai_model *m) { return ensure_id(&m->exec, m->device); }
+uint64_t ai_exec_script_id(ai_script *s) { return ensure_id(&s->exec, s->device); }
+
+void ai_exec_release_id(void *exec) {
+    if (exec) count_object(((exec_obj *)exec)->device, -1);
+}
 
 static pthread_mutex_t forgotten_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t *forgotten;

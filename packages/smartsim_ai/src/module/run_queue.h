@@ -16,14 +16,25 @@ typedef struct exec_settings {
     long long exec_timeout_ms;     /* MODEL_EXECUTION_TIMEOUT, default 5000 */
     int exec_timeout_explicit;     /* given as a module argument: applies to every backend */
     long long load_timeout_ms;     /* MODEL_LOAD_TIMEOUT: compiling a model or script; 0 = none */
+    long long run_timeout_ms;      /* RUN_TIMEOUT: runs MODEL_EXECUTION_TIMEOUT leaves unbounded */
+    int workers_max;               /* WORKERS_MAX: worker processes alive at once, all devices */
+    long long idle_timeout_ms;     /* WORKER_IDLE_TIMEOUT: stop a worker idle this long; 0 never */
 } exec_settings;
 
 extern exec_settings g_exec_settings;
 
-/* Create `device`'s queue (and start its workers) if it does not exist yet (main thread). */
+/* Whether `device` is one RedisAI accepts for a model: CPU, GPU, CPU:<digits>, GPU:<digits>
+ * (any case, fewer than 10 characters).  Stores on other strings are refused before any
+ * queue or worker exists. */
+int ai_device_is_valid(const char *device);
+
+/* Create `device`'s queue if it does not exist yet (main thread).  Its workers start on the
+ * first request (`eager`: now, as the CPU queue at load). */
 int run_queue_ensure(const char *device);
-/* Append a request; its client is already blocked.  Returns -1 when no queue could be made. */
-int run_queue_push(const char *device, ai_request *r);
+int run_queue_ensure_eager(const char *device);
+/* Append a request; its client is already blocked.  Returns -1 when no queue could be made.
+ * A request with a TIMEOUT is answered +TIMEDOUT at its deadline if still queued then. */
+int run_queue_push(RedisModuleCtx *ctx, const char *device, ai_request *r);
 /* Hand a finished request back to the main thread (UnblockClient). */
 void run_queue_finish(ai_request *r);
 
@@ -34,6 +45,8 @@ void run_queue_info_cpu(RedisModuleInfoCtx *ctx);
  * its `exec` field. */
 uint64_t ai_exec_model_id(ai_model *m);
 uint64_t ai_exec_script_id(ai_script *s);
+/* An object's worker state is being freed (its device may now have none left). */
+void ai_exec_release_id(void *exec);
 /* Tell every worker to drop the object (called when the object is freed; any thread). */
 void ai_exec_forget(uint64_t id);
 /* Ids freed since `*cursor`; returns how many were copied into out (at most cap). */

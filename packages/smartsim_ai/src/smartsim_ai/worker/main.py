@@ -99,18 +99,39 @@ class Worker:
         self._backends_seen: set[str] = set()
 
     def _backend(self, name: str) -> Any:
-        module = backends.get(name)
-        if name not in self._backends_seen:
-            self._backends_seen.add(name)
+        if name in self._backends_seen:
+            return backends.get(name)
+        # a new backend imports under no limit (its import is not the models' memory), then
+        # the limit is set again above what the process holds with it
+        self._lift_memory_limit()
+        try:
+            module = backends.get(name)
+        finally:
             self._apply_memory_limit()
+        self._backends_seen.add(name)
         return module
 
-    def _apply_memory_limit(self) -> None:
-        """BACKEND_MEMORY_LIMIT: cap the data segment at what the backends need plus the limit."""
+    def _lift_memory_limit(self) -> None:
+        """Raise the soft RLIMIT_DATA back to the hard one (always allowed)."""
         if self.memory_limit <= 0:
             return
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+
+    def _apply_memory_limit(self) -> None:
+        """BACKEND_MEMORY_LIMIT: cap the data segment at what the backends need plus the limit.
+
+        Only the soft limit is lowered: the hard one stays where it was, so the next backend's
+        import can lift the soft limit again (lowering the hard limit cannot be undone by an
+        unprivileged process: "not allowed to raise maximum limit").
+        """
+        if self.memory_limit <= 0:
+            return
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = _vm_data_bytes() + self.memory_limit
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
     def handle(self, msg: protocol.Message) -> protocol.Message:
         try:
