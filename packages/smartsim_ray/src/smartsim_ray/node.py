@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smartsim.entity.entity import SmartSimEntity
-
 from smartsim_ray.entrypoint import MARK_ERROR, MARK_EXIT, MARK_READY, MARK_TEMP
 
 if TYPE_CHECKING:
     from smartsim.settings.base import RunSettings
-
     from smartsim_ray.raycluster import RayCluster
 
 

@@ -24,7 +24,6 @@ from smartsim._core.launcher import get_launcher_spec
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.settings.base import BatchSettings, RunSettings
-
 from smartsim_ray.node import NodeState, RayHead, RayNode, RayWorker, read_node_state
 from smartsim_ray.ports import DEFAULT_WORKER_PORTS, NODE_PORT_OPTIONS, PortPlan
 
