@@ -215,13 +215,7 @@ class Node:
         if self.temp is None:
             return out
         logs = self.temp / "session_latest" / "logs"
-        for name in ("gcs_server.err", "raylet.err", "gcs_server.out", "raylet.out"):
-            with contextlib.suppress(OSError):
-                text = (logs / name).read_text(errors="replace").splitlines()
-                if text:
-                    out.append(f"--- {name} ---")
-                    out += text[-lines:]
-        return out
+        return log_tails(logs, lines)
 
     def run(self) -> int:
         args = self.args
@@ -249,8 +243,29 @@ class Node:
                     f"host {host}: {error} (check the interface/firewall between the nodes)",
                 )
                 return 4
-        if self.stopping.is_set():
-            return 0
+        code = 1
+        for attempt in range(1, args.start_attempts + 1):
+            if self.stopping.is_set():
+                return 0
+            code = self.start_once(plan, head, host, args.ip)
+            if self.ready or self.stopping.is_set() or attempt == args.start_attempts:
+                break
+            # Ray gives a node 30 s (hard-coded) to register with the GCS: on a loaded host
+            # that can fail although nothing is wrong; start again from scratch.
+            print(f"smartsim_ray: ray start failed (attempt {attempt}); retrying", flush=True)
+            self.cleanup()
+        if not self.ready and not self.stopping.is_set():
+            emit(
+                MARK_ERROR,
+                host=host,
+                reason=f"ray start exited ({code}) before the node joined",
+                log=list(self.tail)[-10:] + self.session_log_tails(),
+            )
+        return 0 if self.stopping.is_set() else (code or 0)
+
+    def start_once(self, plan: PortPlan, head: dict | None, host: str, ip: str | None) -> int:
+        """Run ``ray start --block`` until it exits; ``ray start``'s exit code."""
+        args = self.args
         self.temp = short_temp_dir(args.ray_port, args.index)
         emit(MARK_TEMP, dir=str(self.temp), host=host)
         argv = ray_command(args, plan, self.temp, head)
@@ -259,7 +274,6 @@ class Node:
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
-        ip = args.ip
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             sys.stdout.write(line)
@@ -270,15 +284,7 @@ class Node:
             if STARTED_LINE in line and not self.ready:
                 self.ready = True
                 self.on_ready(ip, host, plan)
-        code = self.proc.wait()
-        if not self.ready and not self.stopping.is_set():
-            emit(
-                MARK_ERROR,
-                host=host,
-                reason=f"ray start exited ({code}) before the node joined",
-                log=list(self.tail)[-10:] + self.session_log_tails(),
-            )
-        return 0 if self.stopping.is_set() else (code or 0)
+        return self.proc.wait()
 
     def on_ready(self, ip: str | None, host: str, plan: PortPlan) -> None:
         args = self.args
@@ -304,6 +310,21 @@ class Node:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def log_tails(logs: Path, lines: int = 10) -> list[str]:
+    """The last messages of Ray's own logs in a session's ``logs`` dir (no stack frames)."""
+    out: list[str] = []
+    for name in ("gcs_server.err", "raylet.err", "gcs_server.out", "raylet.out"):
+        with contextlib.suppress(OSError):
+            text = (logs / name).read_text(errors="replace").splitlines()
+            text = [
+                t for t in text if t.strip() and not t.startswith(("/", " ", "\t", "[state-dump]"))
+            ]
+            if text:
+                out.append(f"--- {name} ---")
+                out += text[-lines:]
+    return out
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m smartsim_ray.entrypoint")
     p.add_argument("--role", choices=("head", "worker"), required=True)
@@ -318,6 +339,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nodes-per-host", type=int, default=1)
     p.add_argument("--head-timeout", type=float, default=600.0)
     p.add_argument("--connect-timeout", type=float, default=60.0)
+    p.add_argument("--start-attempts", type=int, default=2)
     p.add_argument("--ray-arg", action="append", default=[], help="k=v passed to ray start")
     args = p.parse_args(argv)
     args.ip = None

@@ -23,6 +23,8 @@ range in Ray, free ports found by binding), outside this plan.
 
 from __future__ import annotations
 
+import random
+import socket
 from dataclasses import dataclass
 
 HEAD_PORTS = 3
@@ -114,3 +116,48 @@ class PortPlan:
 
     def __str__(self) -> str:
         return f"ports {self.first}-{self.last}"
+
+
+#: Ray Client's session ports on the head (fixed in Ray): plans never include them
+RAY_CLIENT_SESSION_PORTS = range(23000, 24000)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("", port))
+        except OSError:
+            return False
+    return True
+
+
+def busy_ports(plan: PortPlan) -> list[int]:
+    """The ports of ``plan`` that something on this host already holds."""
+    return [p for p in range(plan.first, plan.last + 1) if not _port_free(p)]
+
+
+def find_free_ray_port(
+    num_nodes: int,
+    worker_ports: int = DEFAULT_WORKER_PORTS,
+    low: int = 24000,
+    high: int = 32000,
+    avoid: tuple[PortPlan, ...] = (),
+) -> int:
+    """A ``ray_port`` in [low, high) whose whole plan is free on this host.
+
+    The default window lies below Linux's ephemeral ports (32768+) and above Ray Client's
+    session ports (23000-23999); ``avoid`` lists plans of clusters not started yet.
+    """
+    span = PortPlan(low, num_nodes, worker_ports).span
+    candidates = list(range(low, high - span, span))
+    random.shuffle(candidates)
+    for port in candidates:
+        plan = PortPlan(port, num_nodes, worker_ports)
+        if any(plan.overlaps(o) for o in avoid):
+            continue
+        if plan.first <= RAY_CLIENT_SESSION_PORTS[-1] and RAY_CLIENT_SESSION_PORTS[0] <= plan.last:
+            continue
+        if not busy_ports(plan):
+            return port
+    raise RuntimeError(f"no free range of {span} ports between {low} and {high}")

@@ -24,8 +24,9 @@ from smartsim._core.launcher import get_launcher_spec
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.settings.base import BatchSettings, RunSettings
+from smartsim_ray.entrypoint import log_tails
 from smartsim_ray.node import NodeState, RayHead, RayNode, RayWorker, read_node_state
-from smartsim_ray.ports import DEFAULT_WORKER_PORTS, NODE_PORT_OPTIONS, PortPlan
+from smartsim_ray.ports import DEFAULT_WORKER_PORTS, NODE_PORT_OPTIONS, PortPlan, busy_ports
 
 logger = logging.getLogger(__name__)
 
@@ -361,20 +362,15 @@ class RayCluster(EntityList):
                 handle.write(self._password or "")
 
     def _check_ports_free(self) -> None:
-        ports = [self.plan.gcs, self.client_port]
-        if self.dashboard_enabled:
-            ports.append(self.dashboard_port)
-        for index in range(self.num_nodes):
-            options = self.plan.node_options(index)
-            ports += [options[o] for o in NODE_PORT_OPTIONS]
-            ports += range(options["min-worker-port"], options["max-worker-port"] + 1)
-        for port in ports:
-            if not _port_free(port):
-                raise SmartSimError(
-                    f"cannot start Ray cluster {self.name}: port {port} of its range "
-                    f"{self.plan.first}-{self.plan.last} is in use (another cluster?); "
-                    "choose another ray_port"
-                )
+        busy = busy_ports(self.plan)
+        if self.client_port != self.plan.client and not _port_free(self.client_port):
+            busy.append(self.client_port)
+        if busy:
+            raise SmartSimError(
+                f"cannot start Ray cluster {self.name}: port(s) {busy[:5]} of its range "
+                f"{self.plan.first}-{self.plan.last} are in use (another cluster?); choose "
+                "another ray_port (smartsim_ray.ports.find_free_ray_port finds one)"
+            )
 
     def after_launch(self) -> None:
         """Wait until the head and every worker joined; SmartSimError naming what failed."""
@@ -468,16 +464,9 @@ def _describe(state: NodeState, with_session: bool = False) -> str:
 
 def _session_tails(state: NodeState, count: int = 10) -> list[str]:
     """Tails of Ray's own logs of a node whose temp dir this host can read."""
-    out: list[str] = []
     if not state.temp:
-        return out
-    logs = Path(state.temp) / "session_latest" / "logs"
-    for name in ("gcs_server.err", "raylet.err", "gcs_server.out", "raylet.out"):
-        with contextlib.suppress(OSError):
-            lines = (logs / name).read_text(errors="replace").splitlines()
-            if lines:
-                out += [f"--- {name} ---", *lines[-count:]]
-    return out
+        return []
+    return log_tails(Path(state.temp) / "session_latest" / "logs", count)
 
 
 def _reload_ray_auth() -> None:
