@@ -153,7 +153,7 @@ def test_experiment_arguments(tmp_path):
     with pytest.raises(SSUnsupportedError, match="not supported"):
         Experiment("x", launcher="bogus")
     assert Experiment("x", launcher="auto").launcher in ("local", "slurm", "pbs", "lsf", "cobalt")
-    exp = Experiment("x", exp_path=str(tmp_path), launcher="slurm")
+    exp = Experiment("x", exp_path=str(tmp_path), launcher="pbs")
     model = exp.create_model("m", exp.create_run_settings("true", run_command="mpirun"))
     with pytest.raises(SSUnsupportedError, match="not implemented yet"):
         exp.start(model)

@@ -138,9 +138,21 @@ class Experiment:
         path: str | None = None,
         enable_key_prefixing: bool = False,
         params_as_args: list[str] | None = None,
+        batch_settings: BatchSettings | None = None,
     ) -> Model:
-        """A Model running in ``path`` (default: the current directory)."""
-        model = Model(name, params, path, run_settings, params_as_args=params_as_args)
+        """A Model running in ``path`` (default: the current directory).
+
+        With ``batch_settings`` (a workload manager launcher) the model is submitted as its
+        own batch job, as in SmartSim 0.5 and later.
+        """
+        model = Model(
+            name,
+            params,
+            path,
+            run_settings,
+            params_as_args=params_as_args,
+            batch_settings=batch_settings,
+        )
         if enable_key_prefixing:
             model.enable_key_prefixing()
         return model

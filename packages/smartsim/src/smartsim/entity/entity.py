@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from smartsim.settings.base import RunSettings
+from smartsim.settings.base import BatchSettings, RunSettings
 
 
 def check_name(name: Any, what: str = "name") -> str:
@@ -31,6 +31,9 @@ def check_path(path: Any) -> str:
 
 class SmartSimEntity:
     """Something the controller launches: a name, a directory and RunSettings."""
+
+    #: set on a model submitted as its own batch job (``create_model(..., batch_settings=)``)
+    batch_settings: BatchSettings | None = None
 
     def __init__(self, name: str, path: str | None, run_settings: RunSettings | None) -> None:
         self.name = check_name(name)

@@ -7,7 +7,7 @@ from typing import Any
 from smartsim.entity.entity import SmartSimEntity
 from smartsim.entity.files import EntityFiles
 from smartsim.error import EntityExistsError
-from smartsim.settings.base import RunSettings
+from smartsim.settings.base import BatchSettings, RunSettings
 
 
 def cat_arg_and_value(arg_name: str, value: Any) -> str:
@@ -35,12 +35,19 @@ class Model(SmartSimEntity):
         path: str | None,
         run_settings: RunSettings | None,
         params_as_args: list[str] | None = None,
+        batch_settings: BatchSettings | None = None,
     ) -> None:
         if isinstance(path, RunSettings) and not isinstance(run_settings, RunSettings):
             path, run_settings = run_settings, path  # the 0.8 positional order
         if run_settings is None:
             raise TypeError(f"model {name!r} needs run_settings")
         super().__init__(name, path, run_settings)
+        if batch_settings is not None and not isinstance(batch_settings, BatchSettings):
+            raise TypeError(
+                f"batch_settings of model {name!r} must be a BatchSettings (see "
+                f"Experiment.create_batch_settings), not {type(batch_settings).__name__}"
+            )
+        self.batch_settings = batch_settings
         if params is None:
             params = {}
         if not isinstance(params, dict):

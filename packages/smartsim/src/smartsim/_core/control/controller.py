@@ -21,6 +21,7 @@ from smartsim._core.launcher.step import Step, StepContext
 from smartsim.entity.entity import SmartSimEntity
 from smartsim.entity.entity_list import EntityList
 from smartsim.error import LauncherError, SmartSimError, SSInternalError
+from smartsim.settings.base import BatchSettings
 from smartsim.status import TERMINAL_STATUSES, SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Controller:
             if block:
                 names = [e.name for e in manifest.all_entities() if not self._is_db_member(e)]
                 self.jobs.wait(names, progress_every=progress_interval())
+                self._raise_status_error()
         except KeyboardInterrupt:
             if kill_on_interrupt:
                 logger.warning("interrupted: stopping every job this experiment started")
@@ -104,35 +106,74 @@ class Controller:
                 f"already running: {', '.join(running[:10])}; stop them (exp.stop) or wait "
                 "for them before starting them again"
             )
-        for el in manifest.all_entity_lists:
-            if el.batch and not self.launcher.supports_batch:
+        for item in [*manifest.all_entity_lists, *manifest.entities]:
+            if item.batch_settings is not None and not self.launcher.supports_batch:
                 raise SmartSimError(
-                    f"{el.type} {el.name!r} has batch_settings, but the {self.launcher_name} "
-                    "launcher has no batch system; drop batch_settings or use a workload "
-                    "manager launcher"
+                    f"{item.type} {item.name!r} has batch_settings, but the "
+                    f"{self.launcher_name} launcher has no batch system; drop batch_settings "
+                    "or use a workload manager launcher (e.g. launcher='slurm')"
                 )
         # Build every step first: bad input fails here, before anything runs.
         future_db = db is not None or self._db is not None
-        db_steps = [self._build_step(e, {}) for e in (db.entities if db else [])]
+        db_steps = self._build_list(db, None, is_db=True) if db else []
         placeholder = ["127.0.0.1:0"] if future_db else None
-        others = [e for el in manifest.entity_lists for e in el.entities] + manifest.entities
-        steps = {id(e): self._build_step(e, e.client_env(placeholder)) for e in others}
+        steps = self._build_others(manifest, placeholder)
         if db is not None:
             self._launch_list(db, db_steps, launched)
             self._db = db
         addresses = self._db_addresses()
         if future_db:  # the real addresses are known now: rebuild with them
-            steps = {id(e): self._build_step(e, e.client_env(addresses)) for e in others}
+            steps = self._build_others(manifest, addresses)
         for el in manifest.entity_lists:
-            self._launch_list(el, [steps[id(e)] for e in el.entities], launched)
+            self._launch_list(el, steps[id(el)], launched)
         for entity in manifest.entities:
-            self._run_step(entity, steps[id(entity)], is_db=False)
+            self._run_step(entity, steps[id(entity)][0], is_db=False)
             launched.append(entity.name)
 
-    def _build_step(self, entity: SmartSimEntity, env: dict[str, str]) -> Step:
+    def _build_others(
+        self, manifest: Manifest, addresses: list[str] | None
+    ) -> dict[int, list[Step]]:
+        """Steps of every non-database list and entity, keyed by ``id()`` of the item."""
+        steps = {id(el): self._build_list(el, addresses) for el in manifest.entity_lists}
+        for entity in manifest.entities:
+            env = entity.client_env(addresses)
+            if entity.batch_settings is not None:  # a batch model: one job with one member
+                member = self._build_step(entity, env, in_batch=True)
+                steps[id(entity)] = [self._build_batch(entity, entity.batch_settings, [member])]
+            else:
+                steps[id(entity)] = [self._build_step(entity, env)]
+        return steps
+
+    def _build_list(
+        self, el: EntityList, addresses: list[str] | None, is_db: bool = False
+    ) -> list[Step]:
+        """One step per member, or one batch step running every member (batch lists)."""
+
+        def env(e: SmartSimEntity) -> dict[str, str]:
+            return {} if is_db else e.client_env(addresses)
+
+        if el.batch_settings is None:
+            return [self._build_step(e, env(e)) for e in el.entities]
+        members = [self._build_step(e, env(e), in_batch=True) for e in el.entities]
+        return [self._build_batch(el, el.batch_settings, members)]
+
+    def _build_batch(
+        self, item: SmartSimEntity | EntityList, settings: BatchSettings, members: list[Step]
+    ) -> Step:
+        context = StepContext.for_entity(item.name, item.path, {}, detached=self._keep)
+        try:
+            return self.launcher.create_batch_step(item.name, settings, members, context)
+        except LauncherError as exc:
+            raise SmartSimError(f"cannot launch {item.type} {item.name!r}: {exc}") from exc
+
+    def _build_step(
+        self, entity: SmartSimEntity, env: dict[str, str], in_batch: bool = False
+    ) -> Step:
         if entity.run_settings is None:
             raise SmartSimError(f"{entity.type} {entity.name!r} has no run_settings")
-        context = StepContext.for_entity(entity.name, entity.path, env, detached=self._keep)
+        context = StepContext.for_entity(
+            entity.name, entity.path, env, detached=self._keep, in_batch=in_batch
+        )
         try:
             return self.launcher.create_step(
                 entity.name, entity.run_settings, context, entity.wrap_command
@@ -140,23 +181,41 @@ class Controller:
         except LauncherError as exc:
             raise SmartSimError(f"cannot launch {entity.type} {entity.name!r}: {exc}") from exc
 
-    def _run_step(self, entity: SmartSimEntity, step: Step, is_db: bool) -> None:
+    def _run_step(
+        self,
+        entity: SmartSimEntity | EntityList,
+        step: Step,
+        is_db: bool,
+        members: list[str] | None = None,
+    ) -> None:
         try:
             step_id = self.launcher.run(step)
         except LauncherError as exc:
             raise SmartSimError(f"failed to launch {entity.type} {entity.name!r}: {exc}") from exc
         self.jobs.add_run(
-            entity.name, entity.type, step_id, step.launched_id, self.launcher_name, is_db
+            entity.name,
+            entity.type,
+            step_id,
+            step.launched_id,
+            self.launcher_name,
+            is_db,
+            members=members or (),
         )
 
     def _launch_list(self, el: EntityList, steps: list[Step], launched: list[str]) -> None:
         el.prepare_launch()
         started: list[str] = []
         try:
-            for entity, step in zip(el.entities, steps):
-                self._run_step(entity, step, is_db=el.provides_database)
-                started.append(entity.name)
-                launched.append(entity.name)
+            if el.batch_settings is not None:  # one job runs every member
+                members = [e.name for e in el.entities]
+                self._run_step(el, steps[0], is_db=el.provides_database, members=members)
+                started.append(el.name)
+                launched.append(el.name)
+            else:
+                for entity, step in zip(el.entities, steps):
+                    self._run_step(entity, step, is_db=el.provides_database)
+                    started.append(entity.name)
+                    launched.append(entity.name)
             el.after_launch()
         except BaseException:
             self._stop_names(started)
@@ -198,7 +257,13 @@ class Controller:
     def _stop_names(self, names: Iterable[str]) -> None:
         if self._launcher is None:
             return
+        names = list(names)
         step_ids = self.jobs.running_step_ids(names)
+        # a job reported Failed because its status could not be read may still run
+        active = set(self._launcher.active_steps())
+        step_ids += [
+            s for s in self.jobs.current_step_ids(names) if s in active and s not in step_ids
+        ]
         if step_ids:
             self._launcher.stop(step_ids)
 
@@ -242,7 +307,10 @@ class Controller:
         return status
 
     def get_entity_list_status(self, el: EntityList) -> list[SmartSimStatus]:
-        """Statuses of every member."""
+        """Statuses of every member (one status, the job's, for a list run as a batch job)."""
+        job = self.jobs.get_job(el.name)
+        if el.batch_settings is not None and job is not None:
+            return [job.status]
         return [self.get_entity_status(e) for e in el.entities]
 
     def finished(self, entity: SmartSimEntity | EntityList) -> bool:
@@ -262,6 +330,16 @@ class Controller:
         """Wait until every non-database job has ended, logging progress each interval."""
         names = [j.name for j in self.jobs.jobs() if not j.is_db]
         self.jobs.wait(names, progress_every=interval if verbose else None)
+        self._raise_status_error()
+
+    def _raise_status_error(self) -> None:
+        """SmartSimError when the launcher gave up asking the scheduler about jobs."""
+        error = self._launcher.take_status_error() if self._launcher is not None else ""
+        if error:
+            raise SmartSimError(
+                f"the status of jobs could not be read from {self.launcher_name}, so they are "
+                f"reported Failed (exp.stop, Ctrl-C or the driver's exit still cancel them): {error}"
+            )
 
     def close(self) -> None:
         """Release the launcher's threads (running jobs are stopped)."""

@@ -26,6 +26,10 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._by_step: dict[str, Run] = {}
         self._pending: dict[str, StepInfo] = {}
+        self._alias: dict[str, str] = {}  # member of a batch list -> the list's job
+
+    def _resolve(self, name: str) -> str:
+        return self._alias.get(name, name)
 
     # ---- updates ------------------------------------------------------------------------
     def add_run(
@@ -36,9 +40,17 @@ class JobManager:
         job_id: str,
         launcher: str,
         is_db: bool,
+        members: Iterable[str] = (),
     ) -> Run:
-        """Record that an entity was launched (an update may already be waiting)."""
+        """Record that an entity was launched (an update may already be waiting).
+
+        ``members`` are entities run inside this job (a batch list): their status, waits
+        and stops go to this job.
+        """
         with self._cond:
+            self._alias.pop(name, None)
+            for member in members:
+                self._alias[member] = name
             job = self._jobs.get(name)
             if job is None:
                 job = self._jobs[name] = Job(name, entity_type, is_db, launcher)
@@ -72,9 +84,9 @@ class JobManager:
 
     # ---- queries ------------------------------------------------------------------------
     def get_job(self, name: str) -> Job | None:
-        """The job of an entity, or None if it was never launched."""
+        """The job of an entity (a batch member's: its list's), or None if never launched."""
         with self._cond:
-            return self._jobs.get(name)
+            return self._jobs.get(self._resolve(name))
 
     def jobs(self) -> list[Job]:
         """All jobs, in launch order."""
@@ -84,16 +96,27 @@ class JobManager:
     def status(self, name: str) -> SmartSimStatus | None:
         """Current status of an entity's latest run, or None if never launched."""
         with self._cond:
-            job = self._jobs.get(name)
+            job = self._jobs.get(self._resolve(name))
             return job.status if job else None
 
     def running_step_ids(self, names: Iterable[str]) -> list[str]:
         """Step ids of these entities' latest runs that have not ended."""
         with self._cond:
-            out = []
+            out: list[str] = []
             for name in names:
-                job = self._jobs.get(name)
+                job = self._jobs.get(self._resolve(name))
                 if job and job.status not in TERMINAL_STATUSES:
+                    if job.current.step_id not in out:
+                        out.append(job.current.step_id)
+            return out
+
+    def current_step_ids(self, names: Iterable[str]) -> list[str]:
+        """Step ids of these entities' latest runs, whatever their status."""
+        with self._cond:
+            out: list[str] = []
+            for name in names:
+                job = self._jobs.get(self._resolve(name))
+                if job and job.current.step_id not in out:
                     out.append(job.current.step_id)
             return out
 
@@ -107,7 +130,8 @@ class JobManager:
 
         With ``progress_every``, logs a one-line count of statuses at that interval.
         """
-        wanted = list(names)
+        with self._cond:
+            wanted = list(dict.fromkeys(self._resolve(n) for n in names))
         deadline = None if timeout is None else time.monotonic() + timeout
         next_report = time.monotonic() + progress_every if progress_every else None
         with self._cond:

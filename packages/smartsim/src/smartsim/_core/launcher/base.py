@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from smartsim._core.launcher.step import Step, StepContext
-from smartsim.settings.base import RunSettings
+from smartsim.error import LauncherError
+from smartsim.settings.base import BatchSettings, RunSettings
 from smartsim.status import SmartSimStatus
 
 
@@ -75,6 +76,20 @@ class Launcher(ABC):
     @abstractmethod
     def stop(self, step_ids: Iterable[str]) -> None:
         """Stop these steps and everything they started; report them Cancelled."""
+
+    def take_status_error(self) -> str:
+        """Why status polling gave up on some steps since the last call ("" if it did not)."""
+        return ""
+
+    def create_batch_step(
+        self,
+        name: str,
+        batch_settings: BatchSettings,
+        members: list[Step],
+        context: StepContext,
+    ) -> Step:
+        """One batch job that runs ``members`` (launchers with :attr:`supports_batch`)."""
+        raise LauncherError(f"the {self.name} launcher has no batch system")
 
     def active_steps(self) -> list[str]:
         """Ids of the steps this launcher still considers running."""
