@@ -247,7 +247,8 @@ def _client_server_logs(cluster: RayCluster) -> str:
 SECOND_DRIVER = textwrap.dedent(
     """
     import json, sys, ray
-    ray.init(sys.argv[1], log_to_driver=False)
+    from smartsim_ray import connect_client
+    connect_client(sys.argv[1], log_to_driver=False)
     @ray.remote(num_cpus=1)
     def node():
         return ray.get_runtime_context().get_node_id()

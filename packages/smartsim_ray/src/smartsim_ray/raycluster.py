@@ -192,6 +192,11 @@ class RayCluster(EntityList):
                 getattr(settings, setter)(value)
         if self.alloc:
             settings.alloc = self.alloc  # type: ignore[attr-defined]
+        if self.launcher == "slurm" and not {"nodelist", "w", "relative", "r"} & set(
+            settings.run_args
+        ):
+            # one Ray node per host: node i on the i-th node of the allocation or batch job
+            settings.run_args["relative"] = index
         return settings
 
     # ---- files and commands ------------------------------------------------------------
@@ -295,6 +300,7 @@ class RayCluster(EntityList):
             return
         for node, host in zip(self.entities, hosts):
             assert node.run_settings is not None
+            node.run_settings.run_args.pop("relative", None)
             node.run_settings.set_hostlist([host])
         if self.batch_settings is not None:
             self.batch_settings.set_hostlist(hosts[: self.num_nodes])  # type: ignore[attr-defined]
@@ -337,10 +343,7 @@ class RayCluster(EntityList):
         """
         address = self.get_client_address()
         os.environ.update(self.ray_env())
-        import ray
-
-        _reload_ray_auth()
-        return ray.init(address, **init_kwargs)
+        return connect_client(address, **init_kwargs)
 
     # ---- launch hooks --------------------------------------------------------------------
     def _start_timeout(self) -> float:
@@ -469,6 +472,30 @@ def _session_tails(state: NodeState, count: int = 10) -> list[str]:
     return log_tails(Path(state.temp) / "session_latest" / "logs", count)
 
 
+def connect_client(address: str, attempts: int = 3, **init_kwargs: Any) -> Any:
+    """``ray.init(address)`` through Ray Client, tried ``attempts`` times.
+
+    The head starts one Ray Client server process per driver; on a loaded host that start
+    sometimes fails ("Starting Ray client server failed") and a second try succeeds.
+    Authentication comes from ``RAY_AUTH_MODE``/``RAY_AUTH_TOKEN_PATH`` (see
+    :meth:`RayCluster.ray_env`), read again before each try.
+    """
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        _reload_ray_auth()
+        try:
+            return ray.init(address, **init_kwargs)
+        except (ConnectionAbortedError, ConnectionError) as exc:
+            if attempt == attempts:
+                raise
+            logger.warning("Ray Client connection to %s failed (%s); retrying", address, exc)
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
 def _reload_ray_auth() -> None:
     """Make Ray re-read RAY_AUTH_MODE and the token (it caches both per process)."""
     try:
@@ -489,4 +516,4 @@ def _port_free(port: int) -> bool:
     return True
 
 
-__all__ = ["RayCluster", "RayHead", "RayNode", "RayWorker", "read_node_state"]
+__all__ = ["RayCluster", "RayHead", "RayNode", "RayWorker", "connect_client", "read_node_state"]
