@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,15 +72,20 @@ def test_worker_whose_head_never_writes_its_address(tmp_path):
 def test_short_temp_dir_fits_unix_socket_paths(tmp_path, monkeypatch):
     deep = tmp_path / ("d" * 60) / ("e" * 60)
     deep.mkdir(parents=True)
+    short = Path(tempfile.mkdtemp(prefix="sr", dir="/tmp"))
     monkeypatch.setenv("SMARTSIM_RAY_TMPDIR", str(deep))
-    temp = short_temp_dir(30000, 3)
+    monkeypatch.setenv("TMPDIR", str(short))
+    stale = short / "ssray30000_3_stale"
+    stale.mkdir()
     try:
-        assert not str(temp).startswith(str(deep)), "a deep temp dir was kept"
+        temp = short_temp_dir(30000, 3)
+        assert temp.parent == short, "the deep temp dir was not skipped"
+        assert not stale.exists(), "a killed node's temp dir was left"
         socket_path = f"{temp}/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store"
         assert len(socket_path) <= UNIX_PATH_MAX
         assert temp.name.startswith("ssray30000_3_")
     finally:
-        temp.rmdir()
+        shutil.rmtree(short)
 
 
 def test_object_store_shrinks_to_fit_dev_shm():

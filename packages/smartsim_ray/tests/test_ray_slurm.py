@@ -7,6 +7,7 @@ connects through Ray Client, runs a task pinned to every Ray node and reads the 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -55,15 +56,19 @@ def run_driver(cluster: RayCluster) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def assert_nodes_clean(slurm_cluster, timeout: float = 60) -> None:
+def assert_nodes_clean(slurm_cluster, cluster: RayCluster, timeout: float = 60) -> None:
+    """No process on any node, no temp dir of the cluster (the test nodes share /tmp)."""
     deadline = time.monotonic() + timeout
     left: dict[str, list[int]] = {}
+    temps: list[str] = []
     while time.monotonic() < deadline:
         left = {n: slurm_cluster.user_pids(n) for n in slurm_cluster.nodes}
-        if not any(left.values()):
+        temps = glob.glob(f"/tmp/ssray{cluster.plan.ray_port}_*")
+        if not any(left.values()) and not temps:
             return
         time.sleep(1)
-    raise AssertionError(f"processes left on the nodes: {left}")
+    tails = {n.name: n.state().tail(8) for n in cluster}
+    raise AssertionError(f"left on the nodes: {left}; temp dirs {temps}; node output {tails}")
 
 
 @pytest.fixture
@@ -100,7 +105,7 @@ def test_cluster_in_an_allocation_one_ray_node_per_slurm_node(slurm_cluster, all
     finally:
         exp.stop(cluster)
     assert exp.get_status(cluster) == [SmartSimStatus.STATUS_CANCELLED] * 3
-    assert_nodes_clean(slurm_cluster)
+    assert_nodes_clean(slurm_cluster, cluster)
 
 
 def test_cluster_as_one_batch_job(slurm_cluster, tmp_path):
@@ -127,4 +132,4 @@ def test_cluster_as_one_batch_job(slurm_cluster, tmp_path):
         assert len({host for _, host in seen["ran"]}) == 2
     finally:
         exp.stop(cluster)
-    assert_nodes_clean(slurm_cluster)
+    assert_nodes_clean(slurm_cluster, cluster)

@@ -64,9 +64,14 @@ def short_temp_dir(ray_port: int, index: int) -> Path:
     fits in 107 bytes, ``/tmp`` otherwise.
     """
     room = UNIX_PATH_MAX - len(_SOCKET_SUFFIX) - len(f"/ssray{ray_port}_{index}_xxxxxxxx")
+    prefix = f"ssray{ray_port}_{index}_"
     for base in (os.environ.get(TMPDIR_ENV), os.environ.get("TMPDIR"), "/tmp"):
         if base and len(os.path.abspath(base)) <= room and os.access(base, os.W_OK):
-            return Path(tempfile.mkdtemp(prefix=f"ssray{ray_port}_{index}_", dir=base))
+            # Node i of the cluster on these ports cannot run twice on one host (the ports
+            # would collide): a dir of that name is left over from a node that was killed.
+            for stale in Path(base).glob(prefix + "*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
     raise SystemExit(f"no writable temp dir short enough for Ray's sockets (max {room} chars)")
 
 
