@@ -14,7 +14,6 @@ Usage: python examples/ray_cluster.py [--slurm --interface eth0]
 import argparse
 import sys
 
-import numpy as np
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
