@@ -198,7 +198,11 @@ class Node:
         self.cleanup()
 
     def stop_children(self) -> None:
-        """TERM every descendant (ray start, gcs_server, raylet, workers), KILL after 1 s."""
+        """TERM every descendant (ray start, gcs_server, raylet, workers), KILL after 1 s.
+
+        Quick on purpose: launchers send SIGKILL a few seconds after SIGTERM (the local one
+        after 3 s, Slurm after KillWait), and the temp dir is removed only after this.
+        """
         import psutil
 
         try:
@@ -208,11 +212,14 @@ class Node:
         for child in children:
             with contextlib.suppress(psutil.Error):
                 child.terminate()
-        _, alive = psutil.wait_procs(children, timeout=1)
+        alive = _wait_gone(children, 1.0)
         for child in alive:
             with contextlib.suppress(psutil.Error):
                 child.kill()
-        psutil.wait_procs(alive, timeout=3)
+        _wait_gone(alive, 1.0)
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.5)
 
     def session_log_tails(self, lines: int = 10) -> list[str]:
         """The last lines of Ray's own error logs in this node's session."""
@@ -313,6 +320,25 @@ class Node:
         temp, self.temp = self.temp, None
         if temp is not None and not os.environ.get(KEEP_TEMP_ENV):
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_gone(procs: list, timeout: float) -> list:
+    """The processes still running after up to ``timeout`` s (zombies count as gone: a
+    grandchild stays a zombie until its own parent reaps it)."""
+    import psutil
+
+    def running(proc: psutil.Process) -> bool:
+        try:
+            return proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    deadline = time.monotonic() + timeout
+    alive = [p for p in procs if running(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if running(p)]
+    return alive
 
 
 def log_tails(logs: Path, lines: int = 10) -> list[str]:
