@@ -22,6 +22,12 @@ from smartsim_ray.ports import PortPlan
 pytestmark = pytest.mark.ray  # RayCluster refuses to build without Ray installed
 
 
+def test_package_has_a_version():
+    import smartsim_ray
+
+    assert smartsim_ray.__version__
+
+
 def test_members_are_head_and_numbered_workers(tmp_path):
     cluster = RayCluster("rc", path=str(tmp_path), num_nodes=3)
     assert [n.name for n in cluster] == ["ray_head", "ray_worker_0", "ray_worker_1"]
