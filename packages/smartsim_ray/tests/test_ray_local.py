@@ -31,7 +31,8 @@ from smartsim_ai.testing.servers import free_port
 from smartsim_ray import RayCluster
 from smartsim_ray.ports import find_free_ray_port
 
-pytestmark = [pytest.mark.ray, pytest.mark.slow]
+# one cluster serves the module: keep its tests on one xdist worker (with --dist loadgroup)
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.xdist_group("ray_local")]
 
 RAY_ARGS = {"num-cpus": 1, "object-store-memory": 80 * 1024 * 1024}
 WORKER_PORTS = 24
