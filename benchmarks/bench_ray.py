@@ -14,13 +14,20 @@ Every Ray process is started by this script and stopped by pid (never ``ray stop
 ends every Ray process of the machine). Absolute times on a shared machine are noise; the
 ratios are the figures.
 
+With ``--slurm`` (a running Slurm, e.g. ``bash scripts/slurm-cluster.sh start --index 4``
+then ``source .slurm/c4/env``), start-to-ready is measured in a 3-node allocation instead:
+``RayCluster(launcher="slurm", interface=...)`` against ``srun --relative=<i> ray start``
+typed by hand (the head first, then the workers at its printed address).
+
 Usage: .venv/bin/python benchmarks/bench_ray.py [--rounds 2] [--tasks 500] [--cpus 1]
+       .venv/bin/python benchmarks/bench_ray.py --slurm [--interface eth0] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import json
 import logging
 import os
@@ -113,6 +120,74 @@ def hand_start(workdir: Path, cpus: int) -> tuple[float, list[subprocess.Popen],
     return time.perf_counter() - start, procs, temps
 
 
+def ours_start_slurm(
+    workdir: Path, cpus: int, alloc: str, interface: str
+) -> tuple[float, Experiment, RayCluster]:
+    exp = Experiment("bench", exp_path=str(workdir), launcher="slurm")
+    cluster = RayCluster(
+        "rc",
+        ray_port=find_free_ray_port(NODES, WORKER_PORTS),
+        num_nodes=NODES,
+        launcher="slurm",
+        alloc=alloc,
+        interface=interface,
+        ray_args={"num-cpus": cpus, "object-store-memory": OBJECT_STORE},
+        worker_ports=WORKER_PORTS,
+    )
+    exp.generate(cluster, overwrite=True)
+    start = time.perf_counter()
+    exp.start(cluster, block=False)
+    return time.perf_counter() - start, exp, cluster
+
+
+def hand_start_slurm(workdir: Path, cpus: int, alloc: str, interface: str) -> float:
+    """``srun ... ray start`` by hand: the head, then the workers at its address; seconds."""
+    plan = PortPlan(find_free_ray_port(NODES, WORKER_PORTS), NODES, WORKER_PORTS)
+    ray = shutil.which("ray", path=os.path.dirname(sys.executable)) or "ray"
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled")
+    procs, temps, outs = [], [], []
+    start = time.perf_counter()
+    head_ip = ""
+    for i in range(NODES):
+        temp = tempfile.mkdtemp(prefix=f"hand{i}_", dir="/tmp")
+        temps.append(temp)
+        ip = f"$(ip -4 -o addr show {interface} | awk '{{print $4}}' | cut -d/ -f1)"
+        cmd = f"{ray} start --block --temp-dir={temp} --num-cpus={cpus} "
+        cmd += f"--object-store-memory={OBJECT_STORE} --node-ip-address={ip} "
+        if i == 0:
+            cmd += f"--head --port={plan.gcs} --ray-client-server-port={plan.client} "
+            cmd += "--include-dashboard=false "
+        else:
+            cmd += f"--address={head_ip}:{plan.gcs} "
+        cmd += " ".join(f"--{k}={v}" for k, v in plan.node_options(i).items())
+        srun = ["srun", f"--jobid={alloc}", "-N1", "-n1", f"--relative={i}", "bash", "-c", cmd]
+        out = workdir / f"hand{i}.out"
+        outs.append(out)
+        with open(out, "w") as handle:
+            procs.append(
+                subprocess.Popen(
+                    srun, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                )
+            )
+        if i == 0:
+            while "Ray runtime started." not in out.read_text():
+                if procs[0].poll() is not None:
+                    raise RuntimeError("the hand-started head exited: " + out.read_text()[-2000:])
+                time.sleep(0.1)
+            head_ip = out.read_text().split("Local node IP:")[1].split()[0]
+    while not all("Ray runtime started." in p.read_text() for p in outs):
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("a hand-started node exited: " + outs[-1].read_text()[-2000:])
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    stop_tree(procs)
+    subprocess.run(["scancel", "-s", "TERM", alloc], check=False)  # nothing else runs there
+    time.sleep(2)
+    for temp in temps:
+        shutil.rmtree(temp, ignore_errors=True)
+    return seconds
+
+
 def stop_tree(procs: list[subprocess.Popen]) -> None:
     everything = []
     for proc in procs:
@@ -157,8 +232,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=500)
     parser.add_argument("--cpus", type=int, default=1, help="CPUs per Ray node")
+    parser.add_argument("--slurm", action="store_true", help="start-to-ready on Slurm")
+    parser.add_argument("--interface", default="eth0", help="the Slurm nodes' interface")
     args = parser.parse_args()
     logging.getLogger("smartsim").setLevel(logging.WARNING)
+    if args.slurm:
+        slurm_main(args)
+        return
     results: dict[str, list[float]] = {"ours_s": [], "hand_s": [], "ours_tps": [], "plain_tps": []}
     with tempfile.TemporaryDirectory(prefix="bench_ray_") as tmp:
         for r in range(args.rounds):
@@ -197,6 +277,36 @@ def main() -> None:
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "bench_ray.json").write_text(json.dumps({"rounds": results, "median": med}, indent=1))
+
+
+def slurm_main(args: argparse.Namespace) -> None:
+    from smartsim.wlm import slurm
+
+    hand, ours = [], []
+    with tempfile.TemporaryDirectory(prefix="bench_ray_", dir=os.getcwd()) as tmp:
+        for r in range(args.rounds):
+            workdir = Path(tmp) / f"r{r}"
+            workdir.mkdir()
+            alloc = slurm.get_allocation(nodes=NODES, time="00:10:00")
+            try:
+                hand.append(hand_start_slurm(workdir, args.cpus, alloc, args.interface))
+            finally:
+                slurm.release_allocation(alloc)
+            alloc = slurm.get_allocation(nodes=NODES, time="00:10:00")
+            try:
+                seconds, exp, cluster = ours_start_slurm(workdir, args.cpus, alloc, args.interface)
+                ours.append(seconds)
+                exp.stop(cluster)
+                for temp in glob.glob(f"/tmp/ssray{cluster.plan.ray_port}_*"):
+                    shutil.rmtree(temp, ignore_errors=True)
+            finally:
+                slurm.release_allocation(alloc)
+            print(f"round {r}: hand {hand[-1]:.1f} s, ours {ours[-1]:.1f} s", flush=True)
+    h, o = statistics.median(hand), statistics.median(ours)
+    print(f"\nSlurm start-to-ready, head + {NODES - 1} workers (median of {args.rounds}):")
+    print(f"  srun ray start by hand  {h:6.1f} s")
+    print(f"  RayCluster              {o:6.1f} s")
+    print(f"  ratio hand/ours         {h / o:6.2f}")
 
 
 if __name__ == "__main__":
