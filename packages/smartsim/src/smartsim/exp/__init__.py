@@ -1,0 +1,1 @@
+"""Experiment add-ons that live in their own packages (``smartsim.exp.ray``: smartsim_ray)."""
