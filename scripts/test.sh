@@ -30,4 +30,4 @@ trap cleanup EXIT
 export SMARTREDIS_OFFICIAL_PYTHON="$PWD/.venv-official/bin/python"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "== pytest" >&2
-.venv/bin/python -m pytest -n 2 --durations=15 "$@"
+.venv/bin/python -m pytest -n 2 --dist loadgroup --durations=15 "$@"

@@ -72,8 +72,9 @@ class RayCluster(EntityList):
     * ``launcher``: ``local`` or ``slurm``; ``batch=True`` submits the cluster as one batch
       job (``time``, ``batch_args``); ``alloc``/``run_args``/``run_command``/``host_list``
       place it;
-    * ``interface``: the network interface whose address each node uses (default: Ray's
-      choice, the address that routes to the head);
+    * ``interface``: the network interface whose address each node uses (default: ``lo`` on
+      the local launcher, where every node is on this machine; else Ray's choice, the address
+      that routes to the head);
     * ``password``: ``"auto"`` generates a token, a str is used as given, ``None`` disables
       Ray's token authentication.
     """
@@ -121,7 +122,9 @@ class RayCluster(EntityList):
         self.plan = PortPlan(ray_port, num_nodes, worker_ports)
         self.ray_port = ray_port
         self.num_nodes = num_nodes
-        self.interface = interface
+        # Every node of a local cluster is on this machine: loopback, not the host's network
+        # address that Ray would pick (nothing outside the machine needs to reach it).
+        self.interface = interface or ("lo" if self.launcher == "local" else None)
         self.alloc = alloc
         self.run_args = dict(run_args or {})
         self.run_command = run_command
