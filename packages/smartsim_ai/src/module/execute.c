@@ -345,7 +345,7 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
         long timeout = g_exec_settings.exec_timeout_explicit ? g_exec_settings.exec_timeout_ms : 0;
         int type = roundtrip(w, op, &b, timeout, &payload, &r, LIMIT_RUN_SCRIPT);
         wbuf_free(&b);
-        script_calls sc = {.bc = req->bc};
+        script_calls sc = {.bc = req->bc, .user = req->user};
         while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
             int sent = script_calls_serve(&sc, w, type, &r);
             free(payload);
