@@ -94,9 +94,7 @@ def test_torch_model_with_file_access_is_refused(ai_client: redis.Redis) -> None
 
     buf = io.BytesIO()
     torch.jit.save(torch.jit.script(Model()), buf)
-    message = error_of(
-        ai_client, "AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", buf.getvalue()
-    )
+    message = error_of(ai_client, "AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", buf.getvalue())
     assert message.startswith("the model uses aten::from_file, which reads or writes files")
 
 
@@ -148,7 +146,7 @@ def test_onnx_model_with_external_data_is_refused(ai_client: redis.Redis) -> Non
 
 # Run in a fresh process: the sandbox is for good.
 SANDBOXED = """
-import json, socket, sys
+import json, os, socket, sys
 import numpy as np
 from smartsim_ai.worker import sandbox, backends
 from smartsim_ai.worker.backends import Options
@@ -165,6 +163,8 @@ def attempt(name, fn):
         out[name] = type(exc).__name__ + ": " + str(exc)
 
 attempt("read_passwd", lambda: open("/etc/passwd").read())
+attempt("read_parent_environ", lambda: open(f"/proc/{os.getppid()}/environ").read())
+attempt("read_own_status", lambda: open("/proc/self/status").read())
 attempt("read_cwd", lambda: open(sys.argv[1] + "/secret").read())
 attempt("write", lambda: open(sys.argv[1] + "/new", "w").write("x"))
 attempt("connect", lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5))
@@ -211,7 +211,8 @@ def test_sandbox_denies_files_and_network_and_keeps_every_backend(
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     out = json.loads(lines[0][len("RESULT ") :])
     assert out["abi"] >= 1, out["reason"]
-    for name in ["read_passwd", "read_cwd", "write"]:
+    assert out["read_own_status"] == "allowed"
+    for name in ["read_passwd", "read_parent_environ", "read_cwd", "write"]:
         assert out[name].startswith("PermissionError"), (name, out[name])
     assert "Permission denied" in out["torch_from_file"]
     if out["abi"] >= 4:

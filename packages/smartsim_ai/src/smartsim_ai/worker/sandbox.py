@@ -72,7 +72,14 @@ SYSTEM_READ = (
     "/etc/ld.so.conf.d",
     "/etc/localtime",
     "/etc/os-release",  # onnxruntime
-    "/proc",  # the process's own status, cpuinfo (other processes: refused by Landlock's ptrace rule)
+    "/etc/fonts",  # fontconfig and matplotlib's font cache: TF imports matplotlib
+    "/var/cache/fontconfig",
+    "/proc/self",  # the process's own /proc/<pid> (not other processes': their environ, maps)
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/sys",
+    "/proc/driver",  # /proc/driver/nvidia
     "/sys",  # cores, caches, CPU quota, PCI devices (torch, onnxruntime, TF, CUDA)
     "/dev/urandom",
     "/dev/random",
@@ -143,6 +150,13 @@ def _python_paths() -> list[str]:
     # Keras's settings (TF reads them at import when they exist)
     keras_dir = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     paths.append(os.path.join(keras_dir, "keras.json"))
+    # matplotlib's settings and font cache (read only: rebuilding the cache costs seconds)
+    home = os.path.expanduser("~")
+    xdg_cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    xdg_config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    paths += [os.path.join(xdg_cache, "matplotlib"), os.path.join(xdg_config, "matplotlib")]
+    if os.environ.get("MPLCONFIGDIR"):
+        paths.append(os.environ["MPLCONFIGDIR"])
     extra = os.environ.get(READ_PATHS_ENV, "")
     paths.extend(p for p in extra.split(os.pathsep) if p)
     return paths
