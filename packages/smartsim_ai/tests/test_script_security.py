@@ -134,6 +134,16 @@ def test_scripts_run_as_the_calling_user(ai_client: redis.Redis, acl_users: list
         reply = call_through_script(data_user, *command)
         assert isinstance(reply, redis.ResponseError), command
         assert str(reply).startswith("Redis command returned an error: NOPERM"), reply
+    # the same from a script op inside a DAG
+    try:
+        reply = data_user.execute_command(
+            "AI.DAGEXECUTE", "LOAD", 1, "sim:x", "|>", "AI.SCRIPTEXECUTE", "sim:s", "call",
+            "INPUTS", 1, "sim:x", "ARGS", 3, "SET", "other", "dag", "OUTPUTS", 1, "t",
+        )  # fmt: skip
+    except redis.ResponseError as exc:
+        reply = exc
+    message = " ".join(map(str, reply)) if isinstance(reply, list) else str(reply)
+    assert "NOPERM User u" in message and "'SET'" in message, message
     assert c.get("other") == b"secret" and c.exists("sim:b") == 0
     # a model outside the user's keys is not reachable through redisAI.model_execute (the
     # key name comes from ARGS: the server checks KEYS itself)
