@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -189,10 +190,11 @@ print("RESULT " + json.dumps(out))
 @pytest.mark.torch
 @pytest.mark.onnx
 @pytest.mark.tf
-def test_sandbox_denies_files_and_network_and_keeps_every_backend(
-    ai_server, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.timeout(900)  # three framework imports in a fresh process: slow on a busy machine
+def test_sandbox_denies_files_and_network_and_keeps_every_backend(tmp_path: Path) -> None:
     from smartsim_ai.worker import samples
+
+    listener = socket.create_server(("127.0.0.1", 0))  # what the sandbox must not reach
 
     (tmp_path / "secret").write_text("the server's data")
     (tmp_path / "TORCH").write_bytes(samples.torch_linear_bytes()[0])
@@ -200,13 +202,14 @@ def test_sandbox_denies_files_and_network_and_keeps_every_backend(
     graph, tf_input, _, _ = samples.tf_frozen_graph()
     (tmp_path / "TF").write_bytes(graph)
     proc = subprocess.run(
-        [sys.executable, "-c", SANDBOXED, str(tmp_path), str(ai_server.port), tf_input],
+        [sys.executable, "-c", SANDBOXED, str(tmp_path), str(listener.getsockname()[1]), tf_input],
         cwd=tmp_path,  # the worker's working directory is the server's
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=800,
         check=False,
     )
+    listener.close()
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     out = json.loads(lines[0][len("RESULT ") :])
