@@ -375,7 +375,7 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
         long long deadline = limit > 0 ? ai_now_ms() + limit : 0;
         int type = roundtrip(w, op, &b, limit, &payload, &r, kind);
         wbuf_free(&b);
-        script_calls sc = {.bc = req->bc};
+        script_calls sc = {.bc = req->bc, .user = req->user};
         while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
             int sent = script_calls_serve(&sc, w, type, &r);
             free(payload);

@@ -15,6 +15,7 @@
 #include "execute.h"
 #include "module.h"
 #include "run_queue.h"
+#include "script_calls.h"
 #include "stats.h"
 #include "tensor_type.h"
 
@@ -82,6 +83,7 @@ void ai_request_free(RedisModuleCtx *ctx, ai_request *r) {
     ai_free(r->persist_slots);
     for (int i = 0; i < r->argc; i++) RedisModule_FreeString(ctx, r->argv[i]);
     ai_free(r->argv);
+    ai_free(r->user);
     ai_free(r);
 }
 
@@ -198,6 +200,8 @@ int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
     }
+    for (size_t i = 0; i < r->nops && !r->user; i++)
+        if (r->ops[i].kind == AI_OP_SCRIPT) r->user = script_calls_capture_user(ctx);
     r->bc = RedisModule_BlockClient(ctx, reply_cb, NULL, free_cb, 0);
     if (!r->bc) {
         ai_request_free(ctx, r);

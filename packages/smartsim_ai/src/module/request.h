@@ -54,6 +54,7 @@ typedef enum {
 
 typedef struct ai_request {
     RedisModuleBlockedClient *bc;
+    char *user; /* the client's ACL user: scripts' calls run as it (script_calls.h) */
     ai_reply_kind reply;
     size_t nops;
     ai_op *ops;

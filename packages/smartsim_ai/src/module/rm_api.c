@@ -4,6 +4,7 @@
 
 #define RM_API_DEFINE(ret, name, params) ret(*RedisModule_##name) params = NULL;
 RM_API_FUNCTIONS(RM_API_DEFINE)
+RM_API_OPTIONAL(RM_API_DEFINE)
 #undef RM_API_DEFINE
 
 typedef int (*rm_get_api_fn)(const char *, void *);
@@ -20,6 +21,11 @@ int rm_api_init(RedisModuleCtx *ctx, const char *name, int version, int apiver) 
     }
     RM_API_FUNCTIONS(RM_API_RESOLVE)
 #undef RM_API_RESOLVE
+#define RM_API_RESOLVE_OPTIONAL(ret, fn, params)                                             \
+    if (get_api("RedisModule_" #fn, (void *)&RedisModule_##fn) != REDISMODULE_OK)            \
+        RedisModule_##fn = NULL;
+    RM_API_OPTIONAL(RM_API_RESOLVE_OPTIONAL)
+#undef RM_API_RESOLVE_OPTIONAL
 
     if (RedisModule_IsModuleNameBusy(name)) return REDISMODULE_ERR;
     RedisModule_SetModuleAttribs(ctx, name, version, apiver);

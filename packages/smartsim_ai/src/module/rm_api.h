@@ -47,7 +47,8 @@
 /* Context flags (RedisModule_GetContextFlags). */
 #define REDISMODULE_CTX_FLAGS_LUA (1 << 0)
 #define REDISMODULE_CTX_FLAGS_MULTI (1 << 1)
-#define REDISMODULE_CTX_FLAGS_LOADING (1 << 10)
+#define REDISMODULE_CTX_FLAGS_REPLICATED (1 << 12) /* sent over the replication link */
+#define REDISMODULE_CTX_FLAGS_LOADING (1 << 13)
 #define REDISMODULE_CTX_FLAGS_DENY_BLOCKING (1 << 21) /* MULTI, Lua, or RM_Call */
 
 typedef struct RedisModuleCtx RedisModuleCtx;
@@ -59,6 +60,10 @@ typedef struct RedisModuleDigest RedisModuleDigest;
 typedef struct RedisModuleInfoCtx RedisModuleInfoCtx;
 typedef struct RedisModuleCallReply RedisModuleCallReply;
 typedef struct RedisModuleBlockedClient RedisModuleBlockedClient;
+typedef struct RedisModuleUser RedisModuleUser;
+
+/* RedisModule_ACLCheckKeyPermissions flags (key-spec flags). */
+#define REDISMODULE_CMD_KEY_ACCESS (1ULL << 4) /* the key's value is read */
 
 typedef int (*RedisModuleCmdFunc)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 typedef void (*RedisModuleInfoFunc)(RedisModuleInfoCtx *ctx, int for_crash_report);
@@ -197,8 +202,20 @@ typedef struct RedisModuleTypeMethods {
     X(int, GetSelectedDb, (RedisModuleCtx *))                                                \
     X(int, SelectDb, (RedisModuleCtx *, int))
 
+/* Functions the module works without (left NULL when the server lacks them): scripts'
+ * callbacks use the ACL ones to run as the calling client's user (script_calls.c); every
+ * Redis >= 7.0 and Valkey has them. */
+#define RM_API_OPTIONAL(X)                                                                   \
+    X(RedisModuleString *, GetCurrentUserName, (RedisModuleCtx *))                           \
+    X(RedisModuleUser *, GetModuleUserFromUserName, (RedisModuleString *))                   \
+    X(int, FreeModuleUser, (RedisModuleUser *))                                              \
+    X(void, SetContextUser, (RedisModuleCtx *, const RedisModuleUser *))                     \
+    X(int, ACLCheckCommandPermissions, (RedisModuleUser *, RedisModuleString **, int))       \
+    X(int, ACLCheckKeyPermissions, (RedisModuleUser *, RedisModuleString *, int))
+
 #define RM_API_DECLARE(ret, name, params) extern ret(*RedisModule_##name) params;
 RM_API_FUNCTIONS(RM_API_DECLARE)
+RM_API_OPTIONAL(RM_API_DECLARE)
 #undef RM_API_DECLARE
 
 /* Resolve every function of RM_API_FUNCTIONS and register the module name.

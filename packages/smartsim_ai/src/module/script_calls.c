@@ -3,10 +3,12 @@
  */
 #include "script_calls.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alloc.h"
 #include "errors.h"
@@ -44,6 +46,82 @@ static void add_error_value(wbuf *b, const char *msg) {
     wbuf_bytes_copy(b, msg, strlen(msg));
 }
 
+/* Commands scripts may call: data commands only (docs/security.md lists them and why).
+ * Lower case, sorted (bsearch). */
+static const char *const allowed_commands[] = {
+    "ai.dagexecute", "ai.dagexecute_ro", "ai.dagrun", "ai.dagrun_ro", "ai.modelexecute",
+    "ai.modelget", "ai.modelrun", "ai.scriptexecute", "ai.scriptget", "ai.scriptrun",
+    "ai.tensorget", "ai.tensorset", "append", "bitcount", "bitfield", "bitfield_ro", "bitop",
+    "bitpos", "copy", "dbsize", "decr", "decrby", "del", "echo", "exists", "expire", "expireat",
+    "expiretime", "geoadd", "geodist", "geohash", "geopos", "georadius_ro",
+    "georadiusbymember_ro", "geosearch", "geosearchstore", "get", "getbit", "getdel", "getex",
+    "getrange", "getset", "hdel", "hexists", "hget", "hgetall", "hincrby", "hincrbyfloat",
+    "hkeys", "hlen", "hmget", "hmset", "hrandfield", "hscan", "hset", "hsetnx", "hstrlen",
+    "hvals", "incr", "incrby", "incrbyfloat", "lcs", "lindex", "linsert", "llen", "lmove",
+    "lmpop", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "mget",
+    "mset", "msetnx", "persist", "pexpire", "pexpireat", "pexpiretime", "pfadd", "pfcount",
+    "pfmerge", "ping", "psetex", "pttl", "publish", "randomkey", "rename", "renamenx", "rpop",
+    "rpoplpush", "rpush", "rpushx", "sadd", "scan", "scard", "sdiff", "sdiffstore", "set",
+    "setbit", "setex", "setnx", "setrange", "sinter", "sintercard", "sinterstore", "sismember",
+    "smembers", "smismember", "smove", "spop", "spublish", "srandmember", "srem", "sscan",
+    "strlen", "substr", "sunion", "sunionstore", "time", "touch", "ttl", "type", "unlink",
+    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xlen", "xpending", "xrange", "xrevrange",
+    "xtrim", "zadd", "zcard", "zcount", "zdiff", "zdiffstore", "zincrby", "zinter",
+    "zintercard", "zinterstore", "zlexcount", "zmpop", "zmscore", "zpopmax", "zpopmin",
+    "zrandmember", "zrange", "zrangebylex", "zrangebyscore", "zrangestore", "zrank", "zrem",
+    "zremrangebylex", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebylex",
+    "zrevrangebyscore", "zrevrank", "zscan", "zscore", "zunion", "zunionstore",
+};
+
+static int compare_command(const void *name, const void *entry) {
+    return strcasecmp(name, *(const char *const *)entry);
+}
+
+static int command_allowed(const char *name) {
+    size_t n = sizeof allowed_commands / sizeof allowed_commands[0];
+    return bsearch(name, allowed_commands, n, sizeof allowed_commands[0], compare_command) != NULL;
+}
+
+static int have_acl_api(void) {
+    return RedisModule_GetModuleUserFromUserName && RedisModule_FreeModuleUser &&
+           RedisModule_ACLCheckCommandPermissions && RedisModule_ACLCheckKeyPermissions;
+}
+
+char *script_calls_capture_user(RedisModuleCtx *ctx) {
+    /* The replication link's and the AOF's clients have no user (the server would crash
+     * asking); what they send was checked where it was first run. */
+    if (RedisModule_GetContextFlags(ctx) &
+        (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING))
+        return NULL;
+    if (!RedisModule_GetCurrentUserName || !have_acl_api()) return ai_strndup("", 0);
+    RedisModuleString *name = RedisModule_GetCurrentUserName(ctx);
+    if (!name) return ai_strndup("", 0);
+    size_t len;
+    const char *s = RedisModule_StringPtrLen(name, &len);
+    char *copy = ai_strndup(s, len);
+    RedisModule_FreeString(ctx, name);
+    return copy;
+}
+
+/* The script's user, looked up now (the caller holds the server lock and frees it before
+ * unlocking: a user can be deleted at any time); NULL with `error` set when it cannot run. */
+static RedisModuleUser *script_user(script_calls *sc, RedisModuleCtx *ctx, char *error,
+                                    size_t cap) {
+    if (!*sc->user) {
+        snprintf(error, cap,
+                 "ERR this server lacks the module ACL API (Valkey or Redis >= 7.0 has it): "
+                 "scripts cannot call it");
+        return NULL;
+    }
+    RedisModuleString *name = RedisModule_CreateString(ctx, sc->user, strlen(sc->user));
+    RedisModuleUser *user = RedisModule_GetModuleUserFromUserName(name);
+    RedisModule_FreeString(ctx, name);
+    if (!user)
+        snprintf(error, cap, "NOPERM the user '%s' that ran this script no longer exists",
+                 sc->user);
+    return user;
+}
+
 static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
     uint32_t argc = rbuf_u32(r);
     if (r->bad || argc == 0 || argc > (1u << 20)) {
@@ -54,24 +132,72 @@ static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
     size_t cmd_len;
     const char *cmd_p = rbuf_bytes(r, &cmd_len);
     char *cmd = ai_strndup(cmd_p, cmd_len);
-    RedisModuleString **args = ai_calloc(argc, sizeof(RedisModuleString *));
+    char error[512];
+    if (!command_allowed(cmd)) {
+        char upper[64];
+        size_t i = 0;
+        for (; cmd[i] && i < sizeof upper - 1; i++) upper[i] = (char)toupper((unsigned char)cmd[i]);
+        upper[i] = '\0';
+        snprintf(error, sizeof error,
+                 "ERR scripts may not call '%s': only data commands are allowed (see the "
+                 "engine's docs/security.md)",
+                 upper);
+        add_error_value(b, error);
+        ai_free(cmd);
+        return;
+    }
+    /* argv[0] is the command (for the ACL check); RedisModule_Call gets argv + 1 */
+    RedisModuleString **argv = ai_calloc(argc, sizeof(RedisModuleString *));
     RedisModule_ThreadSafeContextLock(ctx);
+    argv[0] = RedisModule_CreateString(ctx, cmd_p, cmd_len);
     for (uint32_t i = 1; i < argc; i++) {
         size_t len;
         const char *s = rbuf_bytes(r, &len);
-        args[i - 1] = RedisModule_CreateString(ctx, s, len);
+        argv[i] = RedisModule_CreateString(ctx, s, len);
     }
-    errno = 0;
-    RedisModuleCallReply *reply = RedisModule_Call(ctx, cmd, "!v", args, (size_t)(argc - 1));
-    int saved = errno;
+    RedisModuleCallReply *reply = NULL;
+    int saved = 0, refused = 0;
+    RedisModuleUser *user = NULL;
+    if (sc->user) {
+        user = script_user(sc, ctx, error, sizeof error);
+        if (!user) {
+            refused = 1;
+        } else if (RedisModule_ACLCheckCommandPermissions(user, argv, (int)argc) !=
+                   REDISMODULE_OK) {
+            refused = 1;
+            if (errno == ENOENT)
+                snprintf(error, sizeof error, "ERR unknown command '%s'", cmd);
+            else
+                snprintf(error, sizeof error,
+                         "NOPERM User %s has no permissions to run the '%s' command or to "
+                         "access one of its keys (called from a script)",
+                         sc->user, cmd);
+        }
+    }
+    if (!refused) {
+        errno = 0;
+        if (user && RedisModule_SetContextUser) {
+            /* and the server checks again, as that user ("C") */
+            RedisModule_SetContextUser(ctx, user);
+            reply = RedisModule_Call(ctx, cmd, "!Cv", argv + 1, (size_t)(argc - 1));
+            RedisModule_SetContextUser(ctx, NULL);
+        } else {
+            reply = RedisModule_Call(ctx, cmd, "!v", argv + 1, (size_t)(argc - 1));
+        }
+        saved = errno;
+    }
     if (reply) {
         add_value(b, reply, 0);
         RedisModule_FreeCallReply(reply);
     }
-    for (uint32_t i = 1; i < argc; i++) RedisModule_FreeString(ctx, args[i - 1]);
+    if (user) RedisModule_FreeModuleUser(user);
+    for (uint32_t i = 0; i < argc; i++) RedisModule_FreeString(ctx, argv[i]);
     RedisModule_ThreadSafeContextUnlock(ctx);
-    if (!reply) add_error_value(b, strerror(saved ? saved : EINVAL));
-    ai_free(args);
+    if (refused)
+        add_error_value(b, error);
+    else if (!reply)
+        add_error_value(b, strerror(saved ? saved : EINVAL));
+    ai_free(argv);
     ai_free(cmd);
 }
 
@@ -92,6 +218,27 @@ static ai_model *lookup_model(script_calls *sc, const char *key, size_t len, con
     RedisModuleCtx *ctx = ctx_of(sc);
     RedisModule_ThreadSafeContextLock(ctx);
     RedisModuleString *name = RedisModule_CreateString(ctx, key, len);
+    if (sc->user) { /* the script's user must be allowed to read the model's key */
+        static __thread char error[512];
+        RedisModuleUser *user = script_user(sc, ctx, error, sizeof error);
+        if (user && RedisModule_ACLCheckKeyPermissions(user, name, REDISMODULE_CMD_KEY_ACCESS) !=
+                        REDISMODULE_OK) {
+            snprintf(error, sizeof error,
+                     "NOPERM User %s has no permissions to access the model key '%.*s' "
+                     "(called from a script)",
+                     sc->user,
+                     (int)(len > 200 ? 200 : len), key);
+            RedisModule_FreeModuleUser(user);
+            user = NULL;
+        }
+        if (!user) {
+            RedisModule_FreeString(ctx, name);
+            RedisModule_ThreadSafeContextUnlock(ctx);
+            *err = error;
+            return NULL;
+        }
+        RedisModule_FreeModuleUser(user);
+    }
     RedisModuleKey *k = RedisModule_OpenKey(ctx, name, REDISMODULE_READ);
     ai_model *m = NULL;
     int kt = RedisModule_KeyType(k);

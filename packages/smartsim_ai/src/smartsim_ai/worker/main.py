@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from smartsim_ai.worker import backends, protocol
+from smartsim_ai.worker import backends, protocol, sandbox
 from smartsim_ai.worker.backends import BackendError, Options, one_line
 
 logger = logging.getLogger("smartsim_ai.worker")
@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _die_with_parent(args.parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C on the server's terminal is the server's
+    sandbox.apply_and_log()  # no files outside Python and its libraries (docs/security.md)
     sock = socket.socket(fileno=args.fd)
     options = Options(args.intra_op, args.inter_op, args.memory_limit_mb)
     worker = Worker(args.device, options, args.memory_limit_mb)

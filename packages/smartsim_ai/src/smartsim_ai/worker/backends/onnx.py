@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
+# no usage telemetry: a worker has no business calling out (and cannot write its state file)
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+import logging
+
 import numpy as np
 import onnxruntime as ort
 
-from smartsim_ai.worker.backends import BackendError, Options, one_line
+from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line
+
+logger = logging.getLogger(__name__)
+_unchecked_logged = False
 
 VERSION = ort.__version__
 
@@ -36,8 +46,17 @@ class OnnxModel:
                 raise BackendError("ERR GPU requested but onnxruntime has no CUDA provider")
             index = device.partition(":")[2] or "0"
             providers = [("CUDAExecutionProvider", {"device_id": int(index)})]
+        data = bytes(blob)
+        if not filecheck.refuse_onnx(data):
+            global _unchecked_logged
+            if not _unchecked_logged:
+                _unchecked_logged = True
+                logger.warning(
+                    "the onnx package is not installed: ONNX models with external data are "
+                    "not refused at load (the worker's sandbox still denies the files)"
+                )
         try:
-            self.session = ort.InferenceSession(bytes(blob), opts, providers=providers)
+            self.session = ort.InferenceSession(data, opts, providers=providers)
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
         self.memory_limited = options.memory_limit_mb > 0

@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 
-from smartsim_ai.worker.backends import BackendError, Options, one_line
+from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line
 
 VERSION = tf.__version__
 
@@ -28,6 +28,7 @@ class TFModel:
             graph_def.ParseFromString(bytes(blob))
         except Exception as exc:
             raise BackendError("Invalid GraphDef") from exc
+        filecheck.refuse_tf(graph_def)
         self.graph = tf.Graph()
         dev = (
             "/GPU:" + (device.partition(":")[2] or "0")

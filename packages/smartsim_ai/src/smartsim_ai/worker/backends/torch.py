@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from smartsim_ai.worker.backends import BackendError, Options, one_line, torch_device
+from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line, torch_device
 
 VERSION = torch.__version__
 
@@ -81,6 +81,7 @@ class TorchModel:
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
         self.module.eval()
+        filecheck.refuse_torch(filecheck.module_graphs(self.module), "model")
         try:
             schema = self.module.forward.schema
         except AttributeError as exc:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from smartsim_ai.worker.backends import BackendError, Options, one_line, torch_device
+from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line, torch_device
 from smartsim_ai.worker.backends.torch import configure, flatten, to_numpy, to_torch
 
 VERSION = torch.__version__
@@ -117,6 +117,7 @@ class TorchScript:
             self.unit = torch.jit.CompilationUnit(textwrap.dedent(source))
         except Exception as exc:
             raise BackendError(one_line(exc)) from exc
+        filecheck.refuse_torch((fn.graph for fn in self.unit.get_functions()), "script")
         self.entry_points = set(entry_points)
         for name in entry_points:
             fn = self._function(name)
