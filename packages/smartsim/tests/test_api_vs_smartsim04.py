@@ -337,6 +337,10 @@ def test_strategy_names(ss04_src):
     body = text[text.index("def _set_strategy") :]
     names = re.findall(r'strategy == "(\w+)"', body)
     assert names, "0.4.0's Ensemble._set_strategy names no strategies: the oracle changed"
+    # and the names its docstrings tell users to pass (options are "all_perm", "stepped", ...)
+    for line in re.findall(r"options are (.*)", text):
+        names += re.findall(r'"(\w+)"', line)
+    assert "stepped" in names
     for name in names:
         assert callable(resolve_strategy(name)), name
 
@@ -455,3 +459,85 @@ def settings_differences(ss04: types.ModuleType) -> dict[str, str]:
 def test_settings_formatting(ss04_settings):
     """Each setter of each 0.4.0 settings class formats the same arguments in ours."""
     check_against_doc(settings_differences(ss04_settings), "settings:")
+
+
+# ------------------------------------------------------------------------ summary and status
+
+# What SmartSim 0.4.0's ``summary()`` printed for these runs: the output of tabulate 0.8.9
+# (its pinned dependency) with 0.4's call ``tabulate(values, headers, showindex=True,
+# tablefmt=format, missingval="None")``, recorded once (tabulate is not a dependency here).
+SUMMARY_ROWS = [
+    ("m", "Model", "12345", 0, 1.00523456, "Completed", 0),
+    ("orchestrator_0", "DBNode", "12346", 1, 12.3, "Running", None),
+    ("ens_1", "Model", "c8a1f", 0, 0.000123, "Failed", -15),
+]
+SUMMARY_04 = {
+    "github": "|    | Name           | Entity-Type   | JobID   |   RunID |      Time | Status    |   Returncode |\n|----|----------------|---------------|---------|---------|-----------|-----------|--------------|\n|  0 | m              | Model         | 12345   |       0 |  1.00523  | Completed |            0 |\n|  1 | orchestrator_0 | DBNode        | 12346   |       1 | 12.3      | Running   |         None |\n|  2 | ens_1          | Model         | c8a1f   |       0 |  0.000123 | Failed    |          -15 |",
+    "plain": "    Name            Entity-Type    JobID      RunID       Time  Status       Returncode\n 0  m               Model          12345          0   1.00523   Completed             0\n 1  orchestrator_0  DBNode         12346          1  12.3       Running            None\n 2  ens_1           Model          c8a1f          0   0.000123  Failed              -15",
+    "simple": "    Name            Entity-Type    JobID      RunID       Time  Status       Returncode\n--  --------------  -------------  -------  -------  ---------  ---------  ------------\n 0  m               Model          12345          0   1.00523   Completed             0\n 1  orchestrator_0  DBNode         12346          1  12.3       Running            None\n 2  ens_1           Model          c8a1f          0   0.000123  Failed              -15",
+}
+
+
+def test_summary_layout_is_04s(ss04_src):
+    """``summary()`` has 0.4.0's headers and call, and lays the table out as tabulate did."""
+    from smartsim._core.control.summary import HEADERS, format_table
+
+    text = (ss04_src / "experiment.py").read_text()
+    body = text[text.index("def summary") :]
+    body = body[: body.index("\n    def ")]
+    assert list(HEADERS) == re.findall(r'^\s+"([\w-]+)",$', body, flags=re.M)
+    assert 'showindex=True, tablefmt=format, missingval="None"' in body
+    for style, expected in SUMMARY_04.items():
+        assert format_table(SUMMARY_ROWS, style=style) == expected, style
+    # no runs: tabulate adds no index column
+    assert format_table([], style="plain") == "    ".join(HEADERS)
+
+
+def test_status_values(ss04_src):
+    """The status strings and groups of ``smartsim.status`` are 0.4.0's."""
+    import smartsim.status as ours
+
+    tree = ast.parse((ss04_src / "status.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name.startswith("STATUS_"):
+                assert getattr(ours, name) == ast.literal_eval(node.value), name
+            elif name in ("TERMINAL_STATUSES", "LIVE_STATUSES"):
+                theirs = {getattr(ours, e.id) for e in node.value.elts}
+                mine = {str(s) for s in getattr(ours, name)}
+                # SmartSim 0.5+ added Queued (live) and NeverStarted; see docs/compat-0.4.md
+                assert theirs <= mine and mine - theirs <= {"Queued", "NeverStarted"}, name
+            elif name == "SMARTSIM_STATUS":
+                assert set(ours.SMARTSIM_STATUS) == {ast.literal_eval(k) for k in node.value.keys}
+
+
+def state_differences(src: Path) -> dict[str, str]:
+    """Each workload manager state 0.4.0 mapped (``*StepInfo.mapping``) against our table."""
+    ours_mods = {"Slurm": "slurm", "PBS": "pbs", "Cobalt": "cobalt"}
+    tree = ast.parse((src / "_core" / "launcher" / "stepInfo.py").read_text())
+    status_tree = ast.parse((src / "status.py").read_text())
+    values = {
+        n.targets[0].id: ast.literal_eval(n.value)
+        for n in status_tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+    }
+    found: dict[str, str] = {}
+    for cls in tree.body:
+        if not (isinstance(cls, ast.ClassDef) and cls.name[:-8] in ours_mods):
+            continue
+        wlm = ours_mods[cls.name[:-8]]
+        to_status = importlib.import_module(f"smartsim._core.launcher.{wlm}.states").to_status
+        for item in cls.body:
+            if isinstance(item, ast.Assign) and item.targets[0].id == "mapping":
+                for key, val in zip(item.value.keys, item.value.values):
+                    state, theirs = ast.literal_eval(key), values[val.id]
+                    mine = str(to_status(state))
+                    if mine != theirs:
+                        found[f"status:{wlm}:{state}"] = f"0.4 {theirs} vs ours {mine}"
+    return found
+
+
+def test_wlm_states(ss04_src):
+    """The status each Slurm/PBS/Cobalt state gets is 0.4.0's, or documented."""
+    check_against_doc(state_differences(ss04_src), "status:")
