@@ -541,3 +541,14 @@ def state_differences(src: Path) -> dict[str, str]:
 def test_wlm_states(ss04_src):
     """The status each Slurm/PBS/Cobalt state gets is 0.4.0's, or documented."""
     check_against_doc(state_differences(ss04_src), "status:")
+
+
+def test_get_logger_takes_04s_arguments(capsys):
+    """``get_logger(name, log_level, fmt)`` as 0.4 called it sets the level and the format."""
+    from smartsim.log import get_logger
+
+    logger = get_logger("compat04_probe", log_level="debug", fmt="%(levelname)s::%(message)s")
+    logger.debug("hello")
+    assert "DEBUG::hello" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="log_level 'loud'"):
+        get_logger("compat04_probe", log_level="loud")
