@@ -91,11 +91,13 @@ def test_openmpi_formatting(cls, cmd):
         "n1,n2",
         "--verbose",
     ]
-    assert rs.format_env_vars() == ["-x", "A=1", "-x", "FROM_DRIVER"]
+    presets = [x for k in ("PATH", "LD_LIBRARY_PATH", "PYTHONPATH") if k in os.environ
+               for x in ("-x", k)]  # fmt: skip
+    assert rs.format_env_vars() == presets + ["-x", "A=1", "-x", "FROM_DRIVER"]
     cmdline = rs.launch_command(["SSDB", "A"])
     assert cmdline[0] == cmd
     assert cmdline[-2:] == ["prog", "arg"]
-    assert cmdline.count("-x") == 3 and "SSDB" in cmdline
+    assert cmdline.count("-x") == 3 + len(presets) // 2 and "SSDB" in cmdline
     with pytest.raises(ValueError):
         rs.set_tasks(0)
     with pytest.raises(TypeError):
@@ -108,7 +110,9 @@ def test_mpirun_mpmd():
     b = MpirunSettings("b", "2")
     b.set_tasks(1)
     a.make_mpmd(b)
-    assert a.launch_command() == ["mpirun", "-n", "2", "a", "1", ":", "-n", "1", "b", "2"]
+    # each app context forwards the driver's PATH/LD_LIBRARY_PATH/PYTHONPATH (as 0.4 did)
+    p = [x for k in ("PATH", "LD_LIBRARY_PATH", "PYTHONPATH") if k in os.environ for x in ("-x", k)]
+    assert a.launch_command() == ["mpirun", "-n", "2", *p, "a", "1", ":", "-n", "1", *p, "b", "2"]
     with pytest.raises(TypeError):
         a.make_mpmd(SrunSettings("c"))  # type: ignore[arg-type]
 

@@ -47,12 +47,35 @@ def _configure() -> None:
     root.propagate = False
 
 
-def get_logger(name: str) -> logging.Logger:
-    """A logger under ``smartsim`` (names outside the tree are nested under it)."""
+def get_logger(
+    name: str, log_level: str | int | None = None, fmt: str | None = None
+) -> logging.Logger:
+    """A logger under ``smartsim`` (names outside the tree are nested under it).
+
+    ``log_level`` (``"debug"``, ``"info"``, ... or a ``logging`` level) sets this logger's level
+    and ``fmt`` gives it its own stderr handler with that format, as SmartSim 0.4's did.
+    """
     _configure()
     if name != "smartsim" and not name.startswith("smartsim."):
         name = f"smartsim.{name}"
-    return logging.getLogger(name)
+    logger = logging.getLogger(name)
+    if log_level is not None:
+        if isinstance(log_level, str):
+            if log_level.lower() not in _LEVELS:
+                raise ValueError(
+                    f"log_level {log_level!r} is not one of {', '.join(sorted(_LEVELS))}"
+                )
+            log_level = _LEVELS[log_level.lower()]
+        logger.setLevel(log_level)
+    if fmt is not None and not any(
+        getattr(h, "_smartsim_fmt", None) == fmt for h in logger.handlers
+    ):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(fmt))
+        handler._smartsim_fmt = fmt  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.propagate = False
+    return logger
 
 
 def log_to_file(filename: str, log_level: str = "debug") -> None:

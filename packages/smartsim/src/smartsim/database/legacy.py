@@ -113,6 +113,26 @@ class CobaltOrchestrator(PBSOrchestrator):
 
     _launcher = "cobalt"
 
+    def __init__(
+        self,
+        port: int = 6379,
+        db_nodes: int = 1,
+        batch: bool = True,
+        hosts: list[str] | str | None = None,
+        run_command: str = "aprun",
+        interface: str = "ipogif0",
+        account: str | None = None,
+        queue: str | None = None,
+        time: str | None = None,
+        single_cmd: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        # 0.4's order: queue before time (PBSOrchestrator has time first)
+        super().__init__(
+            port, db_nodes, batch, hosts, run_command, interface, account,
+            time=time, queue=queue, single_cmd=single_cmd, **kwargs,
+        )  # fmt: skip
+
 
 class LSFOrchestrator(Orchestrator):
     """Deprecated: ``Orchestrator(launcher="lsf")``."""

@@ -614,3 +614,12 @@ def _locate_server(server: str | os.PathLike[str] | None) -> tuple[ServerBinary,
     except FileNotFoundError as exc:
         raise SSConfigError(f"database dependency not found: {exc}") from exc
     return binary, module
+
+
+def __getattr__(name: str) -> type:
+    """SmartSim 0.4 imported the launcher-specific orchestrators from this module."""
+    if name in ("SlurmOrchestrator", "PBSOrchestrator", "CobaltOrchestrator", "LSFOrchestrator"):
+        from smartsim.database import legacy
+
+        return getattr(legacy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

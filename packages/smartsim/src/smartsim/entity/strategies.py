@@ -60,6 +60,9 @@ def random_permutations(
 STRATEGIES: dict[str, Strategy] = {
     "all_perm": create_all_permutations,
     "step": step_values,
+    # SmartSim 0.4's and 0.8's docstrings name the step strategy "stepped" (their code only
+    # accepted "step"); both names work here
+    "stepped": step_values,
     "random": random_permutations,
 }
 

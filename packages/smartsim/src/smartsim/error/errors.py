@@ -18,7 +18,11 @@ class UserStrategyError(SmartSimError):
 
     def __init__(self, perm_strat: object) -> None:
         self.perm_strat = perm_strat
-        super().__init__(
+        super().__init__(self.create_message(perm_strat))
+
+    def create_message(self, perm_strat: object) -> str:
+        """The message (SmartSim 0.4 exposed this builder)."""
+        return (
             f"user-provided permutation strategy {perm_strat!r} failed: it must return a "
             "list of dicts, one dict of parameter values per model"
         )
@@ -29,8 +33,11 @@ class ParameterWriterError(SmartSimError):
 
     def __init__(self, file_path: str, read: bool = True) -> None:
         self.file_path = file_path
-        action = "read" if read else "write"
-        super().__init__(f"failed to {action} configuration file {file_path}")
+        super().__init__(self.create_message(file_path, read))
+
+    def create_message(self, fp: str, read: bool) -> str:
+        """The message (SmartSim 0.4 exposed this builder)."""
+        return f"failed to {'read' if read else 'write'} configuration file {fp}"
 
 
 class SSUnsupportedError(Exception):
@@ -68,6 +75,14 @@ class ShellError(LauncherError):
             command = " ".join(command_list or ())
         self.shell_error = shell_error
         self.command = command
-        details = f"\nCommand: {command}" if command else ""
+        super().__init__(self.create_message(message, shell_error, command))
+
+    def create_message(
+        self, message: str, shell_error: str, command_list: Sequence[str] | str | None
+    ) -> str:
+        """The message (SmartSim 0.4 exposed this builder)."""
+        if not isinstance(command_list, str):
+            command_list = " ".join(command_list or ())
+        details = f"\nCommand: {command_list}" if command_list else ""
         details += f"\nError from shell: {shell_error}" if shell_error else ""
-        super().__init__(message + details)
+        return message + details

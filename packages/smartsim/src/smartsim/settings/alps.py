@@ -52,8 +52,16 @@ class AprunSettings(RunSettings):
         self.run_args["exclude-node-list"] = hosts_to_str(host_list)
 
     def set_walltime(self, walltime: str | int) -> None:
-        """``-t`` (seconds)."""
-        self.run_args["t"] = str(walltime)
+        """``-t`` in seconds (aprun's per-PE CPU time limit); ``"HH:MM:SS"`` is converted, as
+        SmartSim 0.4 did."""
+        text = str(walltime)
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) != 3 or not all(p.isdigit() for p in parts):
+                raise ValueError(f"walltime {text!r} is not HH:MM:SS or a number of seconds")
+            h, m, s = (int(p) for p in parts)
+            text = str(h * 3600 + m * 60 + s)
+        self.run_args["t"] = text
 
     def format_run_args(self) -> list[str]:
         """``-k v`` for one-letter keys, ``--key=v`` otherwise, bare flags for None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,6 +13,9 @@ from smartsim.settings.base import (
     env_flag_args,
     hosts_to_str,
 )
+
+#: what every Open MPI command forwards from the driver (SmartSim 0.4's list)
+MPI_PRESET_ENV = ("PATH", "LD_LIBRARY_PATH", "PYTHONPATH")
 
 
 class _OpenMPISettings(RunSettings):
@@ -95,13 +99,24 @@ class _OpenMPISettings(RunSettings):
                 out.append(str(value))
         return out
 
+    def _presets(self) -> list[str]:
+        """``-x PATH -x LD_LIBRARY_PATH -x PYTHONPATH`` as SmartSim 0.4 added them (mpirun does
+        not pass the driver's environment to remote ranks), for those set here: Open MPI warns
+        ``could not find environment variable`` for a name that is not set."""
+        out: list[str] = []
+        for key in MPI_PRESET_ENV:
+            if key in os.environ and key not in self.env_vars:
+                out += ["-x", key]
+        return out
+
     def format_env_vars(self) -> list[str]:
-        """``-x KEY=VALUE`` per variable; a None value exports the driver's value (``-x KEY``)."""
-        return env_flag_args("-x", self.env_vars)
+        """``-x KEY=VALUE`` per variable; a None value exports the driver's value (``-x KEY``);
+        first the driver's PATH, LD_LIBRARY_PATH and PYTHONPATH where set."""
+        return self._presets() + env_flag_args("-x", self.env_vars)
 
     def env_forwarding(self, extra_keys: Iterable[str] = ()) -> list[str]:
-        """Forward our variables and the launcher's (``-x SSDB``) to every rank."""
-        return env_flag_args("-x", self.env_vars, extra_keys)
+        """Forward the presets, our variables and the launcher's (``-x SSDB``) to every rank."""
+        return self._presets() + env_flag_args("-x", self.env_vars, extra_keys)
 
 
 class MpirunSettings(_OpenMPISettings):

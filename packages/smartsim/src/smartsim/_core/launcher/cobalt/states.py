@@ -19,6 +19,8 @@ STATE_TABLE: dict[str, SmartSimStatus] = {
     "RUNNING": SmartSimStatus.STATUS_RUNNING,
     "EXITING": SmartSimStatus.STATUS_RUNNING,
     "KILLING": SmartSimStatus.STATUS_RUNNING,
+    "TERMINATING": SmartSimStatus.STATUS_RUNNING,
+    "DEP_FAIL": SmartSimStatus.STATUS_FAILED,
     "DONE": SmartSimStatus.STATUS_COMPLETED,
 }
 

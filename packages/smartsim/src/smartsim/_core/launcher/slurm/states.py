@@ -18,7 +18,7 @@ _C, _X, _F = (
 
 STATE_TABLE: dict[str, SmartSimStatus] = {
     "PENDING": _Q, "CONFIGURING": _Q, "REQUEUED": _Q, "REQUEUE_FED": _Q, "REQUEUE_HOLD": _Q,
-    "RESIZING": _Q,
+    "RESIZING": _Q, "RESV_DEL_HOLD": _Q,
     "RUNNING": _R, "COMPLETING": _R, "STAGE_OUT": _R, "SIGNALING": _R,
     "SUSPENDED": _P, "STOPPED": _P,
     "COMPLETED": _C,
