@@ -373,8 +373,13 @@ def test_interrupted_driver_cancels_every_job_and_step(slurm_cluster, alloc, tmp
             lambda: len(sleepers(marker, slurm_cluster)) == 3,
             what="both sleepers of the batch job and the step",
         )
-        jobs = [j.split()[0] for j in squeue("-o", "%i %j").splitlines() if " batched-" in j]
-        assert len(jobs) == 1
+        # this test's batch job: other tests (under xdist) may run batch jobs at the same time
+        jobs = [
+            f[0]
+            for f in (j.split() for j in squeue("-o", "%i %j %Z").splitlines())
+            if len(f) > 2 and f[1].startswith("batched-") and f[2].startswith(str(tmp_path))
+        ]
+        assert len(jobs) == 1, squeue("-o", "%i %j %Z")
         driver.send_signal(sig)
         _, err = driver.communicate(timeout=120)
         assert driver.returncode != 0
