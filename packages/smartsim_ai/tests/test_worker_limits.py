@@ -152,8 +152,9 @@ def test_many_device_strings_do_not_pile_up_queues(ai_server_factory) -> None:
     for n in range(4):  # each fails to compile; its queue is reused by the next device
         with pytest.raises(redis.ResponseError):
             c.execute_command("AI.SCRIPTSET", "s", f"CPU:{n}", "SOURCE", "def f(x):\n  return y\n")
+        # the failed device's worker goes away asynchronously; its queue is free once it has
+        wait_for(lambda: devices_of(server) == ["CPU"])
     assert len(_queues(c)) <= 2, _queues(c)
-    wait_for(lambda: devices_of(server) == ["CPU"])
 
 
 def test_workers_max_reclaims_idle_workers_then_refuses_clearly(ai_server_factory) -> None:
