@@ -12,16 +12,26 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 
 def run_example(name: str, cwd: pathlib.Path, timeout: float = 300) -> str:
-    result = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, str(EXAMPLES / name)],
         cwd=cwd,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not SIGKILL: the example's driver then stops what it started (its database)
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        raise AssertionError(f"{name} did not finish within {timeout} s:\n{err}") from None
+    assert proc.returncode == 0, err
+    return out
 
 
 def test_hello_world(tmp_path):
