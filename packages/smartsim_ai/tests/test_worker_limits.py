@@ -47,7 +47,8 @@ def devices_of(server) -> list[str]:  # type: ignore[no-untyped-def]
             cmd = p.cmdline()
         except psutil.NoSuchProcess:
             continue
-        out.append(cmd[cmd.index("--device") + 1])
+        if "--device" in cmd:  # not a child that is still being spawned (or already reaped)
+            out.append(cmd[cmd.index("--device") + 1])
     return sorted(out)
 
 
