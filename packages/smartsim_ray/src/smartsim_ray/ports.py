@@ -122,7 +122,8 @@ class PortPlan:
 RAY_CLIENT_SESSION_PORTS = range(23000, 24000)
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether this machine can bind ``port`` (TCP, all interfaces)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -134,7 +135,7 @@ def _port_free(port: int) -> bool:
 
 def busy_ports(plan: PortPlan) -> list[int]:
     """The ports of ``plan`` that something on this host already holds."""
-    return [p for p in range(plan.first, plan.last + 1) if not _port_free(p)]
+    return [p for p in range(plan.first, plan.last + 1) if not port_free(p)]
 
 
 def find_free_ray_port(

@@ -26,7 +26,13 @@ from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.settings.base import BatchSettings, RunSettings
 from smartsim_ray.entrypoint import log_tails
 from smartsim_ray.node import NodeState, RayHead, RayNode, RayWorker, read_node_state
-from smartsim_ray.ports import DEFAULT_WORKER_PORTS, NODE_PORT_OPTIONS, PortPlan, busy_ports
+from smartsim_ray.ports import (
+    DEFAULT_WORKER_PORTS,
+    NODE_PORT_OPTIONS,
+    PortPlan,
+    busy_ports,
+    port_free,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -369,7 +375,7 @@ class RayCluster(EntityList):
 
     def _check_ports_free(self) -> None:
         busy = busy_ports(self.plan)
-        if self.client_port != self.plan.client and not _port_free(self.client_port):
+        if self.client_port != self.plan.client and not port_free(self.client_port):
             busy.append(self.client_port)
         if busy:
             raise SmartSimError(
@@ -507,16 +513,6 @@ def _reload_ray_auth() -> None:
         return
     Config.initialize("")
     AuthenticationTokenLoader.instance().reset_cache()
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("", port))
-        except OSError:
-            return False
-    return True
 
 
 __all__ = ["RayCluster", "RayHead", "RayNode", "RayWorker", "connect_client", "read_node_state"]
