@@ -94,7 +94,29 @@ class DataInfo:
         )
 
 
-class TrainingDataUploader:
+class _InfoNames:
+    """The names of an upload, read from its :class:`DataInfo` (``self.info``)."""
+
+    info: DataInfo
+
+    @property
+    def list_name(self) -> str:
+        return self.info.list_name
+
+    @property
+    def sample_name(self) -> str:
+        return self.info.sample_name
+
+    @property
+    def target_name(self) -> str:
+        return self.info.target_name
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.info.num_classes
+
+
+class TrainingDataUploader(_InfoNames):
     """Publishes batches of training data from a producer (e.g. one simulation rank)."""
 
     def __init__(
@@ -133,26 +155,10 @@ class TrainingDataUploader:
         self.client = _client(cluster, address)
         self.client.use_list_ensemble_prefix(True)
 
-    @property
-    def list_name(self) -> str:
-        return self.info.list_name
-
-    @property
-    def sample_name(self) -> str:
-        return self.info.sample_name
-
-    @property
-    def target_name(self) -> str:
-        return self.info.target_name
-
     # SmartSim 0.4's attribute names
-    name = list_name
-    sample_prefix = sample_name
-    target_prefix = target_name
-
-    @property
-    def num_classes(self) -> int | None:
-        return self.info.num_classes
+    name = _InfoNames.list_name
+    sample_prefix = _InfoNames.sample_name
+    target_prefix = _InfoNames.target_name
 
     def publish_info(self) -> None:
         """Tell trainers the tensor names and number of classes (call once, e.g. on rank 0)."""
@@ -183,7 +189,7 @@ class TrainingDataUploader:
         self.batch_idx += 1
 
 
-class DataDownloader:
+class DataDownloader(_InfoNames):
     """Mini-batches of what the producers uploaded, shuffled, split among replicas.
 
     ``producer_prefixes`` names the producers whose lists to read (ensemble members' key
@@ -249,23 +255,6 @@ class DataDownloader:
         self._next: dict[str | None, int] = {}
         if init_samples:
             self.init_samples()
-
-    # --- names of SmartSim 0.4 and later ---------------------------------------------------
-    @property
-    def list_name(self) -> str:
-        return self.info.list_name
-
-    @property
-    def sample_name(self) -> str:
-        return self.info.sample_name
-
-    @property
-    def target_name(self) -> str:
-        return self.info.target_name
-
-    @property
-    def num_classes(self) -> int | None:
-        return self.info.num_classes
 
     @property
     def need_targets(self) -> bool:
