@@ -66,6 +66,20 @@ class SlurmCluster:
         daemon = int(slurmd.read_text()) if slurmd.exists() else -1
         return [p for p in self.node_pids(node) if p != daemon]
 
+    def job_pids(self, node: str, job_ids: set[str]) -> list[int]:
+        """Pids on ``node`` of the jobs ``job_ids`` (their ``SLURM_JOB_ID``): under xdist
+        other tests' jobs may share the node."""
+        found = []
+        for pid in self.user_pids(node):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    env = fh.read().split(b"\0")
+            except OSError:
+                continue
+            if any(f"SLURM_JOB_ID={job}".encode() in env for job in job_ids):
+                found.append(pid)
+        return found
+
 
 def _find_conf() -> Path | None:
     if os.environ.get("SLURM_CONF"):

@@ -57,16 +57,34 @@ def run_driver(cluster: RayCluster) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def jobs_under(path) -> set[str]:
+    """Ids of the queued or running Slurm jobs whose working directory is under ``path``."""
+    out = subprocess.run(
+        ["squeue", "-h", "-o", "%i %Z"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return {
+        f[0]
+        for f in (line.split() for line in out.splitlines())
+        if f[1:] and f[1].startswith(str(path))
+    }
+
+
 def assert_nodes_clean(
-    slurm_cluster, cluster: RayCluster, temp_dirs: bool = True, timeout: float = 60
+    slurm_cluster,
+    cluster: RayCluster,
+    job_ids: set[str],
+    temp_dirs: bool = True,
+    timeout: float = 60,
 ) -> None:
-    """No process on any node; with ``temp_dirs``, no temp dir of the cluster either (the
-    test nodes share this machine's /tmp)."""
+    """No process of the cluster's jobs on any node (other tests' jobs may share the nodes);
+    with ``temp_dirs``, no temp dir of the cluster either (the test nodes share this
+    machine's /tmp)."""
+    assert job_ids
     deadline = time.monotonic() + timeout
     left: dict[str, list[int]] = {}
     temps: list[str] = []
     while time.monotonic() < deadline:
-        left = {n: slurm_cluster.user_pids(n) for n in slurm_cluster.nodes}
+        left = {n: slurm_cluster.job_pids(n, job_ids) for n in slurm_cluster.nodes}
         temps = glob.glob(f"/tmp/ssray{cluster.plan.ray_port}_*") if temp_dirs else []
         if not any(left.values()) and not temps:
             return
@@ -111,7 +129,7 @@ def test_cluster_in_an_allocation_one_ray_node_per_slurm_node(slurm_cluster, all
     assert exp.get_status(cluster) == [SmartSimStatus.STATUS_CANCELLED] * 3
     # `scancel <step>` SIGKILLs a step's tasks (no SIGTERM first, unlike a job), so the nodes
     # cannot remove their temp dirs; the next start of the same node removes them.
-    assert_nodes_clean(slurm_cluster, cluster, temp_dirs=False)
+    assert_nodes_clean(slurm_cluster, cluster, {alloc}, temp_dirs=False)
     for temp in glob.glob(f"/tmp/ssray{cluster.plan.ray_port}_*"):
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -131,8 +149,10 @@ def test_cluster_as_one_batch_job(slurm_cluster, tmp_path):
     )
     assert cluster.batch
     exp.generate(cluster)
+    jobs: set[str] = set()
     try:
         exp.start(cluster, block=False)
+        jobs = jobs_under(tmp_path)
         seen = run_driver(cluster)
         assert sorted(host for _, host in seen["ran"]) == sorted(
             cluster.node_report()[n.name].split(" (")[1].rstrip(")") for n in cluster
@@ -140,4 +160,4 @@ def test_cluster_as_one_batch_job(slurm_cluster, tmp_path):
         assert len({host for _, host in seen["ran"]}) == 2
     finally:
         exp.stop(cluster)
-    assert_nodes_clean(slurm_cluster, cluster)
+    assert_nodes_clean(slurm_cluster, cluster, jobs)
