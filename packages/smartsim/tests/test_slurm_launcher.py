@@ -188,6 +188,22 @@ def test_stop_a_running_step(exp, alloc, tmp_path, slurm_cluster):
     assert processes_with(f"sleep {marker}", slurm_cluster) == []
 
 
+def test_stopped_step_gets_sigterm_before_it_is_killed(exp, alloc, tmp_path, slurm_cluster):
+    """A plain ``scancel`` of a step SIGKILLs its tasks; stop() sends SIGTERM first, so a
+    task can clean up (Ray removes its temp dirs, a database saves)."""
+    script = tmp_path / "trap.sh"
+    done = tmp_path / "cleaned-up"
+    script.write_text(f"trap 'echo bye > {done}; exit 0' TERM\nwhile true; do sleep 0.2; done\n")
+    rs = exp.create_run_settings("bash", [str(script)], run_command="srun", alloc=alloc)
+    model = exp.create_model("trapper", rs, path=str(tmp_path))
+    exp.start(model, block=False)
+    wait_for(lambda: "trapper" in squeue("-s", "-o", "%j"), what="the step to run")
+    time.sleep(1)  # bash has set its trap
+    exp.stop(model)
+    assert exp.get_status(model) == [S.STATUS_CANCELLED]
+    assert done.read_text() == "bye\n"
+
+
 # ---- MPI across two nodes ------------------------------------------------------------------
 def _mpi_lines(path) -> list[str]:
     return sorted(path.read_text().splitlines())

@@ -17,9 +17,10 @@ def sbatch(script: str, batch_cmd: str = "sbatch") -> list[str]:
     return [batch_cmd, "--parsable", script]
 
 
-def scancel(ids: list[str]) -> list[str]:
-    """Cancel jobs or steps (``123``, ``123.4``) in one call."""
-    return ["scancel", *ids]
+def scancel(ids: list[str], signal: str | None = None) -> list[str]:
+    """Cancel jobs or steps (``123``, ``123.4``) in one call; with ``signal`` (``"TERM"``)
+    only send it (a plain scancel SIGKILLs a step's tasks at once)."""
+    return ["scancel", *([f"--signal={signal}"] if signal else []), *ids]
 
 
 def sacct_jobs(ids: list[str], completion: bool = False) -> list[str]:

@@ -56,6 +56,8 @@ class SlurmLauncher(BatchLauncher):
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "sbatch.sh"
     job_name_limit: ClassVar[int] = 64
     cancel_accept: ClassVar[tuple[str, ...]] = _GONE
+    #: seconds a step's tasks get after SIGTERM before the step is cancelled (SIGKILL)
+    step_term_grace: ClassVar[float] = 5.0
     #: seconds a cancelled srun step gets to end before its process is terminated
     step_grace: ClassVar[float] = 15.0
 
@@ -163,18 +165,32 @@ class SlurmLauncher(BatchLauncher):
             found = [n for n in names if n in listed]
             ids = [listed[n] for n in found]
             if ids:
+                # SIGTERM first, so that the tasks can clean up (a plain scancel of a step
+                # sends SIGKILL); what is still there after the grace is cancelled for good
                 self.runner.run(
-                    commands.scancel(ids), f"cancelling steps {', '.join(ids)}", accept=_GONE
+                    commands.scancel(ids, signal="TERM"),
+                    f"sending SIGTERM to steps {', '.join(ids)}",
+                    accept=_GONE,
                 )
+                if not self._wait_reported(found, self.step_term_grace):
+                    self.runner.run(
+                        commands.scancel(ids), f"cancelling steps {', '.join(ids)}", accept=_GONE
+                    )
         except ShellError as exc:
             logger.error("could not scancel the steps (their sruns are stopped instead): %s", exc)
             return
         # a step not listed yet (srun still waiting for resources) just has its srun stopped
-        deadline = time.monotonic() + self.step_grace
-        while found and time.monotonic() < deadline:
+        self._wait_reported(found, self.step_grace)
+
+    def _wait_reported(self, names: list[str], timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the sruns of ``names`` to end; whether they all did."""
+        deadline = time.monotonic() + timeout
+        while True:
             with self._lock:
-                if all(n in self._reported for n in found):
-                    return
+                if all(n in self._reported for n in names):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.05)
 
     # ---- batch hooks ---------------------------------------------------------------------
