@@ -34,8 +34,15 @@ from smartsim_ai.testing.servers import free_port
 ROOT = Path(__file__).resolve().parents[1]
 OURS = {"smartredis_py", "smartsim_ai", "smartsim_py", "smartsim_ray"}
 
-# one xdist worker builds the wheels and venvs once for all the tests here (--dist loadgroup)
-pytestmark = [pytest.mark.slow, pytest.mark.onnx, pytest.mark.xdist_group("packaging")]
+# One xdist worker builds the wheels and venvs once for all the tests here (--dist loadgroup).
+# About a minute in all on an idle 2-core machine; the first test carries the builds and
+# installs, which a loaded machine can stretch several times, hence its own timeout.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.onnx,
+    pytest.mark.xdist_group("packaging"),
+    pytest.mark.timeout(900),
+]
 
 
 def _node_env() -> dict[str, str]:
@@ -151,7 +158,16 @@ class Venv:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
         self.python = root / "bin" / "python"
         links = [str(wheels), str(deps)]
-        cmd = [sys.executable, "-m", "pip", "--python", str(self.python), "install", "-q"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(self.python),
+            "install",
+            "-q",
+            "--no-compile",
+        ]
         cmd += ["--no-index", *(f"--find-links={d}" for d in links), *reqs]
         _run(cmd, cwd=root, timeout=300)
 
@@ -393,3 +409,34 @@ def _wait_for_ping(address: str, server: subprocess.Popen, log: Path) -> None:
 
 def _tail(log: Path) -> str:
     return log.read_text()[-2000:] if log.exists() else "(no log)"
+
+
+def test_official_client_installed_over_ours_is_reported_and_the_fix_works(built, tmp_path):
+    """The official smartredis, then ours, in one venv: ours warn; uninstall both, install one."""
+    deps = tmp_path / "deps"
+    official = ["smartredis==0.6.1", *_requirements(built.wheels["smartredis_py"], set())]
+    got = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(deps), *official],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if got.returncode != 0:
+        pytest.skip(f"the registry did not provide the official smartredis: {got.stderr[-1500:]}")
+    both = Venv(tmp_path / "both", built.wheels["smartredis_py"].parent, deps, "smartredis==0.6.1")
+    pip = [sys.executable, "-m", "pip", "--python", str(both.python)]
+    links = [f"--find-links={built.wheels['smartredis_py'].parent}", f"--find-links={deps}"]
+    _run(
+        [*pip, "install", "-q", "--no-compile", "--no-index", *links, "smartredis_py"], cwd=tmp_path
+    )
+    imported = _run([str(both.python), "-c", "import smartredis"], cwd=tmp_path)
+    assert "the original smartredis 0.6.1 (CrayLabs) is installed" in imported.stderr
+
+    _run([*pip, "uninstall", "-y", "-q", "smartredis", "smartredis_py"], cwd=tmp_path)
+    _run(
+        [*pip, "install", "-q", "--no-compile", "--no-index", *links, "smartredis_py"], cwd=tmp_path
+    )
+    fixed = _run(
+        [str(both.python), "-c", "import smartredis; print(smartredis.Client)"], cwd=tmp_path
+    )
+    assert "smartredis.client.Client" in fixed.stdout and "CrayLabs" not in fixed.stderr
