@@ -107,7 +107,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         [sys.executable, str(ROOT / "scripts" / "build_wheels.py"), "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     summary = json.loads(built.stdout)
@@ -143,7 +143,7 @@ def wheelhouse(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "download", "-q", "-d", str(deps), *reqs],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     if got.returncode != 0:
         pytest.skip(f"the package registry did not provide {reqs}: {got.stderr[-1500:]}")
@@ -169,7 +169,7 @@ class Venv:
             "--no-compile",
         ]
         cmd += ["--no-index", *(f"--find-links={d}" for d in links), *reqs]
-        _run(cmd, cwd=root, timeout=300)
+        _run(cmd, cwd=root, timeout=600)
 
     def run(self, code: str, cwd: Path, *args: str) -> str:
         script = cwd / f"snippet_{abs(hash(code))}.py"
@@ -419,7 +419,7 @@ def test_official_client_installed_over_ours_is_reported_and_the_fix_works(built
         [sys.executable, "-m", "pip", "download", "-q", "-d", str(deps), *official],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     if got.returncode != 0:
         pytest.skip(f"the registry did not provide the official smartredis: {got.stderr[-1500:]}")
