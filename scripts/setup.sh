@@ -5,8 +5,9 @@
 #    munge, slurmdbd, mariadb-server and iproute2 (the multi-node Slurm test cluster with
 #    accounting, scripts/slurm-cluster.sh), openmpi-bin (real MPI), valgrind (a memcheck test,
 #    the instruction-count benchmark);
-#  - .venv/ inside the repository: the four packages in editable mode with their test extras and
-#    the ML stacks for tests on CPU (requirements/test.txt); building smartsim_ai compiles the
+#  - .venv/ inside the repository: the four packages in editable mode with their test extras
+#    (distributions smartredis_py, smartsim_ai, smartsim_py, smartsim_ray) and the ML stacks and
+#    wheel tools for tests on CPU (requirements/test.txt); building smartsim_ai compiles the
 #    `ai` module, so a C compiler is needed;
 #  - .venv-official/: the official smartredis==0.6.1 client, kept apart, for interop tests.
 set -euo pipefail
@@ -49,6 +50,20 @@ if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$want" ]; then
   log "installing Python packages into .venv (first run: a few minutes)"
   .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
   .venv/bin/python -m pip install -q -r requirements/test.txt
+  # The library was installed as "smartsim" before its distribution became smartsim_py: drop
+  # that leftover editable install of this checkout (an original CrayLabs smartsim is kept).
+  if .venv/bin/python - "$ROOT/packages/smartsim" <<'PY'
+import importlib.metadata as m, json, sys
+try:
+    url = json.loads(m.distribution("smartsim").read_text("direct_url.json") or "{}").get("url", "")
+except m.PackageNotFoundError:
+    sys.exit(1)
+sys.exit(0 if url.rstrip("/").endswith(sys.argv[1]) else 1)
+PY
+  then
+    log "removing this checkout's old editable install named smartsim (now smartsim_py)"
+    .venv/bin/python -m pip uninstall -y -q smartsim
+  fi
   .venv/bin/python -m pip install -q \
     -e "packages/smartredis_py[test]" -e "packages/smartsim_ai[test]" \
     -e "packages/smartsim[test]" -e "packages/smartsim_ray[test]"

@@ -4,6 +4,7 @@
 client; errors are in ``smartredis.error``.
 """
 
+from smartredis._original import warn_if_original_installed
 from smartredis.client import Client
 from smartredis.configoptions import ConfigOptions
 from smartredis.dataset import Dataset
@@ -21,6 +22,8 @@ from smartredis.logger import (
 from smartredis.srobject import SRObject
 
 __version__ = "0.1.0"
+
+warn_if_original_installed()
 
 __all__ = [
     "Client",

@@ -3,6 +3,7 @@
  * load, prepare models/scripts loaded from RDB, release worker state when objects are freed.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,9 +133,39 @@ static void find_log_file(RedisModuleCtx *ctx) {
     RedisModule_FreeCallReply(reply);
 }
 
-/* The build-time interpreter is gone (a wheel built elsewhere): use python3 from PATH. */
+/* The Python of the environment this module is installed in: ai.so sits at
+ * <prefix>/lib/pythonX.Y/site-packages/smartsim_ai/lib/ai.so (a venv, conda or system site),
+ * so <prefix>/bin/pythonX.Y (then <prefix>/bin/python3) is the interpreter that imports
+ * smartsim_ai.  Writes it to `out` and returns 1 when it exists. */
+static int environment_python(char *out, size_t size) {
+    Dl_info info;
+    if (!dladdr((void *)environment_python, &info) || !info.dli_fname) return 0;
+    const char *file = info.dli_fname;
+    const char *lib = NULL;
+    for (const char *p = strstr(file, "/lib"); p; p = strstr(p + 1, "/lib")) {
+        if (strncmp(p, "/lib/python", 11) == 0 || strncmp(p, "/lib64/python", 13) == 0) lib = p;
+    }
+    if (!lib) return 0;
+    const char *version = strchr(lib + 1, '/') + 1; /* "pythonX.Y/site-packages/..." */
+    size_t vlen = strcspn(version, "/");
+    int plen = (int)(lib - file);
+    int n = snprintf(out, size, "%.*s/bin/%.*s", plen, file, (int)vlen, version);
+    if (n > 0 && (size_t)n < size && access(out, X_OK) == 0) return 1;
+    n = snprintf(out, size, "%.*s/bin/python3", plen, file);
+    return n > 0 && (size_t)n < size && access(out, X_OK) == 0;
+}
+
+/* No WORKER_PYTHON: the interpreter this module was built for in a checkout (an editable or
+ * in-place build records it), else the Python of the environment the module is installed in
+ * (a wheel records none), else python3 from PATH. */
 static void fallback_python(RedisModuleCtx *ctx) {
-    if (access(g_worker_settings.python, X_OK) == 0) return;
+    if (g_worker_settings.python[0] && access(g_worker_settings.python, X_OK) == 0) return;
+    char found[sizeof g_worker_settings.python];
+    if (environment_python(found, sizeof found)) {
+        RedisModule_Log(ctx, "notice", "ai: workers use %s (the module's environment)", found);
+        snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s", found);
+        return;
+    }
     const char *path = getenv("PATH");
     char dir[4096];
     while (path && *path) {
@@ -144,8 +175,9 @@ static void fallback_python(RedisModuleCtx *ctx) {
             snprintf(dir + n, sizeof dir - n, "/python3");
             if (access(dir, X_OK) == 0) {
                 RedisModule_Log(ctx, "warning",
-                                "ai: the build-time Python %s is missing; workers use %s "
-                                "(set WORKER_PYTHON to choose)",
+                                "ai: no build-time Python%s%s and no Python beside the module; "
+                                "workers use %s from PATH (set WORKER_PYTHON to choose)",
+                                g_worker_settings.python[0] ? " at " : "",
                                 g_worker_settings.python, dir);
                 snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s", dir);
                 return;

@@ -22,7 +22,7 @@
 extern char **environ;
 
 #ifndef AI_BUILD_PYTHON
-#define AI_BUILD_PYTHON "python3"
+#define AI_BUILD_PYTHON ""
 #endif
 
 worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0, ""};

