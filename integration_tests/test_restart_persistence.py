@@ -19,6 +19,7 @@ exercising the same save and load code) and the ``kill -9`` variants skip.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -38,7 +39,14 @@ from smartsim.database import Orchestrator
 from smartsim_ai.testing.pytest_plugin import external_server
 from smartsim_ai.testing.servers import free_port
 
-pytestmark = [pytest.mark.torch, pytest.mark.onnx, pytest.mark.tf, pytest.mark.slow]
+# about 15 s a case; a loaded machine compiles the models on load many times slower
+pytestmark = [
+    pytest.mark.torch,
+    pytest.mark.onnx,
+    pytest.mark.tf,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+]
 
 SCRIPT = (
     "def svd(field):\n"
@@ -297,7 +305,8 @@ class OurDatabase:
             time.sleep(2.5)  # everysec: fsync'ed about a second after the write
         if self.mode.endswith("kill9"):
             os.kill(pid, signal.SIGKILL)
-            psutil.Process(pid).wait(timeout=30) if psutil.pid_exists(pid) else None
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(pid).wait(timeout=30)
         self.exp.stop(self.db)
         old_log = self.log()
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
@@ -356,6 +365,8 @@ class TheExternalDatabase:
 @pytest.fixture(params=MODES)
 def database(request, tmp_path, monkeypatch) -> Iterator[OurDatabase | TheExternalDatabase]:
     monkeypatch.chdir(tmp_path)
+    # the restart loads (and compiles) every model before the shard answers PING
+    monkeypatch.setenv("SMARTSIM_DB_START_TIMEOUT", "300")
     for var in list(os.environ):
         if var.startswith(("SSKEY", "SR_DB_TYPE")):
             monkeypatch.delenv(var)

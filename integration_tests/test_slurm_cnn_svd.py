@@ -29,7 +29,7 @@ from smartsim import Experiment
 from smartsim_ai.testing.pytest_plugin import external_server
 from smartsim_ai.testing.servers import free_port
 
-pytestmark = [pytest.mark.slurm, pytest.mark.torch, pytest.mark.slow]
+pytestmark = [pytest.mark.slurm, pytest.mark.torch, pytest.mark.slow, pytest.mark.timeout(600)]
 
 SIMULATION = """\
 import json, socket, sys
