@@ -8,7 +8,7 @@
    the smartredis client, and an actor;
 4. stop everything: no Ray process is left behind.
 
-Usage: python examples/ray_cluster.py [--slurm --interface eth0]
+Usage: python examples/ray_cluster.py [--slurm --interface eth0] [--db-port P] [--ray-port P]
 """
 
 import argparse
@@ -52,6 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--slurm", action="store_true", help="one Ray node per Slurm node")
     parser.add_argument("--interface", default=None, help="the nodes' network interface")
+    parser.add_argument("--db-port", type=int, default=6780, help="the database's port")
+    parser.add_argument(
+        "--ray-port", type=int, default=6789, help="the first of the Ray cluster's ports"
+    )
     args = parser.parse_args()
 
     alloc = None
@@ -61,13 +65,13 @@ def main() -> None:
         alloc = slurm.get_allocation(nodes=2, time="00:10:00")
     launcher = "slurm" if args.slurm else "local"
     exp = Experiment("ray_cluster", launcher=launcher)
-    db = exp.create_database(port=6780, interface=args.interface or "lo")
+    db = exp.create_database(port=args.db_port, interface=args.interface or "lo")
     sim = exp.create_model(
         "simulation", exp.create_run_settings(sys.executable, exe_args=["-c", SIMULATION])
     )
     cluster = RayCluster(
         "ray",
-        ray_port=6789,  # the cluster uses ports 6789 to cluster.plan.last
+        ray_port=args.ray_port,  # the cluster uses ports ray_port to cluster.plan.last
         num_nodes=2,
         launcher=launcher,
         alloc=alloc,

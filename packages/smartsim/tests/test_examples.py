@@ -11,9 +11,11 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 
-def run_example(name: str, cwd: pathlib.Path, timeout: float = 300) -> str:
+def run_example(
+    name: str, cwd: pathlib.Path, timeout: float = 300, args: tuple[str, ...] = ()
+) -> str:
     proc = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / name)],
+        [sys.executable, str(EXAMPLES / name), *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -116,3 +118,37 @@ def test_keras_tf(tmp_path):
     out = run_example("keras_tf.py", tmp_path)
     assert "graph inputs ['input_0'], outputs ['Identity']" in out
     assert _number_after(out, "max difference to Keras:") < 1e-5
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.xdist_group("ray_local")  # one Ray cluster at a time on this machine
+def test_ray_cluster(tmp_path):
+    import psutil
+
+    from smartsim_ai.testing.servers import free_port
+    from smartsim_ray.ports import find_free_ray_port
+
+    ray_port = find_free_ray_port(2)
+    args = ("--db-port", str(free_port()), "--ray-port", str(ray_port))
+    out = run_example("ray_cluster.py", tmp_path, timeout=400, args=args)
+    assert f"ports {ray_port}-" in out
+    nodes = [ln for ln in out.splitlines() if ln.startswith("node ")]
+    # one task pinned to each of the two Ray nodes, each read the simulation's field
+    assert len(nodes) == 2 and len({ln.split()[1] for ln in nodes}) == 2, out
+    assert all(ln.endswith("field mean 0.500, max 1.000") for ln in nodes), out
+    assert "actor total: 10.0" in out
+    rows = {ln.split("|")[2].strip(): ln for ln in out.splitlines() if ln.startswith("|  ")}
+    assert "Completed" in rows["simulation"]
+    assert all("Cancelled" in rows[n] for n in ("orchestrator", "ray_head", "ray_worker_0"))
+    # nothing of the Ray cluster is left: no process, no temp dir
+    marker = f"ssray{ray_port}_"
+    left = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if marker in " ".join(proc.info["cmdline"] or []):
+                left.append(proc.pid)
+        except psutil.Error:
+            continue
+    assert not left, f"Ray processes left behind: {left}"
+    assert not list(pathlib.Path("/tmp").glob(f"{marker}*"))

@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.retry import Retry
 
+from smartsim._core.config.config import progress_interval
 from smartsim._core.entrypoints.dbnode import EXIT_TAG, INFO_TAG
 from smartsim.database.security import AuthError, DBSecurity, describe_auth_reply
 from smartsim.error import SmartSimError
@@ -171,7 +172,8 @@ def wait_for_shards(
     """
     start = time.monotonic()
     deadline = start + timeout
-    next_report = start + 10
+    every = progress_interval()
+    next_report = start + every
     pending = dict(shards)
     ready: dict[str, ShardState] = {}
     while pending:
@@ -214,10 +216,13 @@ def wait_for_shards(
                 )
             raise SmartSimError(describe_failure(name, read_shard_state(log_file), what))
         if time.monotonic() > next_report:
-            next_report += 10
+            next_report = time.monotonic() + every
+            waiting = list(pending)
             logger.info(
-                "waiting for database shard(s) %s (%.0f s so far, limit %.0f s)",
-                ", ".join(pending),
+                "waiting for database shard(s) %s (%d of %d up; %.0f s so far, limit %.0f s)",
+                ", ".join(waiting[:5]) + (" ..." if len(waiting) > 5 else ""),
+                len(shards) - len(waiting),
+                len(shards),
                 time.monotonic() - start,
                 timeout,
             )
@@ -328,7 +333,10 @@ def _create_cluster_python(addresses: Sequence[str], security: DBSecurity = _OPE
 
 def wait_cluster_ok(addresses: Sequence[str], timeout: float, security: DBSecurity = _OPEN) -> None:
     """Every node says ``cluster_state:ok`` and knows all the others."""
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    every = progress_interval()
+    next_report = start + every
     last = ""
     while time.monotonic() < deadline:
         try:
@@ -336,6 +344,14 @@ def wait_cluster_ok(addresses: Sequence[str], timeout: float, security: DBSecuri
                 return
         except redis.RedisError as exc:
             last = str(exc)
+        if time.monotonic() > next_report:
+            next_report = time.monotonic() + every
+            logger.info(
+                "waiting for the %d shards to agree on the cluster (%.0f s so far, limit %.0f s)",
+                len(addresses),
+                time.monotonic() - start,
+                timeout,
+            )
         time.sleep(0.05)
     raise SmartSimError(
         f"cluster {', '.join(addresses)} did not reach cluster_state:ok in {timeout} s {last}"

@@ -13,6 +13,15 @@ from functools import lru_cache
 from smartsim.error import SSConfigError
 
 
+def progress_interval() -> float:
+    """Seconds between progress lines of long waits users watch (a blocking ``exp.start``,
+    ``exp.poll``, a database coming up): ``SMARTSIM_JM_INTERVAL``, default 10, at least 0.5."""
+    try:
+        return max(0.5, float(os.environ.get("SMARTSIM_JM_INTERVAL", "10")))
+    except ValueError:
+        return 10.0
+
+
 class Config:
     """Values of the ``SMARTSIM_*`` variables (0.4 names; each read when accessed)."""
 

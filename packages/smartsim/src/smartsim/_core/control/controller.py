@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import time
 from collections.abc import Iterable
 
+from smartsim._core.config.config import progress_interval
 from smartsim._core.control.job_manager import JobManager
 from smartsim._core.control.manifest import Manifest
 from smartsim._core.launcher import create_launcher
@@ -27,12 +28,41 @@ from smartsim.status import TERMINAL_STATUSES, SmartSimStatus
 logger = logging.getLogger(__name__)
 
 
-def progress_interval() -> float:
-    """Seconds between progress lines while waiting (``SMARTSIM_JM_INTERVAL``, default 10)."""
-    try:
-        return max(0.5, float(os.environ.get("SMARTSIM_JM_INTERVAL", "10")))
-    except ValueError:
-        return 10.0
+__all__ = ["Controller", "progress_interval"]
+
+
+class LaunchProgress:
+    """Logs ``launched k of n`` at most every :func:`progress_interval` seconds while a start
+    launches many entities (each ``srun`` or ``mpirun`` takes a moment), and once at the end
+    when it logged before: a short launch stays silent."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.interval = progress_interval()
+        self.start = time.monotonic()
+        self.next_report = self.start + self.interval
+        self.reported = False
+
+    def launched(self, name: str) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now >= self.next_report and self.done < self.total:
+            logger.info(
+                "launched %d of %d entities (%.0f s so far; last %s)",
+                self.done,
+                self.total,
+                now - self.start,
+                name,
+            )
+            self.reported = True
+            self.next_report = now + self.interval
+
+    def finish(self) -> None:
+        if self.reported:
+            logger.info(
+                "launched all %d entities in %.0f s", self.total, time.monotonic() - self.start
+            )
 
 
 class Controller:
@@ -128,18 +158,21 @@ class Controller:
         db_steps = self._build_list(db, None, is_db=True) if db else []
         placeholder = ["127.0.0.1:0"] if future_db else None
         steps = self._build_others(manifest, placeholder)
-        if db is not None:
-            self._launch_list(db, db_steps, launched)
+        if db is not None:  # the database's own wait logs its progress (readiness)
+            self._launch_list(db, db_steps, launched, LaunchProgress(len(db_steps)))
             self._db = db
         addresses = self._db_addresses()
         if future_db:  # the real addresses are known now: rebuild with them
             db_env = self._db.client_env() if hasattr(self._db, "client_env") else {}
             steps = self._build_others(manifest, addresses, db_env)
+        progress = LaunchProgress(sum(len(s) for s in steps.values()))
         for el in manifest.entity_lists:
-            self._launch_list(el, steps[id(el)], launched)
+            self._launch_list(el, steps[id(el)], launched, progress)
         for entity in manifest.entities:
             self._run_step(entity, steps[id(entity)][0], is_db=False)
             launched.append(entity.name)
+            progress.launched(entity.name)
+        progress.finish()
 
     def _build_others(
         self,
@@ -224,7 +257,9 @@ class Controller:
             error_file=step.context.error_file,
         )
 
-    def _launch_list(self, el: EntityList, steps: list[Step], launched: list[str]) -> None:
+    def _launch_list(
+        self, el: EntityList, steps: list[Step], launched: list[str], progress: LaunchProgress
+    ) -> None:
         el.member_status = self.jobs.status
         el.prepare_launch()
         started: list[str] = []
@@ -234,11 +269,13 @@ class Controller:
                 self._run_step(el, steps[0], is_db=el.provides_database, members=members)
                 started.append(el.name)
                 launched.append(el.name)
+                progress.launched(el.name)
             else:
                 for entity, step in zip(el.entities, steps):
                     self._run_step(entity, step, is_db=el.provides_database)
                     started.append(entity.name)
                     launched.append(entity.name)
+                    progress.launched(entity.name)
             el.after_launch()
         except BaseException:
             self._stop_names(started)

@@ -91,6 +91,16 @@ class JobManager:
             run.end_time = time.time()
         return info.status == SmartSimStatus.STATUS_FAILED
 
+    def _ended_counts(self, names: list[str]) -> str:
+        """``"12 Completed, 1 Failed"`` for the jobs of ``names`` that ended (call locked)."""
+        counts: dict[str, int] = {}
+        for name in names:
+            job = self._jobs.get(name)
+            if job is not None and job.status in TERMINAL_STATUSES:
+                key = str(job.status.value)
+                counts[key] = counts.get(key, 0) + 1
+        return ", ".join(f"{n} {status}" for status, n in counts.items())
+
     # ---- queries ------------------------------------------------------------------------
     def get_job(self, name: str) -> Job | None:
         """The job of an entity (a batch member's: its list's), or None if never launched."""
@@ -137,12 +147,16 @@ class JobManager:
     ) -> bool:
         """Block until these entities' latest runs have ended (True) or timeout (False).
 
-        With ``progress_every``, logs a one-line count of statuses at that interval.
+        With ``progress_every``, logs at that interval how many jobs still run, how the
+        others ended and the first names still running; and, if it logged that, one line
+        when the last job has ended.
         """
         with self._cond:
             wanted = list(dict.fromkeys(self._resolve(n) for n in names))
-        deadline = None if timeout is None else time.monotonic() + timeout
-        next_report = time.monotonic() + progress_every if progress_every else None
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
+        next_report = start + progress_every if progress_every else None
+        reported = False
         with self._cond:
             while True:
                 live = [
@@ -150,18 +164,28 @@ class JobManager:
                     for n in wanted
                     if n in self._jobs and self._jobs[n].status not in TERMINAL_STATUSES
                 ]
-                if not live:
-                    return True
                 now = time.monotonic()
+                if not live:
+                    if reported:
+                        logger.info(
+                            "all %d job(s) ended after %.0f s: %s",
+                            len(wanted),
+                            now - start,
+                            self._ended_counts(wanted),
+                        )
+                    return True
                 if deadline is not None and now >= deadline:
                     return False
                 if next_report is not None and now >= next_report:
+                    ended = self._ended_counts(wanted)
                     logger.info(
-                        "waiting for %d of %d job(s): %s",
+                        "waiting for %d of %d job(s)%s: %s",
                         len(live),
                         len(wanted),
+                        f" ({ended} so far)" if ended else "",
                         ", ".join(live[:5]) + (" ..." if len(live) > 5 else ""),
                     )
+                    reported = True
                     next_report = now + (progress_every or 0)
                 waits = [t for t in (deadline, next_report) if t is not None]
                 self._cond.wait(None if not waits else max(0.0, min(waits) - now))
