@@ -16,8 +16,7 @@ from smartredis.error import RedisKeyError, RedisRuntimeError
 
 
 def _pairs(reply: object) -> dict[bytes, bytes]:
-    if isinstance(reply, dict):
-        return reply
+    """An HGETALL reply (RESP2: field, value, field, value...) as a dict."""
     items = list(reply or [])  # type: ignore[call-overload]
     return dict(zip(items[0::2], items[1::2]))
 

@@ -1,3 +1,17 @@
+"""One database node (a pool of :class:`~smartredis._transport.connection.Connection`) and
+the executor interface.
+
+Retry rule: a command is resent only when it never reached the server (the connection
+could not be made or the send failed) or when it is idempotent (``_commands.IDEMPOTENT``).
+A lost reply of any other command (RPUSH, AI.MODELEXECUTE, RENAME, ...) raises
+``RedisDatabaseError`` at once instead of running it twice.  So that a server restart
+does not cost such a command, a pooled connection is checked before each send (one
+``poll`` with no wait, ~1.6 us): one the server has closed is replaced by a new connection.
+
+A password (``AUTH``) and TLS are optional (:class:`Security`); a refused password or
+certificate fails at once instead of being retried.
+"""
+
 from __future__ import annotations
 
 import logging
@@ -191,7 +205,7 @@ class Node:
     def ping(self) -> None:
         """Connect (retrying up to the connect timeout) and check that PING answers PONG."""
         reply = self.call(ping())
-        if reply not in (b"PONG", "PONG", True):
+        if reply != b"PONG":
             raise RedisDatabaseError(f"The server at {self.address} answered {reply!r} to PING.")
 
     def call(
@@ -250,8 +264,8 @@ class Node:
                 conn.disconnect()
                 raise
             self._release(conn)
-            if _noauth(replies[0]):  # the server wants a password
-                raise _auth_failure(self.address, str(replies[0]))
+            if type(replies[0]) is ReplyError and _noauth(replies[0]):
+                raise _auth_failure(self.address, str(replies[0]))  # the server wants a password
             return replies
 
 
