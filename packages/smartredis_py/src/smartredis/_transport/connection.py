@@ -178,6 +178,14 @@ class Connection:
             pass
         sock.close()
 
+    def __del__(self) -> None:  # a client dropped without close(): close quietly, as redis-py
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            try:
+                sock.close()
+            except Exception:
+                pass
+
     def is_alive(self) -> bool:
         """False when the server has closed this idle connection (or sent something unasked).
 
