@@ -1,14 +1,16 @@
-"""Command names and argument builders.  Builders return argument lists; nothing is sent here.
+"""Every command the client sends, built here: builders return argument lists; nothing is
+sent here (the executors in ``_transport`` send them, the client mixins choose them).
 
 These are the exact verbs and argument orders of SmartRedis 0.6.1 (see the wire reference):
 AI.MODELSTORE/AI.MODELEXECUTE for models, the older AI.SCRIPTSET/AI.SCRIPTRUN for scripts,
-HMSET for dataset metadata.
+HMSET for dataset metadata, UNLINK for tensors in a cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+Key = str | bytes
 Arg = str | bytes | int | memoryview
 Args = list[Arg]
 
@@ -38,12 +40,35 @@ IDEMPOTENT = frozenset(
 )  # fmt: skip
 
 
+# ---- tensors and plain keys -------------------------------------------------------------
+
+
 def tensorset(key: str | bytes, type_name: str, dims: Sequence[int], blob: Arg) -> Args:
     return [TENSORSET, key, type_name, *dims, "BLOB", blob]
 
 
 def tensorget(key: str | bytes) -> Args:
     return [TENSORGET, key, "META", "BLOB"]
+
+
+def exists(key: Key) -> Args:
+    return ["EXISTS", key]
+
+
+def delete(*keys: Key, verb: str = "DEL") -> Args:
+    """``DEL keys...`` (``verb="UNLINK"``: how a cluster client deletes a tensor)."""
+    return [verb, *keys]
+
+
+def unlink(*keys: Key) -> Args:
+    return ["UNLINK", *keys]
+
+
+def rename(src: Key, dst: Key) -> Args:
+    return ["RENAME", src, dst]
+
+
+# ---- models and scripts ------------------------------------------------------------------
 
 
 def modelstore(
@@ -122,6 +147,9 @@ def set_chunk_size(size: int) -> Args:
     return [AI_CONFIG, MODEL_CHUNK_SIZE, size]
 
 
+# ---- datasets ----------------------------------------------------------------------------
+
+
 def put_dataset_meta(meta: str, fields: Sequence[tuple[str, bytes]]) -> list[Args]:
     """The first two commands of put_dataset: clear the hash, then write every field."""
     flat: Args = []
@@ -132,6 +160,64 @@ def put_dataset_meta(meta: str, fields: Sequence[tuple[str, bytes]]) -> list[Arg
 
 def ack_dataset(meta: str) -> Args:
     return ["HSET", meta, ".COMPLETE", "1"]
+
+
+def hgetall(meta: Key) -> Args:
+    return ["HGETALL", meta]
+
+
+def hexists(meta: Key, field: str) -> Args:
+    return ["HEXISTS", meta, field]
+
+
+# ---- aggregation lists -------------------------------------------------------------------
+
+
+def rpush(key: Key, *values: Key) -> Args:
+    return ["RPUSH", key, *values]
+
+
+def lrange(key: Key, start: int, end: int) -> Args:
+    return ["LRANGE", key, start, end]
+
+
+def llen(key: Key) -> Args:
+    return ["LLEN", key]
+
+
+# ---- connection and admin ----------------------------------------------------------------
+
+
+def ping() -> Args:
+    return ["PING"]
+
+
+def cluster_slots() -> Args:
+    return ["CLUSTER", "SLOTS"]
+
+
+def info(section: str = "EVERYTHING") -> Args:
+    return ["INFO", section]
+
+
+def cluster_info() -> Args:
+    return ["CLUSTER", "INFO"]
+
+
+def flushdb() -> Args:
+    return ["FLUSHDB"]
+
+
+def config_get(expression: str) -> Args:
+    return ["CONFIG", "GET", expression]
+
+
+def config_set(param: str, value: str) -> Args:
+    return ["CONFIG", "SET", param, value]
+
+
+def save() -> Args:
+    return ["SAVE"]
 
 
 def chunk(data: bytes | memoryview, size: int) -> list[memoryview]:

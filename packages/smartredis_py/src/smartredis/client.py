@@ -27,7 +27,7 @@ from smartredis._client.models import ModelMixin
 from smartredis._client.scripts import ScriptMixin
 from smartredis._client.tensors import TensorMixin
 from smartredis._settings import Settings, resolve
-from smartredis._transport import ClusterExecutor, StandaloneExecutor
+from smartredis._transport import ClusterExecutor, Executor, StandaloneExecutor
 from smartredis._wire.keys import Prefixer
 from smartredis.configoptions import ConfigOptions
 from smartredis.error import RedisConnectionError, RedisReplyError, RedisRuntimeError
@@ -40,7 +40,7 @@ __all__ = ["Client"]
 class _Connection(t.NamedTuple):
     """What a construction method returns: the executor and the settings it was made from."""
 
-    executor: StandaloneExecutor | ClusterExecutor
+    executor: Executor
     settings: Settings
     logger_name: str
 
@@ -53,7 +53,7 @@ def _connect(cfg: ConfigOptions, cluster: bool | None, logger_name: str) -> _Con
     settings = resolve(cfg, cluster)
     try:
         if settings.cluster:
-            executor: StandaloneExecutor | ClusterExecutor = ClusterExecutor(
+            executor: Executor = ClusterExecutor(
                 settings.addresses, settings.timeouts, settings.security
             )
         else:
@@ -102,7 +102,6 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
         self._prefix = Prefixer.from_values(conn.settings.sskeyin, conn.settings.sskeyout)
         self._thread_count = conn.settings.thread_count
         self._chunk_size = None
-        self._pool = None
 
     def __address_construction(
         self,
@@ -158,9 +157,6 @@ class Client(SRObject, TensorMixin, ListMixin, ModelMixin, ScriptMixin, AdminMix
     def close(self) -> None:
         """Close the connections (they are also closed when the client is garbage collected)."""
         self._executor.close()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
 
     def __enter__(self) -> Client:
         return self

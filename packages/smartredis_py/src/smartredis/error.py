@@ -2,7 +2,7 @@
 
 The hierarchy and names are those of SmartRedis 0.6.1: every class derives from
 ``RuntimeError``; reply errors share the base ``RedisReplyError``.  The mapping from
-server error text to these classes lives in :mod:`smartredis.errors`.
+server error text to these classes lives in :mod:`smartredis._transport.replies`.
 """
 
 from __future__ import annotations

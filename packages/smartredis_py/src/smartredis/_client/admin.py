@@ -5,7 +5,6 @@ from __future__ import annotations
 from smartredis import _commands as cmd
 from smartredis._checks import typecheck
 from smartredis._client.core import ClientCore
-from smartredis._transport import ClusterExecutor
 from smartredis._wire import info
 from smartredis.error import RedisRuntimeError
 
@@ -25,18 +24,17 @@ class AdminMixin(ClientCore):
     def get_db_node_info(self, addresses: list[str]) -> list[dict]:
         """``INFO EVERYTHING`` of each address, as ``{section: {field: value}}``."""
         return [
-            info.parse_info(self._executor.node_for_address(a).call(["INFO", "EVERYTHING"]))
+            info.parse_info(self._executor.call_at(a, cmd.info("EVERYTHING")))
             for a in _addresses(addresses)
         ]
 
     def get_db_cluster_info(self, addresses: list[str]) -> list[dict]:
         """``CLUSTER INFO`` of each address (cluster clients only)."""
         addresses = _addresses(addresses)
-        if not isinstance(self._executor, ClusterExecutor):
+        if not self._executor.is_cluster:
             raise RedisRuntimeError("Cannot run on non-cluster environment")
         return [
-            info.parse_flat_info(self._executor.node_for_address(a).call(["CLUSTER", "INFO"]))
-            for a in addresses
+            info.parse_flat_info(self._executor.call_at(a, cmd.cluster_info())) for a in addresses
         ]
 
     def get_ai_info(self, address: list[str], key: str, reset_stat: bool = False) -> list[dict]:
@@ -45,14 +43,10 @@ class AdminMixin(ClientCore):
         typecheck(key, "key", str)
         typecheck(reset_stat, "reset_stat", bool)
         results = []
+        ex = self._executor
         for addr in addresses:
-            ex = self._executor
-            if isinstance(ex, ClusterExecutor):
-                shard = ex.shard_for_address(addr)
-                node, target = shard.node, shard.tag(key)
-            else:
-                node, target = ex.node_for_address(addr), key
-            reply = node.call(cmd.ai_info(target, reset_stat))
+            target = ex.model_copy_at(addr, key)
+            reply = ex.call_at(addr, cmd.ai_info(target, reset_stat))
             if isinstance(reply, list):
                 results.append(info.parse_pairs(reply, strip_hash_tag=ex.is_cluster))
             else:
@@ -62,13 +56,13 @@ class AdminMixin(ClientCore):
     def flush_db(self, addresses: list[str]) -> None:
         """``FLUSHDB`` on each address."""
         for addr in _addresses(addresses):
-            self._executor.node_for_address(addr).call(["FLUSHDB"])
+            self._executor.call_at(addr, cmd.flushdb())
 
     def config_get(self, expression: str, address: str) -> dict:
         """``CONFIG GET expression`` on ``address`` as a dict (``{}`` if nothing matches)."""
         typecheck(expression, "expression", str)
         typecheck(address, "address", str)
-        reply = self._executor.node_for_address(address).call(["CONFIG", "GET", expression])
+        reply = self._executor.call_at(address, cmd.config_get(expression))
         return info.parse_pairs(reply)
 
     def config_set(self, config_param: str, value: str, address: str) -> None:
@@ -76,12 +70,12 @@ class AdminMixin(ClientCore):
         typecheck(config_param, "config_param", str)
         typecheck(value, "value", str)
         typecheck(address, "address", str)
-        self._executor.node_for_address(address).call(["CONFIG", "SET", config_param, value])
+        self._executor.call_at(address, cmd.config_set(config_param, value))
 
     def save(self, addresses: list[str]) -> None:
         """``SAVE`` (a synchronous RDB dump) on each address."""
         for addr in _addresses(addresses):
-            self._executor.node_for_address(addr).call(["SAVE"])
+            self._executor.call_at(addr, cmd.save())
 
     # ensemble prefixes (no traffic)
     def set_data_source(self, source_id: str) -> None:

@@ -1,20 +1,22 @@
 """State and helpers shared by the client mixins: the executor, the prefixes, tensor I/O,
-and the cluster placement of models, scripts and temporary keys."""
+and running a model or script where the executor says.
+
+The mixins choose commands (built in :mod:`smartredis._commands`) and hand them to the
+executor; they never look at sockets, nodes or shards, and never ask which executor they
+have: the executor (``_transport``) holds every cluster difference.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 
 from smartredis import _commands as cmd
-from smartredis._transport import ClusterExecutor, StandaloneExecutor
-from smartredis._transport.base import Node, Reader, buffer_reader, hiredis_reader, raise_for_reply
-from smartredis._transport.cluster import Shard
+from smartredis._commands import Key
+from smartredis._transport.base import Executor, Reader, buffer_reader, hiredis_reader
 from smartredis._wire import tensor as tw
 from smartredis._wire.keys import Prefixer
 from smartredis.error import RedisInternalError, RedisReplyError
@@ -22,17 +24,14 @@ from smartredis.error import RedisInternalError, RedisReplyError
 #: Texts of the errors that mean "no such key" (server replies and our own messages).
 _MISSING = ("key is empty", "no such key", "does not exist")
 
-Key = str | bytes
-
 
 class ClientCore:
     """The state every mixin uses."""
 
-    _executor: StandaloneExecutor | ClusterExecutor
+    _executor: Executor
     _prefix: Prefixer
     _thread_count: int
     _chunk_size: int | None
-    _pool: ThreadPoolExecutor | None
 
     @contextmanager
     def _explain_missing(self, family: str, name: str) -> Iterator[None]:
@@ -76,87 +75,43 @@ class ClientCore:
         self, commands: Sequence[tuple[Sequence[object], Key]], reader: Reader = hiredis_reader
     ) -> list[object]:
         """Run commands grouped per node (one pipeline each), replies in the original order."""
-        if not commands:
-            return []
-        groups: dict[Node, list[int]] = defaultdict(list)
-        for i, (_, key) in enumerate(commands):
-            groups[self._executor.node_for_key(key)].append(i)
-        replies: list[object] = [None] * len(commands)
+        return self._executor.scatter(commands, reader, self._thread_count)
 
-        def run(node: Node, indices: list[int]) -> None:
-            out = node.pipeline([commands[i][0] for i in indices], reader)
-            for i, reply in zip(indices, out):
-                replies[i] = reply
-
-        if len(groups) == 1 or self._thread_count <= 1:
-            for node, indices in groups.items():
-                run(node, indices)
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._thread_count, "smartredis")
-            for future in [self._pool.submit(run, n, idx) for n, idx in groups.items()]:
-                future.result()
-        return replies
-
-    # models and scripts: one copy per shard in a cluster
-    def _shards(self) -> list[Shard] | None:
-        ex = self._executor
-        return ex.shards if isinstance(ex, ClusterExecutor) else None
-
-    def _all_copies(self, key: str) -> list[Key]:
-        """Every key a model/script is stored under: ``key``, or ``{P}.key`` on each shard."""
-        shards = self._shards()
-        return [s.tag(key) for s in shards] if shards else [key]
-
-    def _first_copy(self, key: str) -> Key:
-        """The copy read by get_model/get_script/model_exists (shard 0 in a cluster)."""
-        shards = self._shards()
-        return shards[0].tag(key) if shards else key
-
-    def _on_every_copy(self, key: str, build: Callable[[Key], list]) -> None:
-        for copy in self._all_copies(key):
+    # models and scripts: stored and run where the executor says
+    def _on_every_copy(self, key: Key, build: Callable[[Key], list]) -> None:
+        """Send ``build(copy)`` for every copy of model/script ``key`` (one per shard)."""
+        for copy in self._executor.model_copies(key):
             self._executor.call(build(copy), copy)
 
     def _run_somewhere(
         self,
-        key: str,
+        key: Key,
         inputs: list[str],
         outputs: list[str],
         build: Callable[[Key, list[Key], list[Key]], list],
         read_timeout: float,
     ) -> None:
-        """Run a model/script; in a cluster through ``.TMP`` copies on one shard.
-
-        The shard is the one of the first input (else the first output, else shard 0):
-        inputs are copied to ``{P}.<in>.TMP`` there, the run uses ``{P}.<key>``, outputs are
-        copied back from ``{P}.<out>.TMP`` and every temporary key is deleted.
-        """
-        ex = self._executor
-        if not isinstance(ex, ClusterExecutor):
-            ex.call(build(key, list(inputs), list(outputs)), key, hiredis_reader, read_timeout)
-            return
-        anchor = (inputs or outputs or [None])[0]
-        shard = ex.shard_for_key(anchor) if anchor is not None else ex.shards[0]
-        tmp_in = [shard.tag(k + ".TMP") for k in inputs]
-        tmp_out = [shard.tag(k + ".TMP") for k in outputs]
+        """Run a model/script as the executor plans it (see ``RunPlan``): copy the inputs
+        in, run, copy the outputs back, delete the temporary keys."""
+        plan = self._executor.run_plan(key, inputs, outputs)
         try:
-            for src, tmp in zip(inputs, tmp_in):
+            for src, tmp in plan.copy_in:
                 self._copy_tensor_key(src, tmp)
-            run_key = shard.tag(key)
-            ex.call(build(run_key, tmp_in, tmp_out), run_key, hiredis_reader, read_timeout)
-            for tmp, dst in zip(tmp_out, outputs):
+            self._executor.call(
+                build(plan.key, plan.inputs, plan.outputs), plan.key, hiredis_reader, read_timeout
+            )
+            for tmp, dst in plan.copy_out:
                 self._copy_tensor_key(tmp, dst)
         finally:
-            temporary = [*tmp_out, *tmp_in]
-            if temporary:
+            if plan.temporary:
                 try:
-                    shard.node.call(["DEL", *temporary])
+                    self._executor.call(cmd.delete(*plan.temporary), plan.temporary[0])
                 except Exception:  # cleanup only; the run's own error matters
                     pass
 
     def _run_timeout(self, timeout_ms: int) -> float:
         """How long to wait for a run's reply: its TIMEOUT plus the command timeout."""
-        return timeout_ms / 1000 + self._executor.nodes[0].timeouts.command
+        return timeout_ms / 1000 + self._executor.timeouts.command
 
     @staticmethod
     def _poll(check: Callable[[], bool], poll_frequency_ms: int, num_tries: int) -> bool:
@@ -165,7 +120,3 @@ class ClientCore:
                 return True
             time.sleep(poll_frequency_ms / 1000)
         return False
-
-    @staticmethod
-    def _ok(reply: object) -> object:
-        return raise_for_reply(reply)

@@ -6,7 +6,8 @@ from smartredis import _commands as cmd
 from smartredis._checks import typecheck
 from smartredis._client.core import ClientCore
 from smartredis._client.tensors import _check_poll
-from smartredis._transport.base import buffer_reader, hiredis_reader, is_error, raise_for_reply
+from smartredis._transport.base import buffer_reader, hiredis_reader
+from smartredis._transport.replies import first_error
 from smartredis._wire import keys
 from smartredis._wire import metadata as md
 from smartredis._wire import tensor as tw
@@ -15,16 +16,9 @@ from smartredis.error import RedisKeyError, RedisRuntimeError
 
 
 def _pairs(reply: object) -> dict[bytes, bytes]:
-    if isinstance(reply, dict):
-        return reply
+    """An HGETALL reply (RESP2: field, value, field, value...) as a dict."""
     items = list(reply or [])  # type: ignore[call-overload]
     return dict(zip(items[0::2], items[1::2]))
-
-
-def _first_error(replies: list[object]) -> None:
-    for reply in replies:
-        if is_error(reply):
-            raise_for_reply(reply)
 
 
 class DatasetMixin(ClientCore):
@@ -47,7 +41,7 @@ class DatasetMixin(ClientCore):
                 cmd.tensorset(keys.dataset_tensor_key(base, name), type_name, dims, blob)
             )
         commands.append(cmd.ack_dataset(meta))
-        _first_error(self._executor.pipeline(commands, meta))
+        first_error(self._executor.pipeline(commands, meta))
 
     def _load_dataset(self, name: str, base: str, fields: dict[bytes, bytes]) -> Dataset:
         dataset, tensor_names = Dataset._from_hash(name, fields)
@@ -56,7 +50,7 @@ class DatasetMixin(ClientCore):
             replies = self._executor.pipeline(
                 [cmd.tensorget(k) for k in tkeys], tkeys[0], buffer_reader
             )
-            _first_error(replies)
+            first_error(replies)
             for tname, reply in zip(tensor_names, replies):
                 dataset._set_received_tensor(tname, self._tensor_from_reply(reply))
         return dataset
@@ -67,7 +61,7 @@ class DatasetMixin(ClientCore):
         base = self._prefix.dataset_get(name)
         meta = keys.meta_key(base)
         with self._explain_missing("dataset", name):
-            fields = _pairs(self._executor.call(["HGETALL", meta], meta))
+            fields = _pairs(self._executor.call(cmd.hgetall(meta), meta))
             if not fields:
                 raise RedisKeyError(f'The requested DataSet, "{name}", does not exist.')
         return base, fields
@@ -82,7 +76,7 @@ class DatasetMixin(ClientCore):
         """Whether dataset ``name`` was completely put (its ``.COMPLETE`` ack is present)."""
         typecheck(name, "name", str)
         meta = keys.meta_key(self._prefix.dataset_get(name))
-        return bool(self._executor.call(["HEXISTS", meta, md.COMPLETE_FIELD], meta))
+        return bool(self._executor.call(cmd.hexists(meta, md.COMPLETE_FIELD), meta))
 
     def poll_dataset(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
         """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for dataset ``name``."""
@@ -105,7 +99,7 @@ class DatasetMixin(ClientCore):
         dst_meta = keys.meta_key(dst)
         commands = cmd.put_dataset_meta(dst_meta, [(k.decode(), v) for k, v in fields.items()])
         commands.append(cmd.ack_dataset(dst_meta))
-        _first_error(self._executor.pipeline(commands, dst_meta))
+        first_error(self._executor.pipeline(commands, dst_meta))
 
     def delete_dataset(self, name: str) -> None:
         """Delete dataset ``name``: its metadata hash and its tensors, in one ``DEL``."""
@@ -113,12 +107,12 @@ class DatasetMixin(ClientCore):
         base = self._prefix.dataset_get(name)
         meta = keys.meta_key(base)
         with self._explain_missing("dataset", name):
-            fields = _pairs(self._executor.call(["HGETALL", meta], meta, hiredis_reader))
+            fields = _pairs(self._executor.call(cmd.hgetall(meta), meta, hiredis_reader))
             if not fields:
                 raise RedisRuntimeError(f"The requested DataSet {name} does not exist.")
         _, tensor_names = Dataset._from_hash(name, fields)
         self._executor.call(
-            ["DEL", meta, *[keys.dataset_tensor_key(base, t) for t in tensor_names]], meta
+            cmd.delete(meta, *[keys.dataset_tensor_key(base, t) for t in tensor_names]), meta
         )
 
     def rename_dataset(self, old_name: str, new_name: str) -> None:

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from smartredis import _commands as cmd
 from smartredis._checks import typecheck
-from smartredis._client.datasets import DatasetMixin, _first_error, _pairs
+from smartredis._client.datasets import DatasetMixin, _pairs
 from smartredis._client.tensors import _check_poll
 from smartredis._transport.base import buffer_reader
+from smartredis._transport.replies import first_error
 from smartredis._wire import keys
 from smartredis.dataset import Dataset
 from smartredis.error import RedisInternalError, RedisKeyError, RedisRuntimeError
@@ -22,13 +23,13 @@ class ListMixin(DatasetMixin):
         typecheck(list_name, "list_name", str)
         typecheck(dataset, "dataset", Dataset)
         key = self._prefix.list_put(list_name)
-        self._executor.call(["RPUSH", key, self._prefix.dataset_put(dataset.get_name())], key)
+        self._executor.call(cmd.rpush(key, self._prefix.dataset_put(dataset.get_name())), key)
 
     def delete_list(self, list_name: str) -> None:
         """Delete list ``list_name`` (not the datasets it names)."""
         typecheck(list_name, "list_name", str)
         key = self._prefix.list_get(list_name)
-        self._executor.call(["DEL", key], key)
+        self._executor.call(cmd.delete(key), key)
 
     def copy_list(self, src_name: str, dest_name: str) -> None:
         """Replace list ``dest_name`` (write prefix) by the entries of ``src_name`` (read prefix)."""
@@ -40,11 +41,11 @@ class ListMixin(DatasetMixin):
             return
         src = self._prefix.list_get(src_name)
         with self._explain_missing("list", src_name):
-            entries = self._executor.call(["LRANGE", src, 0, -1], src)
+            entries = self._executor.call(cmd.lrange(src, 0, -1), src)
             if not entries:
                 raise RedisRuntimeError("The source aggregation list does not exist.")
         dest = self._prefix.list_put(dest_name)
-        _first_error(self._executor.pipeline([["DEL", dest], ["RPUSH", dest, *entries]], dest))
+        first_error(self._executor.pipeline([cmd.delete(dest), cmd.rpush(dest, *entries)], dest))
 
     def rename_list(self, src_name: str, dest_name: str) -> None:
         """copy_list then delete the source."""
@@ -56,7 +57,7 @@ class ListMixin(DatasetMixin):
         """The number of entries of list ``list_name``."""
         typecheck(list_name, "list_name", str)
         key = self._prefix.list_get(list_name)
-        length = self._executor.call(["LLEN", key], key)
+        length = self._executor.call(cmd.llen(key), key)
         if not isinstance(length, int) or length < 0:
             raise RedisInternalError(f"LLEN replied {length!r}, not a length.")
         return length
@@ -111,13 +112,13 @@ class ListMixin(DatasetMixin):
 
     def _datasets_in_range(self, list_name: str, start: int, end: int) -> list[Dataset]:
         key = self._prefix.list_get(list_name)
-        raw = self._executor.call(["LRANGE", key, start, end], key) or []
+        raw = self._executor.call(cmd.lrange(key, start, end), key) or []
         entries = [e.decode("utf-8", "surrogateescape") for e in raw]  # type: ignore[union-attr]
         if not entries:
             return []
         metas = [keys.meta_key(e) for e in entries]
-        replies = self._pipeline_by_key([(["HGETALL", m], m) for m in metas])
-        _first_error(replies)
+        replies = self._pipeline_by_key([(cmd.hgetall(m), m) for m in metas])
+        first_error(replies)
         datasets, wanted = [], []
         for entry, reply in zip(entries, replies):
             fields = _pairs(reply)
@@ -131,7 +132,7 @@ class ListMixin(DatasetMixin):
         tensor_replies = self._pipeline_by_key(
             [(cmd.tensorget(k), k) for _, _, k in wanted], buffer_reader
         )
-        _first_error(tensor_replies)
+        first_error(tensor_replies)
         for (dataset, tname, _), reply in zip(wanted, tensor_replies):
             dataset._set_received_tensor(tname, self._tensor_from_reply(reply))
         return datasets

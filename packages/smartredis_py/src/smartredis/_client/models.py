@@ -249,7 +249,7 @@ class ModelMixin(ClientCore):
     def get_model(self, name: str) -> bytes:
         """The serialized model ``name`` (chunked replies are joined in order)."""
         typecheck(name, "name", str)
-        key = self._first_copy(self._prefix.model_get(name))
+        key = self._executor.model_copy(self._prefix.model_get(name))
         with self._explain_missing("model", name):
             reply = self._executor.call(cmd.modelget(key), key)
         if isinstance(reply, list):
@@ -308,8 +308,8 @@ class ModelMixin(ClientCore):
     def model_exists(self, name: str) -> bool:
         """Whether model (or script) ``name`` exists."""
         typecheck(name, "name", str)
-        key = self._first_copy(self._prefix.model_get(name))
-        return bool(self._executor.call(["EXISTS", key], key))
+        key = self._executor.model_copy(self._prefix.model_get(name))
+        return bool(self._executor.call(cmd.exists(key), key))
 
     def poll_model(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
         """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for model ``name``."""

@@ -79,7 +79,7 @@ class ScriptMixin(ClientCore):
     def get_script(self, name: str) -> str:
         """The source of script ``name``."""
         typecheck(name, "name", str)
-        key = self._first_copy(self._prefix.model_get(name))
+        key = self._executor.model_copy(self._prefix.model_get(name))
         reply = self._executor.call(cmd.scriptget(key), key)
         return reply.decode() if isinstance(reply, bytes) else str(reply)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from smartredis import _commands as cmd
 from smartredis._checks import typecheck
 from smartredis._client.core import ClientCore
-from smartredis._transport import ClusterExecutor
 from smartredis._wire import tensor as tw
-from smartredis._wire.cluster import key_slot
 from smartredis.error import RedisRuntimeError
 
 
@@ -55,8 +54,7 @@ class TensorMixin(ClientCore):
         """Delete tensor ``name`` (``UNLINK`` in a cluster, ``DEL`` otherwise)."""
         typecheck(name, "name", str)
         key = self._prefix.tensor_get(name)
-        verb = "UNLINK" if isinstance(self._executor, ClusterExecutor) else "DEL"
-        self._executor.call([verb, key], key)
+        self._executor.call(cmd.delete(key, verb=self._executor.delete_verb), key)
 
     def copy_tensor(self, src_name: str, dest_name: str) -> None:
         """Copy tensor ``src_name`` (read prefix) to ``dest_name`` (write prefix)."""
@@ -74,22 +72,22 @@ class TensorMixin(ClientCore):
         tw.check_name(new_name)
         src, dst = self._prefix.tensor_get(old_name), self._prefix.tensor_put(new_name)
         with self._explain_missing("tensor", old_name):
-            if isinstance(self._executor, ClusterExecutor) and key_slot(src) != key_slot(dst):
-                self._copy_tensor_key(src, dst)
-                self._executor.call(["UNLINK", src], src)
+            if self._executor.same_slot(src, dst):
+                self._executor.call(cmd.rename(src, dst), src)
             else:
-                self._executor.call(["RENAME", src, dst], src)
+                self._copy_tensor_key(src, dst)
+                self._executor.call(cmd.unlink(src), src)
 
     def tensor_exists(self, name: str) -> bool:
         """Whether tensor ``name`` exists (read prefix)."""
         typecheck(name, "name", str)
         key = self._prefix.tensor_get(name)
-        return bool(self._executor.call(["EXISTS", key], key))
+        return bool(self._executor.call(cmd.exists(key), key))
 
     def key_exists(self, key: str) -> bool:
         """Whether ``key`` exists (no prefix is added)."""
         typecheck(key, "key", str)
-        return bool(self._executor.call(["EXISTS", key], key))
+        return bool(self._executor.call(cmd.exists(key), key))
 
     def poll_tensor(self, name: str, poll_frequency_ms: int, num_tries: int) -> bool:
         """Check up to ``num_tries`` times, ``poll_frequency_ms`` apart, for tensor ``name``."""

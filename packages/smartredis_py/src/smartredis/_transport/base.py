@@ -1,4 +1,5 @@
-"""One database node (a pool of redis-py connections) and the executor interface.
+"""One database node (a pool of :class:`~smartredis._transport.connection.Connection`) and
+the executor interface.
 
 Retry rule: a command is resent only when it never reached the server (the connection
 could not be made or the send failed) or when it is idempotent (``_commands.IDEMPOTENT``).
@@ -14,28 +15,41 @@ certificate fails at once instead of being retried.
 from __future__ import annotations
 
 import logging
-import select
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-import redis
-
-from smartredis._commands import IDEMPOTENT
-from smartredis._transport.resp import ReplyError, SocketReader, pack, send_all
+from smartredis._commands import IDEMPOTENT, Key, ping
+from smartredis._transport.connection import AuthError, Connection, Security, refused
+from smartredis._transport.replies import ReplyError, raise_for_reply
+from smartredis._transport.resp import pack
 from smartredis._wire.address import Address, parse_address
 from smartredis.error import RedisConnectionError, RedisDatabaseError, RedisRuntimeError
-from smartredis.errors import error_from_reply
+
+__all__ = [
+    "Executor",
+    "Node",
+    "Reader",
+    "RunPlan",
+    "Security",
+    "Timeouts",
+    "buffer_reader",
+    "canonical_address",
+    "hiredis_reader",
+]
 
 logger = logging.getLogger("smartredis.transport")
 
-#: Reads ``n`` replies from a connection (error replies returned, not raised).
-Reader = Callable[[redis.Connection, int], list]
-_IO_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError, ConnectionError)
+#: Reads ``n`` replies from a connection (error replies returned as ReplyError, not raised).
+Reader = Callable[[Connection, int], list]
+#: hiredis: small replies, bulk strings as bytes.
+hiredis_reader: Reader = Connection.read
+#: Large bulk strings (tensors, models) received in place, as writable uint8 arrays.
+buffer_reader: Reader = Connection.read_in_place
+_IO_ERRORS = (OSError,)  # ConnectionError, TimeoutError, ssl.SSLError, ProtocolError
 
 
 REFUSED_GRACE = 5.0
@@ -56,33 +70,25 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
-class Security:
-    """Credentials and TLS settings of the connections (empty: an open database)."""
+class RunPlan:
+    """Where and how a model or script runs (``Executor.run_plan``).
 
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    tls: bool = False
-    tls_ca: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
+    Standalone: on ``key`` with the tensors themselves.  Cluster: the inputs are first
+    copied to temporary keys on one shard (``copy_in``: source, temporary), the run uses
+    that shard's copy of the model and the temporaries, the outputs are copied back
+    (``copy_out``: temporary, destination), then ``temporary`` is deleted.
+    """
 
-    def connection_kwargs(self, unix: bool = False) -> dict[str, object]:
-        """Keyword arguments of ``redis.Connection`` / ``redis.SSLConnection`` (a Unix
-        socket has no TLS)."""
-        kwargs: dict[str, object] = {}
-        if self.password is not None:
-            kwargs["password"] = self.password
-            if self.username:
-                kwargs["username"] = self.username
-        if self.tls and not unix:
-            kwargs.update(
-                ssl_ca_certs=self.tls_ca,
-                ssl_certfile=self.tls_cert,
-                ssl_keyfile=self.tls_key,
-                ssl_cert_reqs="required",
-                ssl_check_hostname=False,  # the chain is verified; nodes are reached by IP
-            )
-        return kwargs
+    key: Key
+    inputs: list[Key]
+    outputs: list[Key]
+    copy_in: list[tuple[Key, Key]]
+    copy_out: list[tuple[Key, Key]]
+    temporary: list[Key]
+
+    @classmethod
+    def direct(cls, key: Key, inputs: Sequence[Key], outputs: Sequence[Key]) -> RunPlan:
+        return cls(key, list(inputs), list(outputs), [], [], [])
 
 
 def _ssl_failure(exc: BaseException) -> ssl.SSLError | None:
@@ -95,8 +101,7 @@ def _ssl_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _auth_failure(address: Address, exc: BaseException) -> RedisDatabaseError:
-    text = str(exc)
+def _auth_failure(address: Address, text: str) -> RedisDatabaseError:
     if "NOAUTH" in text or "Authentication required" in text:
         hint = (
             "The database requires a password: set SR_DB_PASSWORD (SmartSim sets it for "
@@ -107,88 +112,9 @@ def _auth_failure(address: Address, exc: BaseException) -> RedisDatabaseError:
     return RedisDatabaseError(f"The database at {address} refused the connection: {text}. {hint}")
 
 
-def _poller(conn: redis.Connection, sock: socket.socket) -> select.poll:
-    """A ``poll`` object for the connection's socket, made once per socket (~1 us a use)."""
-    cached = getattr(conn, "_smartredis_poll", None)
-    if cached is None or cached[0] is not sock:
-        poller = select.poll()
-        poller.register(sock, select.POLLIN | select.POLLPRI)
-        cached = (sock, poller)
-        conn._smartredis_poll = cached  # type: ignore[attr-defined]
-    return cached[1]
-
-
-def is_alive(sock: socket.socket, poller: select.poll | None = None) -> bool:
-    """False when the server has closed this idle connection (or sent something unasked).
-
-    One ``poll`` with no wait: an idle connection has nothing to read unless the server
-    closed it (EOF) or the stream is out of step.  A TLS socket may also hold TLS
-    housekeeping records (session tickets); those are read and the socket kept.
-    """
-    if poller is None:
-        poller = select.poll()
-        poller.register(sock, select.POLLIN | select.POLLPRI)
-    readable = bool(poller.poll(0))
-    if not isinstance(sock, ssl.SSLSocket):
-        return not readable
-    if not readable and not sock.pending():
-        return True
-    timeout = sock.gettimeout()
-    try:
-        sock.settimeout(0)
-        sock.recv(1)
-        return False  # b"": closed; data: out of step
-    except (ssl.SSLWantReadError, BlockingIOError):
-        return True
-    except OSError:
-        return False
-    finally:
-        try:
-            sock.settimeout(timeout)
-        except OSError:
-            pass
-
-
-def hiredis_reader(conn: redis.Connection, n: int) -> list:
-    """Read ``n`` replies with redis-py's parser (hiredis)."""
-    replies: list = []
-    for _ in range(n):
-        try:
-            replies.append(conn.read_response(disconnect_on_error=True))
-        except redis.ResponseError as exc:
-            replies.append(exc)
-    return replies
-
-
-def buffer_reader(conn: redis.Connection, n: int) -> list:
-    """Read ``n`` replies, receiving large bulk strings in place (tensors, models)."""
-    sock = conn._sock
-    assert sock is not None
-    reader = getattr(conn, "_smartredis_reader", None)
-    if reader is None or reader.sock is not sock:
-        reader = SocketReader(sock)  # one scratch buffer per connection, reused
-        conn._smartredis_reader = reader  # type: ignore[attr-defined]
-    replies = [reader.read() for _ in range(n)]
-    if reader.leftover():
-        raise ConnectionError("unexpected bytes after the replies; the connection is out of step")
-    return replies
-
-
-def reply_text(error: BaseException) -> str:
-    """The full server text of an error reply (redis-py strips the leading code)."""
-    code = getattr(error, "status_code", None)
-    return f"{code} {error}" if code else str(error)
-
-
-def is_error(reply: object) -> bool:
-    return isinstance(reply, (redis.ResponseError, ReplyError))
-
-
-def raise_for_reply(reply: object) -> object:
-    """Raise the SmartRedis exception for an error reply, else return the reply."""
-    if is_error(reply):
-        raise error_from_reply(reply_text(reply))  # type: ignore[arg-type]
-    return reply
+def _noauth(reply: object) -> bool:
+    """Whether ``reply`` says the server wants a password (it answers every command so)."""
+    return isinstance(reply, ReplyError) and reply.startswith("NOAUTH")
 
 
 def canonical_address(address: str) -> str:
@@ -209,31 +135,23 @@ class Node:
         self.address = address
         self.timeouts = timeouts
         self.security = security or Security()
-        self._idle: list[redis.Connection] = []
+        self._idle: list[Connection] = []
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Node({self.address})"
 
-    def _new_connection(self) -> redis.Connection:
-        common = {
-            "socket_timeout": self.timeouts.command,
-            "socket_connect_timeout": max(self.timeouts.socket, 0.05),
-            "protocol": 2,  # plain RESP2, as the official clients (redis-py 8 defaults to 3)
-        }
-        common.update(self.security.connection_kwargs(unix=self.address.is_unix))
-        if self.address.is_unix:
-            return redis.UnixDomainSocketConnection(path=self.address.path, **common)
-        cls = redis.SSLConnection if self.security.tls else redis.Connection
-        return cls(host=self.address.host, port=self.address.port, socket_keepalive=True, **common)
+    def _new_connection(self) -> Connection:
+        connect_timeout = max(self.timeouts.socket, 0.05)
+        return Connection(self.address, connect_timeout, self.timeouts.command, self.security)
 
-    def _acquire(self, deadline: float) -> redis.Connection:
+    def _acquire(self, deadline: float) -> Connection:
         while True:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
-            if conn is None or conn._sock is None:
+            if conn is None or not conn.connected:
                 break
-            if is_alive(conn._sock, _poller(conn, conn._sock)):
+            if conn.is_alive():
                 return conn
             logger.debug("a pooled connection to %s was closed by the server", self.address)
             conn.disconnect()
@@ -243,9 +161,9 @@ class Node:
             try:
                 conn.connect()
                 return conn
-            except redis.AuthenticationError as exc:
+            except AuthError as exc:
                 conn.disconnect()
-                raise _auth_failure(self.address, exc) from None
+                raise _auth_failure(self.address, str(exc)) from None
             except _IO_ERRORS as exc:
                 conn.disconnect()
                 tls_error = _ssl_failure(exc)
@@ -255,7 +173,7 @@ class Node:
                         "SR_DB_TLS_CA (the CA that signed the server's certificate) and that "
                         "the server speaks TLS on this port."
                     ) from None
-                if _refused(exc):
+                if refused(exc):
                     refused_since = refused_since or time.monotonic()
                     if time.monotonic() - refused_since >= self.timeouts.refused:
                         raise RedisDatabaseError(
@@ -274,7 +192,7 @@ class Node:
                 logger.debug("connect to %s failed (%s); retrying", self.address, exc)
                 time.sleep(self.timeouts.connect_interval)
 
-    def _release(self, conn: redis.Connection) -> None:
+    def _release(self, conn: Connection) -> None:
         with self._lock:
             self._idle.append(conn)
 
@@ -286,8 +204,8 @@ class Node:
 
     def ping(self) -> None:
         """Connect (retrying up to the connect timeout) and check that PING answers PONG."""
-        reply = self.call(["PING"])
-        if reply not in (b"PONG", "PONG", True):
+        reply = self.call(ping())
+        if reply != b"PONG":
             raise RedisDatabaseError(f"The server at {self.address} answered {reply!r} to PING.")
 
     def call(
@@ -319,16 +237,13 @@ class Node:
             conn = self._acquire(connect_deadline)
             sent = False
             try:
-                send_all(conn._sock, packed)  # type: ignore[arg-type]
+                conn.send(packed)
                 sent = True
                 if read_timeout:
-                    conn._sock.settimeout(read_timeout)  # type: ignore[union-attr]
+                    conn.set_timeout(read_timeout)
                 replies = reader(conn, len(commands))
-                if read_timeout and conn._sock is not None:
-                    conn._sock.settimeout(self.timeouts.command)
-            except redis.AuthenticationError as exc:  # NOAUTH: the server wants a password
-                conn.disconnect()
-                raise _auth_failure(self.address, exc) from None
+                if read_timeout:
+                    conn.set_timeout(self.timeouts.command)
             except _IO_ERRORS as exc:
                 conn.disconnect()
                 what = ", ".join(sorted(names))
@@ -349,41 +264,63 @@ class Node:
                 conn.disconnect()
                 raise
             self._release(conn)
+            if type(replies[0]) is ReplyError and _noauth(replies[0]):
+                raise _auth_failure(self.address, str(replies[0]))  # the server wants a password
             return replies
 
 
 class Executor(Protocol):
-    """What the client needs from a transport."""
+    """What the client needs from a transport: sending commands, and every difference
+    between a standalone database and a Redis Cluster (the client never asks which it has,
+    except to refuse ``get_db_cluster_info`` on a standalone one, as upstream)."""
 
     is_cluster: bool
+    timeouts: Timeouts
     nodes: list[Node]
-
-    def node_for_key(self, key: str | bytes | None) -> Node: ...
-
-    def node_for_address(self, address: str) -> Node: ...
+    #: How a tensor is deleted: ``DEL`` standalone, ``UNLINK`` in a cluster (as upstream).
+    delete_verb: str
 
     def call(
         self,
         args: Sequence[object],
-        key: str | bytes | None = None,
+        key: Key | None = None,
         reader: Reader = ...,
         read_timeout: float = 0,
-    ) -> object: ...
+    ) -> object:
+        """Send one command to the node of ``key``; return its reply or raise."""
 
     def pipeline(
         self,
         commands: Sequence[Sequence[object]],
-        key: str | bytes | None = None,
+        key: Key | None = None,
         reader: Reader = ...,
-    ) -> list[object]: ...
+        read_timeout: float = 0,
+    ) -> list[object]:
+        """Send ``commands`` together to the node of ``key``; error replies in place."""
 
-    def close(self) -> None: ...
+    def scatter(
+        self, commands: Sequence[tuple[Sequence[object], Key]], reader: Reader, threads: int
+    ) -> list[object]:
+        """Send each command to the node of its key (one pipeline per node, in parallel up to
+        ``threads``); the replies in the commands' order, error replies in place."""
 
+    def call_at(self, address: str, args: Sequence[object]) -> object:
+        """Send one command to the node at ``address`` (``RedisRuntimeError`` if none)."""
 
-def _refused(exc: BaseException) -> bool:
-    """Whether a connect failed because nothing listens (refused, or no such Unix socket)."""
-    text = str(exc)
-    return any(
-        marker in text
-        for marker in ("Connection refused", "Error 111 ", "No such file or directory", "Error 2 ")
-    )
+    def same_slot(self, a: Key, b: Key) -> bool:
+        """Whether one command may name both keys (always, standalone)."""
+
+    def model_copies(self, key: Key) -> list[Key]:
+        """Every key a model or script is stored under: ``key``, or ``{P}.key`` per shard."""
+
+    def model_copy(self, key: Key) -> Key:
+        """The copy that is read (get_model, get_script, model_exists): the first shard's."""
+
+    def model_copy_at(self, address: str, key: Key) -> Key:
+        """The copy on the node at ``address`` (AI.INFO)."""
+
+    def run_plan(self, key: Key, inputs: Sequence[Key], outputs: Sequence[Key]) -> RunPlan:
+        """Where a run of model or script ``key`` goes and which keys it uses."""
+
+    def close(self) -> None:
+        """Close every connection."""

@@ -11,21 +11,22 @@ from __future__ import annotations
 import bisect
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import redis
-
+from smartredis._commands import Key, cluster_slots
 from smartredis._transport.base import (
     Node,
     Reader,
+    RunPlan,
     Security,
     Timeouts,
     canonical_address,
     hiredis_reader,
-    raise_for_reply,
 )
-from smartredis._transport.resp import ReplyError
+from smartredis._transport.replies import ReplyError, raise_for_reply
 from smartredis._wire.address import Address
 from smartredis._wire.cluster import key_slot, shard_prefix
 from smartredis.error import RedisRuntimeError
@@ -53,15 +54,19 @@ class Shard:
 
 
 def _is_moved(reply: object) -> bool:
-    return isinstance(reply, (redis.exceptions.MovedError, redis.exceptions.AskError)) or (
-        isinstance(reply, ReplyError) and str(reply).startswith(("MOVED ", "ASK "))
-    )
+    return isinstance(reply, ReplyError) and reply.startswith(("MOVED ", "ASK "))
 
 
 class ClusterExecutor:
-    """Commands routed over the shards of a Redis Cluster."""
+    """Commands routed over the shards of a Redis Cluster; see ``base.Executor``.
+
+    The cluster's ways live here, not in the client: a model or script is stored on every
+    shard under the shard's prefix (``{P}.name``), a run goes through temporary ``.TMP``
+    copies on one shard, a tensor is deleted with ``UNLINK``.
+    """
 
     is_cluster = True
+    delete_verb = "UNLINK"
 
     def __init__(
         self, seeds: Sequence[Address], timeouts: Timeouts, security: Security | None = None
@@ -77,6 +82,7 @@ class ClusterExecutor:
         seed = random.choice(list(seeds))
         self._seed = self._node(seed)
         self.shards: list[Shard] = []
+        self._pool: ThreadPoolExecutor | None = None
         self.refresh()
 
     def _node(self, address: Address) -> Node:
@@ -95,7 +101,7 @@ class ClusterExecutor:
         error: Exception | None = None
         for node in candidates:
             try:
-                reply = node.call(["CLUSTER", "SLOTS"])
+                reply = node.call(cluster_slots())
                 break
             except Exception as exc:
                 error = exc
@@ -143,6 +149,67 @@ class ClusterExecutor:
     def node_for_address(self, address: str) -> Node:
         return self.shard_for_address(address).node
 
+    def call_at(self, address: str, args: Sequence[object]) -> object:
+        return self.node_for_address(address).call(args)
+
+    def same_slot(self, a: Key, b: Key) -> bool:
+        return key_slot(a) == key_slot(b)
+
+    def model_copies(self, key: Key) -> list[Key]:
+        return [s.tag(key) for s in self.shards]
+
+    def model_copy(self, key: Key) -> Key:
+        return self.shards[0].tag(key)
+
+    def model_copy_at(self, address: str, key: Key) -> Key:
+        return self.shard_for_address(address).tag(key)
+
+    def run_plan(self, key: Key, inputs: Sequence[Key], outputs: Sequence[Key]) -> RunPlan:
+        """Run on the shard of the first input (else the first output, else shard 0): inputs
+        are copied to ``{P}.<in>.TMP`` there, the run uses ``{P}.<key>``, outputs are copied
+        back from ``{P}.<out>.TMP``, and every temporary key is deleted."""
+        anchor = (inputs or outputs or [None])[0]
+        shard = self.shard_for_key(anchor) if anchor is not None else self.shards[0]
+        tmp_in = [shard.tag(_suffixed(k)) for k in inputs]
+        tmp_out = [shard.tag(_suffixed(k)) for k in outputs]
+        return RunPlan(
+            key=shard.tag(key),
+            inputs=tmp_in,
+            outputs=tmp_out,
+            copy_in=list(zip(inputs, tmp_in)),
+            copy_out=list(zip(tmp_out, outputs)),
+            temporary=[*tmp_out, *tmp_in],
+        )
+
+    def scatter(
+        self,
+        commands: Sequence[tuple[Sequence[object], Key]],
+        reader: Reader = hiredis_reader,
+        threads: int = 1,
+    ) -> list[object]:
+        """One pipeline per shard, run in parallel (up to ``threads``) when there are several."""
+        if not commands:
+            return []
+        groups: dict[Node, list[int]] = defaultdict(list)
+        for i, (_, key) in enumerate(commands):
+            groups[self.node_for_key(key)].append(i)
+        replies: list[object] = [None] * len(commands)
+
+        def run(node: Node, indices: list[int]) -> None:
+            out = node.pipeline([commands[i][0] for i in indices], reader)
+            for i, reply in zip(indices, out):
+                replies[i] = reply
+
+        if len(groups) == 1 or threads <= 1:
+            for node, indices in groups.items():
+                run(node, indices)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(threads, "smartredis")
+            for future in [self._pool.submit(run, n, idx) for n, idx in groups.items()]:
+                future.result()
+        return replies
+
     def call(
         self,
         args: Sequence[object],
@@ -183,6 +250,14 @@ class ClusterExecutor:
     def close(self) -> None:
         for node in self._nodes_by_addr.values():
             node.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     def __str__(self) -> str:
         return "cluster of " + ", ".join(f"{s.address} [{s.lower}-{s.upper}]" for s in self.shards)
+
+
+def _suffixed(key: Key) -> Key:
+    """``key.TMP``: the temporary name of a run's input or output."""
+    return key + b".TMP" if isinstance(key, bytes) else key + ".TMP"

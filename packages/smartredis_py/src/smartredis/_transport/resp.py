@@ -15,13 +15,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from smartredis._transport.replies import ReplyError
+
 #: Arguments at least this long are sent as their own piece, never copied.
 LARGE = 1 << 16
 _CRLF = b"\r\n"
-
-
-class ReplyError(Exception):
-    """An error reply read by :class:`SocketReader` (the text after ``-``)."""
 
 
 def _encode(arg: object) -> bytes | memoryview:
