@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "worker_channel.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -20,6 +21,22 @@
 #include <unistd.h>
 
 extern char **environ;
+
+/* The server's environment.  Not plain `environ`: Valkey 8 loads modules with RTLD_DEEPBIND, so
+ * the module's `environ` binds to libc's own variable, which stays NULL in a program that has a
+ * copy of it (copy relocation), and the workers would start with no environment at all (no
+ * PATH, HOME, CUDA_VISIBLE_DEVICES, OMP_NUM_THREADS, SMARTSIM_AI_WORKER_SANDBOX...).  A lookup
+ * in the program's own scope finds the variable libc really uses. */
+static char **server_environ(void) {
+    char **env = environ;
+    void *self = dlopen(NULL, RTLD_NOW);
+    if (self) {
+        char ***program = (char ***)dlsym(self, "environ");
+        if (program && *program) env = *program;
+        dlclose(self);
+    }
+    return env;
+}
 
 #ifndef AI_BUILD_PYTHON
 #define AI_BUILD_PYTHON "python3"
@@ -101,7 +118,7 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
     pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+    int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, server_environ());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(sv[1]);
