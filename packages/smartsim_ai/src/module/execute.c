@@ -134,8 +134,21 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
     r->len = len;
     r->pos = 0;
     r->bad = 0;
+    r->shm = NULL;
+    r->shm_len = 0;
     int type = rbuf_u8(r);
     rbuf_u64(r); /* request id: one request at a time per worker */
+    if (type == WMSG_RESULT && w->has_shm) {
+        /* the reply is complete: only now is the out region's content the worker's answer */
+        if (worker_shm_refresh_out(w) != 0) {
+            free(*payload);
+            *payload = NULL;
+            worker_failed(w, op, -1, limit);
+            return -1;
+        }
+        r->shm = w->shm_out.map;
+        r->shm_len = w->shm_out.size;
+    }
     if (type == WMSG_ERROR) {
         size_t mlen;
         const char *msg = rbuf_bytes(r, &mlen);
@@ -257,12 +270,32 @@ static void wire_of(const ai_tensor *t, wire_tensor *wt) {
     wt->nbytes = t->nbytes;
 }
 
-static void add_tensors(wbuf *b, ai_tensor **ts, size_t n) {
+#define SHM_ALIGN 64
+
+static int goes_by_shm(const ai_tensor *t) {
+    return g_worker_settings.shm_threshold > 0 &&
+           t->nbytes >= (size_t)g_worker_settings.shm_threshold;
+}
+
+/* The tensors of a run: SHM_THRESHOLD bytes and more copied into the worker's in region (its
+ * previous content is no longer read: one request at a time per worker), the rest inline. */
+static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        if (goes_by_shm(ts[i])) need += (ts[i]->nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+    int shm = need > 0 && worker_shm_reserve(w, need) == 0;
+    size_t off = 0;
     wbuf_u32(b, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         wire_tensor wt;
         wire_of(ts[i], &wt);
-        wbuf_tensor(b, &wt);
+        if (shm && goes_by_shm(ts[i])) {
+            memcpy(w->shm_in.map + off, wt.data, wt.nbytes);
+            wbuf_tensor_shm(b, &wt, off);
+            off += (wt.nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+        } else {
+            wbuf_tensor(b, &wt);
+        }
     }
 }
 
@@ -325,10 +358,15 @@ static long time_left(long long deadline) {
 int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
                   ai_tensor **outputs, size_t noutputs) {
     for (int attempt = 0; attempt < 2; attempt++) {
+        char err[256];
+        if (execute_ensure_worker(w, err, sizeof err) != 0) { /* its regions before the frame */
+            ai_op_fail(op, "ERR %s", err);
+            return -1;
+        }
         wbuf b;
         wbuf_init(&b, WMSG_RUN_MODEL, next_req_id++);
         wbuf_u64(&b, ai_exec_model_id(model));
-        add_tensors(&b, inputs, ninputs);
+        add_tensors(w, &b, inputs, ninputs);
         char *payload = NULL;
         rbuf r;
         limit_kind kind;
@@ -359,6 +397,11 @@ static int is_callback(int type) {
 static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **inputs,
                           ai_tensor **outputs) {
     for (int attempt = 0; attempt < 2; attempt++) {
+        char err[256];
+        if (execute_ensure_worker(w, err, sizeof err) != 0) { /* its regions before the frame */
+            ai_op_fail(op, "ERR %s", err);
+            return -1;
+        }
         wbuf b;
         wbuf_init(&b, WMSG_RUN_SCRIPT, next_req_id++);
         wbuf_u64(&b, ai_exec_script_id(op->script));
@@ -366,7 +409,7 @@ static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **
         add_names(&b, op->keys, op->nkeys);
         add_names(&b, op->args, op->nargs);
         wbuf_u32(&b, (uint32_t)op->nout);
-        add_tensors(&b, inputs, op->nin);
+        add_tensors(w, &b, inputs, op->nin);
         char *payload = NULL;
         rbuf r;
         /* one deadline for the whole run, callbacks into the server included */
@@ -430,8 +473,15 @@ static void send_unloads(ai_worker *w) {
     }
 }
 
+static void run_ops(ai_worker *w, ai_request *r);
+
 void execute_request(ai_worker *w, ai_request *r) {
     send_unloads(w);
+    run_ops(w, r);
+    worker_shm_trim(w);
+}
+
+static void run_ops(ai_worker *w, ai_request *r) {
     for (size_t i = 0; i < r->nops; i++) {
         ai_op *op = &r->ops[i];
         int rc = 0;
