@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -19,6 +20,7 @@
 _Static_assert(WIRE_MAX_DIMS >= AI_TENSOR_MAX_DIMS, "every tensor shape must fit a wire_tensor");
 
 static __thread uint64_t next_req_id = 1;
+
 
 static long long last_spawn_ms(ai_worker *w, long long set) {
     (void)w;
@@ -299,6 +301,27 @@ static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
     }
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* An output's bytes into its tensor.  A big buffer is freshly mapped memory: its pages are
+ * populated in one call before the copy instead of one page fault per 4 KB during it (a
+ * third of the copy's time on a VM). */
+static ai_tensor_status copy_output(ai_tensor *t, const wire_tensor *wt) {
+    if (wt->nbytes < ((size_t)1 << 20)) return ai_tensor_copy_blob(t, wt->data, wt->nbytes);
+    char *buf = ai_alloc(wt->nbytes);
+    if (!buf) return AI_TENSOR_ENOMEM;
+    size_t page = 4096;
+    uintptr_t lo = ((uintptr_t)buf + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)buf + wt->nbytes) & ~(uintptr_t)(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE); /* a hint: errors ignored */
+    memcpy(buf, wt->data, wt->nbytes);
+    ai_tensor_status st = ai_tensor_adopt_blob(t, buf, wt->nbytes);
+    if (st != AI_TENSOR_OK) ai_free(buf);
+    return st;
+}
+
 /* Parse a RESULT's tensors into new references (NULL for absent ones). */
 static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs) {
     op->duration_us = (long long)rbuf_u64(r);
@@ -323,7 +346,7 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
         }
         ai_tensor_status st;
         ai_tensor *t = ai_tensor_new((ai_dtype)wt.dtype, wt.dims, (int)wt.ndim, &st);
-        if (t && ai_tensor_copy_blob(t, wt.data, wt.nbytes) != AI_TENSOR_OK) {
+        if (t && copy_output(t, &wt) != AI_TENSOR_OK) {
             ai_tensor_decref(t);
             t = NULL;
         }

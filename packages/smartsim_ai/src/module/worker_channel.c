@@ -150,8 +150,9 @@ void worker_shm_trim(ai_worker *w) {
     if (!w->has_shm) return;
     shm_region *rs[2] = {&w->shm_in, &w->shm_out};
     for (int i = 0; i < 2; i++) {
-        struct stat st;
-        if (fstat(rs[i]->fd, &st) != 0 || (size_t)st.st_size <= SHM_KEEP) continue;
+        struct stat st; /* the mapped size first: no system call after a small run */
+        if (rs[i]->size <= SHM_KEEP || fstat(rs[i]->fd, &st) != 0 || (size_t)st.st_size <= SHM_KEEP)
+            continue;
         /* the size stays (mappings stay valid), the pages beyond SHM_KEEP go back */
         fallocate(rs[i]->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)SHM_KEEP,
                   st.st_size - (off_t)SHM_KEEP);
