@@ -12,6 +12,10 @@ tensor through the worker's socket, as before shared memory existed).  On each:
 2. small tensors: the same three commands on a 1x10 float tensor (median latency), which must
    not change (it never reaches the threshold).
 
+Wall times on a shared machine follow its load; the CPU time the server and its worker spend
+(``/proc`` accounting, summed over the rounds) does not, so it is printed too: the copies
+saved show up there even when the wall clock is noisy.
+
 Each size runs in its own block (a 64 MB round right before a 1 MB one would charge the 1 MB
 round with freeing the 64 MB tensors); within a block, rounds alternate between the two servers
 and the best round of each counts (big) or the median of all calls (small), which evens out
@@ -30,6 +34,7 @@ import tempfile
 import time
 
 import numpy as np
+import psutil
 from _engines import ENGINES, engine_binary
 from bench_run_model import LeanClient, resp
 
@@ -39,8 +44,23 @@ from smartsim_ai.worker import samples
 CONFIGS = (("shm", ["SHM_THRESHOLD", str(256 * 1024)]), ("socket", ["SHM_THRESHOLD", "0"]))
 
 
-def _big_round(c: LeanClient, mb: int) -> tuple[float, float, float]:
-    """(put + run + get, run alone, put + get) from the same client, in seconds."""
+def _cpu(server: ServerProcess) -> float:
+    """CPU seconds the server and its workers have used so far."""
+    procs = [psutil.Process(server.proc.pid)]
+    procs += procs[0].children()
+    total = 0.0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _big_round(c: LeanClient, mb: int, cpu: list[float], server: ServerProcess) -> tuple:
+    """(put + run + get, run alone, put + get) from the same client, in seconds; adds the CPU
+    seconds of MODELEXECUTE and of TENSORSET + TENSORGET to cpu[0] and cpu[1]."""
     n = mb * (1 << 20) // 4
     x = np.random.default_rng(mb).random(n, dtype=np.float32)
     put = resp("AI.TENSORSET", "x", "FLOAT", n, "BLOB", x.tobytes())
@@ -54,9 +74,17 @@ def _big_round(c: LeanClient, mb: int) -> tuple[float, float, float]:
     tb = time.perf_counter()
     y = c.call(get_y)
     t1 = time.perf_counter()
+    c0 = _cpu(server)
+    c.call(run)
+    c1 = _cpu(server)
+    t1b = time.perf_counter()
     c.call(put)
     back = c.call(get_x)
     t2 = time.perf_counter()
+    c2 = _cpu(server)
+    cpu[0] += c1 - c0
+    cpu[1] += c2 - c1
+    t2 -= t1b - t1
     assert isinstance(y, bytes) and len(y) == x.nbytes and isinstance(back, bytes)
     return t1 - t0, tb - ta, t2 - t1
 
@@ -115,12 +143,13 @@ def main() -> None:
                 small[label].append(_small(clients[label], small_calls // rounds))
         inf = float("inf")
         best = {(label, mb): (inf, inf, inf) for label, _ in CONFIGS for mb in sizes}
+        cpu = {(label, mb): [0.0, 0.0] for label, _ in CONFIGS for mb in sizes}
         for mb in sizes:
             for label, _ in CONFIGS:  # warm: the regions' growth, the allocator's first pages
-                _big_round(clients[label], mb)
+                _big_round(clients[label], mb, [0.0, 0.0], servers[label])
             for _ in range(rounds):
                 for label, _ in CONFIGS:
-                    now = _big_round(clients[label], mb)
+                    now = _big_round(clients[label], mb, cpu[(label, mb)], servers[label])
                     best[(label, mb)] = tuple(map(min, best[(label, mb)], now))
 
         print(
@@ -129,14 +158,16 @@ def main() -> None:
         )
         print(
             f"   {'size':>6} {'path':>7} {'execute':>9} {'ratio':>6} {'put+run+get':>12} "
-            f"{'ratio':>6} {'set+get':>9}"
+            f"{'ratio':>6} {'set+get':>9} {'cpu: execute':>13} {'set+get':>8}"
         )
         for mb in sizes:
             for label, _ in CONFIGS:
                 full, run, store = best[(label, mb)]
+                cpu_run, cpu_store = (v / rounds * 1e3 for v in cpu[(label, mb)])
                 print(
                     f"   {mb:4d} MB {label:>7} {run * 1e3:7.1f}ms {run / store:5.2f}x "
-                    f"{full * 1e3:10.1f}ms {full / store:5.2f}x {store * 1e3:7.1f}ms"
+                    f"{full * 1e3:10.1f}ms {full / store:5.2f}x {store * 1e3:7.1f}ms "
+                    f"{cpu_run:11.1f}ms {cpu_store:6.1f}ms"
                 )
         print("== small tensors (1x10 FLOAT): TENSORSET + MODELEXECUTE + TENSORGET, median")
         for label, _ in CONFIGS:
