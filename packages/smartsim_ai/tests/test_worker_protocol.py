@@ -138,3 +138,91 @@ def test_worker_runs_onnx_ml_models_and_skips_non_tensor_outputs() -> None:
         assert probabilities is None  # ZipMap output: not a tensor, left unwritten
         with pytest.raises(WorkerError):
             worker.load_model(3, "ONNX", b"garbage")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared memory regions (the module's SHM_THRESHOLD path), over real memfds
+
+
+def _sealed_region() -> protocol.SharedRegion:
+    """A region made as the module makes one: a memfd sealed against shrinking."""
+    import fcntl
+    import os
+
+    fd = os.memfd_create("test-region", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+    return protocol.SharedRegion(fd)
+
+
+SHM_DTYPES = ["<f4", "<f8", "i1", "<i2", "<i4", "<i8", "u1", "<u2", "?"]
+
+
+@pytest.mark.parametrize("dtype", SHM_DTYPES)
+def test_result_tensors_at_the_threshold_go_through_the_region(dtype: str) -> None:
+    import os
+
+    out = _sealed_region()
+    try:
+        worker_side = protocol.SharedMemory(_sealed_region(), out, threshold=4096)
+        itemsize = np.dtype(dtype).itemsize
+        rng = np.random.default_rng(0)
+        arrays = [
+            (rng.random(n) * 100).astype(dtype)
+            for n in (4096 // itemsize - 1, 4096 // itemsize, 4096 // itemsize + 1, 300_000)
+        ]
+        frame = b"".join(
+            bytes(b) for b in protocol.encode(protocol.Result(3, 1, arrays), worker_side)
+        )
+        # below the threshold the bytes are in the frame, at and above only (offset, length)
+        assert len(frame) < 4096 // itemsize * itemsize + 1024
+        module_side = protocol.SharedMemory(protocol.SharedRegion(out.fd), out, threshold=4096)
+        back = protocol.decode(bytearray(frame[8:]), module_side)
+        assert isinstance(back, protocol.Result)
+        for arr, got in zip(arrays, back.tensors):
+            assert got.dtype == arr.dtype and got.shape == arr.shape
+            assert got.tobytes() == arr.tobytes()
+        assert os.fstat(out.fd).st_size >= 300_000 * itemsize
+    finally:
+        os.close(out.fd)
+
+
+def test_region_content_is_converted_in_one_pass_and_strings_fit() -> None:
+    import os
+
+    out = _sealed_region()
+    try:
+        shm = protocol.SharedMemory(_sealed_region(), out, threshold=64)
+        big_endian = np.arange(5000, dtype=">i4")
+        strided = np.arange(20000, dtype=np.float64).reshape(100, 200)[:, ::2]
+        strings = np.array(["x" * 50, "", "yz"] * 20, dtype=object)
+        frame = b"".join(
+            bytes(b)
+            for b in protocol.encode(protocol.Result(1, 1, [big_endian, strided, strings]), shm)
+        )
+        back = protocol.decode(bytearray(frame[8:]), protocol.SharedMemory(out, out, 64))
+        np.testing.assert_array_equal(back.tensors[0], big_endian)
+        assert back.tensors[0].dtype == np.dtype("<i4")
+        np.testing.assert_array_equal(back.tensors[1], strided)
+        assert list(back.tensors[2]) == list(strings)
+    finally:
+        os.close(out.fd)
+
+
+def test_region_cannot_shrink_and_out_of_range_is_a_protocol_error() -> None:
+    import os
+
+    region = _sealed_region()
+    try:
+        region.reserve(1 << 20)
+        with pytest.raises(PermissionError):
+            os.ftruncate(region.fd, 4096)  # the seal: no mapping of either side can fault
+        with pytest.raises(protocol.ProtocolError, match="outside its shared region"):
+            region.view(os.fstat(region.fd).st_size - 8, 64)
+        # a frame naming the region without one is refused, not read from anywhere
+        head = protocol._HEAD.pack(protocol.MSG_RUN_MODEL, 1) + protocol._U64.pack(9)
+        tensor = protocol._U32.pack(1) + protocol._TENSOR_HEAD.pack(protocol.SHM, 1)
+        frame = head + tensor + np.array([4], "<q").tobytes() + np.array([0, 16], "<Q").tobytes()
+        with pytest.raises(protocol.ProtocolError, match="no region"):
+            protocol.decode(bytearray(frame))
+    finally:
+        os.close(region.fd)

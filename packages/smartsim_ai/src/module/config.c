@@ -30,6 +30,7 @@ ai_config_t ai_config = {
     .run_timeout = 60000,
     .workers_max = 16,
     .worker_idle_timeout = 600000,
+    .shm_threshold = 256 * 1024,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {
@@ -115,6 +116,9 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     } else if (name_is(name, "WORKER_IDLE_TIMEOUT")) {
         if (!is_int || n < 0) return -1;
         ai_config.worker_idle_timeout = n;
+    } else if (name_is(name, "SHM_THRESHOLD")) {
+        if (!in_range(is_int, n, 0, 1LL << 40)) return -1;
+        ai_config.shm_threshold = n;
     } else if (name_is(name, "TENSOR_COMPACTION_DELAY")) {
         if (!in_range(is_int, n, -1, AI_CONFIG_MAX_MS)) return -1;
         ai_config.tensor_compaction_delay = n;

@@ -27,6 +27,7 @@ typedef struct {
     long long run_timeout;             /* RUN_TIMEOUT (ours), ms (0 = none) */
     long long workers_max;             /* WORKERS_MAX (ours): worker processes in all */
     long long worker_idle_timeout;     /* WORKER_IDLE_TIMEOUT (ours), ms (0 = never) */
+    long long shm_threshold;           /* SHM_THRESHOLD (ours), bytes (0 = never shared memory) */
     char *backends_path;               /* BACKENDSPATH (also AI.CONFIG) */
     char *worker_python;               /* WORKER_PYTHON (ours): the workers' interpreter; NULL = default */
     char *backend_paths[AI_BACKEND_COUNT]; /* backends requested at load or by LOADBACKEND */

@@ -64,7 +64,7 @@ static int derive_names(ai_model *m, char **err) {
         snprintf(msg, sizeof msg, "the worker died while compiling the model");
         goto fail;
     }
-    rbuf r = {payload, len, 0, 0};
+    rbuf r = {payload, len, 0, 0, NULL, 0};
     int type = rbuf_u8(&r);
     rbuf_u64(&r);
     if (type != WMSG_LOADED) {
@@ -214,6 +214,7 @@ int ai_exec_onload(RedisModuleCtx *ctx) {
     g_worker_settings.intra_op = (int)ai_config.intra_op_parallelism;
     g_worker_settings.inter_op = (int)ai_config.inter_op_parallelism;
     g_worker_settings.memory_limit_mb = ai_config.backend_memory_limit;
+    g_worker_settings.shm_threshold = ai_config.shm_threshold;
     g_exec_settings.threads_per_queue =
         ai_config.threads_per_queue > 0 ? (int)ai_config.threads_per_queue : 1;
     g_exec_settings.exec_timeout_ms = ai_config.model_execution_timeout;

@@ -5,6 +5,13 @@
  * TCP port, so no client can reach it) and dies with the server (PR_SET_PDEATHSIG, channel EOF).
  * Frames: u64 payload length, then u8 type, u64 request id, fields (see
  * smartsim_ai/worker/protocol.py for the layout, which this file mirrors).
+ *
+ * Tensors of SHM_THRESHOLD bytes and more do not cross the socket: their bytes lie in one of two
+ * shared memory regions per worker (memfds the module creates at spawn and the worker inherits
+ * as fds 4 and 5): the module writes run inputs into the "in" region, the worker writes outputs
+ * into the "out" region, and the frame carries only (offset, length).  Both are sealed against
+ * shrinking, so no mapping of either side can fault; the module reads an output region only
+ * after the worker's complete reply, and drops both regions with the process.
  */
 #ifndef SMARTSIM_AI_WORKER_CHANNEL_H
 #define SMARTSIM_AI_WORKER_CHANNEL_H
@@ -36,6 +43,7 @@ enum {
 enum { WVAL_NIL = 0, WVAL_STR = 1, WVAL_INT = 2, WVAL_ARRAY = 3, WVAL_ERROR = 4 };
 
 #define WIRE_ABSENT 255
+#define WIRE_SHM 0x40 /* dtype flag: bytes in a shared region, u64 offset + u64 length */
 #define WIRE_MAX_DIMS 1024 /* >= AI_TENSOR_MAX_DIMS (checked in execute.c) */
 
 /* A tensor as it travels: dtype code (order of protocol.DTYPES), shape, bytes (not owned). */
@@ -54,9 +62,17 @@ typedef struct worker_settings {
     int inter_op;
     long long memory_limit_mb;
     char log_file[4096]; /* the server's log file; empty: workers log to stderr */
+    long long shm_threshold; /* SHM_THRESHOLD: tensors this big go through shared memory; 0: never */
 } worker_settings;
 
 extern worker_settings g_worker_settings;
+
+/* A shared memory region (memfd), mapped whole in this process. */
+typedef struct shm_region {
+    int fd;
+    char *map;
+    size_t size; /* mapped bytes: the file's size when last looked */
+} shm_region;
 
 typedef struct ai_worker {
     int fd;
@@ -65,6 +81,8 @@ typedef struct ai_worker {
     int index;
     unsigned restarts;
     int answered; /* the current process has replied at least once */
+    int has_shm;  /* shm_in/shm_out exist (made at spawn when SHM_THRESHOLD > 0) */
+    shm_region shm_in, shm_out;
 } ai_worker;
 
 /* A line in the server's log (or stderr), from any thread: worker starts, deaths, kills. */
@@ -94,6 +112,15 @@ void wbuf_bytes(wbuf *b, const char *data, size_t len); /* references data, no c
 void wbuf_str(wbuf *b, const char *s);
 void wbuf_bytes_copy(wbuf *b, const char *data, size_t len); /* always copies */
 void wbuf_tensor(wbuf *b, const wire_tensor *t);
+/* A tensor whose bytes were put at `offset` of the worker's in region. */
+void wbuf_tensor_shm(wbuf *b, const wire_tensor *t, size_t offset);
+
+/* The in region grown to at least `need` bytes (mapped); 0 ok, -1 (use the socket instead). */
+int worker_shm_reserve(ai_worker *w, size_t need);
+/* Map all the worker's out region has grown to (after a complete reply); 0 ok, -1 broken. */
+int worker_shm_refresh_out(ai_worker *w);
+/* Give back the pages of both regions beyond what small runs keep warm (after a request). */
+void worker_shm_trim(ai_worker *w);
 
 /* Send a frame; 0 ok, -1 when the channel is broken. */
 int worker_send(ai_worker *w, wbuf *b);
@@ -106,12 +133,15 @@ typedef struct rbuf {
     const char *p;
     size_t len, pos;
     int bad;
+    const char *shm; /* the out region as mapped, for tensors flagged WIRE_SHM; NULL: none */
+    size_t shm_len;
 } rbuf;
 
 uint8_t rbuf_u8(rbuf *r);
 uint32_t rbuf_u32(rbuf *r);
 uint64_t rbuf_u64(rbuf *r);
 const char *rbuf_bytes(rbuf *r, size_t *len);
-int rbuf_tensor(rbuf *r, wire_tensor *t); /* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad */
+/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm */
+int rbuf_tensor(rbuf *r, wire_tensor *t);
 
 #endif

@@ -186,7 +186,7 @@ class Worker:
         return protocol.Loaded(msg.req_id, list(obj.inputs), list(obj.outputs), module.VERSION)
 
 
-def serve(sock: socket.socket, worker: Worker) -> int:
+def serve(sock: socket.socket, worker: Worker, shm: protocol.SharedMemory | None = None) -> int:
     """Answer messages until the channel closes; returns the process exit status."""
     worker.link = ServerLink(sock, worker)
     while True:
@@ -195,13 +195,17 @@ def serve(sock: socket.socket, worker: Worker) -> int:
         except (protocol.ProtocolError, OSError):
             return 0  # the server closed the channel or exited
         try:
-            msg = protocol.decode(payload)
+            msg = protocol.decode(payload, shm)
         except protocol.ProtocolError as exc:
             logger.error("bad frame from the server: %s", exc)
             return 2
         reply = worker.handle(msg)
         try:
-            encoded = protocol.encode(reply)
+            try:
+                encoded = protocol.encode(reply, shm)
+            except OSError as exc:  # the out region cannot grow (memory): use the socket
+                logger.warning("shared memory unavailable for a result (%s)", exc)
+                encoded = protocol.encode(reply)
         except protocol.UnsupportedDtypeError as exc:
             encoded = protocol.encode(protocol.Error(msg.req_id, str(exc)))
         del payload, msg
@@ -221,6 +225,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--parent-pid", type=int, default=0)
     p.add_argument("--log-level", default="WARNING")
     p.add_argument("--log-file", help="append log lines here (the server's log file)")
+    p.add_argument("--shm-fds", help="IN,OUT: inherited memfds shared with the server")
+    p.add_argument(
+        "--shm-threshold", type=int, default=0, help="tensors this big (bytes) use the regions"
+    )
     return p.parse_args(argv)
 
 
@@ -240,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=args.fd)
     options = Options(args.intra_op, args.inter_op, args.memory_limit_mb)
     worker = Worker(args.device, options, args.memory_limit_mb)
+    shm = None
+    if args.shm_fds and args.shm_threshold > 0:
+        in_fd, out_fd = (int(fd) for fd in args.shm_fds.split(","))
+        shm = protocol.SharedMemory.from_fds(in_fd, out_fd, args.shm_threshold)
     try:
-        return serve(sock, worker)
+        return serve(sock, worker, shm)
     finally:
         sock.close()

@@ -11,6 +11,13 @@ type (see the dataclasses below).  Field encodings:
   terminated by NUL, as in ``AI.TENSORSET``);
 * tensor list: ``u32`` count, then that many tensors.
 
+Shared memory: a tensor of at least ``--shm-threshold`` bytes (the module argument
+SHM_THRESHOLD) travels with its dtype code or-ed with :data:`SHM` and, instead of its bytes, a
+``u64`` offset and a ``u64`` byte count into a region both processes map (:class:`SharedMemory`):
+run inputs in the module's "in" region, results in the "out" region the worker fills.  The
+regions are memfds the module creates and the worker inherits (``--shm-fds IN,OUT``), sealed
+against shrinking; the module reads the out region only after the complete reply frame.
+
 The C side (``src/module/worker_channel.c``) speaks the same format.  Decoding never copies tensor
 bytes: arrays are ``numpy.frombuffer`` views into the received frame, and encoding hands the
 arrays' buffers straight to ``socket.sendmsg``.
@@ -18,6 +25,8 @@ arrays' buffers straight to ``socket.sendmsg``.
 
 from __future__ import annotations
 
+import mmap
+import os
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -53,6 +62,8 @@ KIND_SCRIPT = 1
 # Tensor dtypes in wire order (same order as the C enum in tensor.h's protocol mapping).
 DTYPES = ("FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING")
 ABSENT = 255
+SHM = 0x40  # dtype flag: the bytes lie in a shared region (u64 offset, u64 length follow)
+SHM_ALIGN = 64
 _NUMPY = {
     "FLOAT": np.dtype("<f4"),
     "DOUBLE": np.dtype("<f8"),
@@ -78,6 +89,64 @@ class ProtocolError(RuntimeError):
 
 class UnsupportedDtypeError(ValueError):
     """An array's dtype has no RedisAI tensor type."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared memory
+
+
+class SharedRegion:
+    """One memfd region, mapped whole; remapped when the other side (or we) made it bigger.
+
+    A mapping that arrays still view stays alive with them (numpy holds the buffer), so
+    remapping never pulls memory from under an array.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.map: mmap.mmap | None = None
+        self.size = 0
+
+    def _remap(self, size: int) -> None:
+        self.map = mmap.mmap(self.fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self.size = size
+
+    def view(self, offset: int, length: int) -> memoryview:
+        """``length`` bytes at ``offset`` (a protocol error when the region is smaller)."""
+        end = offset + length
+        if end > self.size:
+            size = os.fstat(self.fd).st_size
+            if end > size:
+                raise ProtocolError(
+                    f"a tensor at {offset}+{length} lies outside its shared region ({size} bytes)"
+                )
+            self._remap(size)
+        assert self.map is not None
+        return memoryview(self.map)[offset:end]
+
+    def reserve(self, need: int) -> None:
+        """Grow the region (it can only grow: sealed) to hold ``need`` bytes."""
+        if need <= self.size:
+            return
+        size = os.fstat(self.fd).st_size
+        if need > size:
+            size = (need + need // 4 + (1 << 20) - 1) & ~((1 << 20) - 1)
+            os.ftruncate(self.fd, size)
+        self._remap(size)
+
+
+@dataclass
+class SharedMemory:
+    """The two regions a worker shares with the module, and the size from which tensors use
+    them."""
+
+    inbound: SharedRegion
+    outbound: SharedRegion
+    threshold: int
+
+    @classmethod
+    def from_fds(cls, in_fd: int, out_fd: int, threshold: int) -> SharedMemory:
+        return cls(SharedRegion(in_fd), SharedRegion(out_fd), threshold)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,28 +314,64 @@ def _strlist(out: list, items: list[str]) -> None:
         _str(out, item)
 
 
+def _tensor_parts(arr: np.ndarray) -> tuple[int, tuple[int, ...], bytes | np.ndarray]:
+    """(dtype code, shape, content): the joined bytes of a STRING tensor, else the array."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind in "OUS":
+        items = [x if isinstance(x, bytes) else str(x).encode() for x in arr.reshape(-1)]
+        return DTYPES.index("STRING"), arr.shape, b"".join(x + b"\0" for x in items)
+    code = _CODE_OF_NUMPY.get(arr.dtype.newbyteorder("<").str.lstrip("<|="))
+    if code is None:
+        raise UnsupportedDtypeError(f"ERR unsupported dtype {arr.dtype}")
+    return code, arr.shape, arr
+
+
+def _inline(content: bytes | np.ndarray) -> bytes | memoryview:
+    """The row-major little-endian bytes of a tensor's content."""
+    if isinstance(content, bytes):
+        return content
+    arr = content
+    if arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    if not arr.flags.c_contiguous:
+        arr = arr.copy(order="C")
+    return memoryview(arr).cast("B") if arr.size else b""
+
+
+def _nbytes(content: bytes | np.ndarray) -> int:
+    return len(content) if isinstance(content, bytes) else content.nbytes
+
+
+def _head(out: list, code: int, shape: tuple[int, ...]) -> None:
+    out.append(_TENSOR_HEAD.pack(code, len(shape)))
+    if shape:
+        out.append(struct.pack(f"<{len(shape)}q", *shape))
+
+
 def _tensor(out: list, arr: np.ndarray | None) -> None:
     if arr is None:
         out.append(_TENSOR_HEAD.pack(ABSENT, 0))
         return
-    arr = np.asarray(arr)
-    if arr.dtype.kind in "OUS":
-        code = DTYPES.index("STRING")
-        items = [x if isinstance(x, bytes) else str(x).encode() for x in arr.reshape(-1)]
-        data: bytes | memoryview = b"".join(x + b"\0" for x in items)
+    code, shape, content = _tensor_parts(arr)
+    _head(out, code, shape)
+    _bytes(out, _inline(content))
+
+
+def _shared_tensor(
+    out: list, code: int, shape: tuple, content: object, region: SharedRegion, offset: int
+) -> None:
+    """Copy a tensor's content into ``region`` at ``offset`` (one pass, converting the byte
+    order and strides as it goes) and reference it from the frame."""
+    assert isinstance(content, (bytes, np.ndarray))
+    n = _nbytes(content)
+    dst = region.view(offset, n)
+    if isinstance(content, bytes):
+        dst[:] = content
     else:
-        code = _CODE_OF_NUMPY.get(arr.dtype.newbyteorder("<").str.lstrip("<|="))
-        if code is None:
-            raise UnsupportedDtypeError(f"ERR unsupported dtype {arr.dtype}")
-        if arr.dtype.byteorder == ">":
-            arr = arr.astype(arr.dtype.newbyteorder("<"))
-        if not arr.flags.c_contiguous:
-            arr = arr.copy(order="C")
-        data = memoryview(arr).cast("B") if arr.size else b""
-    out.append(_TENSOR_HEAD.pack(code, arr.ndim))
-    if arr.ndim:
-        out.append(struct.pack(f"<{arr.ndim}q", *arr.shape))
-    _bytes(out, data)
+        le = content.dtype.newbyteorder("<")
+        np.copyto(np.frombuffer(dst, dtype=le).reshape(content.shape), content)
+    _head(out, code | SHM, shape)
+    out.append(struct.pack("<QQ", offset, n))
 
 
 def _value(out: list, value: object) -> None:
@@ -288,14 +393,43 @@ def _value(out: list, value: object) -> None:
         raise TypeError(f"cannot encode reply value {value!r}")
 
 
-def _tensors(out: list, arrays: list[np.ndarray | None]) -> None:
+def _tensors(
+    out: list,
+    arrays: list[np.ndarray | None],
+    region: SharedRegion | None = None,
+    threshold: int = 0,
+) -> None:
+    """A tensor list; with a region, tensors of ``threshold`` bytes and more go into it."""
+    if region is None or threshold <= 0:
+        out.append(_U32.pack(len(arrays)))
+        for arr in arrays:
+            _tensor(out, arr)
+        return
+    parts = [None if arr is None else _tensor_parts(arr) for arr in arrays]
+    offsets: dict[int, int] = {}
+    end = 0
+    for i, part in enumerate(parts):
+        if part is not None and _nbytes(part[2]) >= threshold:
+            offsets[i] = end
+            end += (_nbytes(part[2]) + SHM_ALIGN - 1) & ~(SHM_ALIGN - 1)
+    if offsets:
+        region.reserve(end)
     out.append(_U32.pack(len(arrays)))
-    for arr in arrays:
-        _tensor(out, arr)
+    for i, part in enumerate(parts):
+        if part is None:
+            out.append(_TENSOR_HEAD.pack(ABSENT, 0))
+        elif i in offsets:
+            _shared_tensor(out, *part, region, offsets[i])
+        else:
+            _head(out, part[0], part[1])
+            _bytes(out, _inline(part[2]))
 
 
-def encode(msg: Message) -> list[bytes | memoryview]:
-    """The message as a list of buffers (frame length first), ready for ``sendmsg``."""
+def encode(msg: Message, shm: SharedMemory | None = None) -> list[bytes | memoryview]:
+    """The message as a list of buffers (frame length first), ready for ``sendmsg``.
+
+    With ``shm`` (a worker's regions), a Result's big tensors are written into its out region.
+    """
     out: list = []
     if isinstance(msg, Load):
         out.append(_HEAD.pack(MSG_LOAD, msg.req_id))
@@ -331,7 +465,10 @@ def encode(msg: Message) -> list[bytes | memoryview]:
     elif isinstance(msg, Result):
         out.append(_HEAD.pack(MSG_RESULT, msg.req_id))
         out.append(_U64.pack(msg.duration_us))
-        _tensors(out, msg.tensors)
+        if shm is not None:
+            _tensors(out, msg.tensors, shm.outbound, shm.threshold)
+        else:
+            _tensors(out, msg.tensors)
     elif isinstance(msg, Error):
         out.append(_HEAD.pack(MSG_ERROR, msg.req_id))
         _str(out, msg.message)
@@ -372,9 +509,10 @@ def encode(msg: Message) -> list[bytes | memoryview]:
 
 
 class _Reader:
-    def __init__(self, buf: memoryview) -> None:
+    def __init__(self, buf: memoryview, region: SharedRegion | None = None) -> None:
         self.buf = buf
         self.pos = 0
+        self.region = region
 
     def take(self, n: int) -> memoryview:
         if self.pos + n > len(self.buf):
@@ -405,10 +543,18 @@ class _Reader:
         code, ndim = self.unpack(_TENSOR_HEAD)
         if code == ABSENT:
             return None
+        shared = bool(code & SHM)
+        code &= ~SHM
         if code >= len(DTYPES):
             raise ProtocolError(f"unknown tensor dtype code {code}")
         shape = struct.unpack(f"<{ndim}q", self.take(8 * ndim)) if ndim else ()
-        data = self.bytes_()
+        if shared:
+            if self.region is None:
+                raise ProtocolError("a tensor in shared memory, but this worker has no region")
+            offset, length = self.unpack(struct.Struct("<QQ"))
+            data = self.region.view(offset, length)
+        else:
+            data = self.bytes_()
         name = DTYPES[code]
         if name == "STRING":
             parts = bytes(data).split(b"\0")[:-1]
@@ -435,9 +581,10 @@ class _Reader:
         return [self.tensor() for _ in range(self.u32())]
 
 
-def decode(payload: bytes | bytearray | memoryview) -> Message:
-    """Decode one frame's payload (without the length prefix)."""
-    r = _Reader(memoryview(payload))
+def decode(payload: bytes | bytearray | memoryview, shm: SharedMemory | None = None) -> Message:
+    """Decode one frame's payload (without the length prefix); with ``shm``, tensors flagged
+    :data:`SHM` are views of its in region."""
+    r = _Reader(memoryview(payload), shm.inbound if shm is not None else None)
     kind, req_id = r.unpack(_HEAD)
     if kind == MSG_LOAD:
         obj_id, obj_kind = r.unpack(struct.Struct("<QB"))
