@@ -299,8 +299,8 @@ def test_store_commands_work_inside_multi_and_lua(
     assert pipe.execute(raise_on_error=False) == [b"OK", b"OK", b"OK"]
     lua = "return redis.call('AI.SCRIPTSET', KEYS[1], 'CPU', 'SOURCE', ARGV[1])"
     assert c.eval(lua, 1, "s2", "def f(a):\n    return a\n") == b"OK"
-    # runs (no timeout: they wait for the background loads) behave as after a plain store
-    c = ai_client
+    # runs (a long timeout: they wait for the background loads) behave as after a plain store
+    c = redis.Redis(host=ai_server.host, port=ai_server.port, socket_timeout=300)
     tensorset(c, "x", np.ones((1, 10), np.float32))
     assert c.execute_command("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y") == b"OK"
     assert c.execute_command("AI.MODELGET", "m", "META")[11] == [b"x"]  # derived by the load

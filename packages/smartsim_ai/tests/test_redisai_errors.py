@@ -324,10 +324,16 @@ def test_loadbackend_twice_is_an_error(ai_server_factory, engine: str) -> None:
         raw.close()
 
 
+def slow_client(server) -> redis.Redis:
+    """A client that waits for a worker's first import of a backend (seconds, more under load)."""
+    return redis.Redis(host=server.host, port=server.port, socket_timeout=300)
+
+
 @pytest.mark.onnx
-def test_onnx_gpu_without_cuda(ai_client: redis.Redis) -> None:
+def test_onnx_gpu_without_cuda(ai_server, ai_client: redis.Redis) -> None:
     import onnxruntime as ort
 
+    ai_client = slow_client(ai_server)
     if "CUDAExecutionProvider" in ort.get_available_providers():
         pytest.skip("onnxruntime has CUDA here")
     blob, _ = samples.onnx_linear_regression()
@@ -337,8 +343,9 @@ def test_onnx_gpu_without_cuda(ai_client: redis.Redis) -> None:
 
 
 @pytest.mark.tf
-def test_tf_node_names_and_gpu(ai_client: redis.Redis) -> None:
+def test_tf_node_names_and_gpu(ai_server, ai_client: redis.Redis) -> None:
     blob, inp, out, _ = samples.tf_frozen_graph()
+    ai_client = slow_client(ai_server)
 
     def store(device: str, i: str, o: str) -> str:
         with pytest.raises(redis.ResponseError) as info:

@@ -188,7 +188,7 @@ static int key_holds(RedisModuleCtx *ctx, RedisModuleString *key, void *value) {
 }
 
 /* *STORE where the client cannot block (MULTI, Lua, a module's RedisModule_Call, AOF
- * loading): the main thread must not wait for a worker (its first load of a backend imports
+ * loading, a replica applying its primary's stream): the main thread must not wait for a worker (its first load of a backend imports
  * it: seconds), so the object is published at once, as given, and answered +OK; the
  * request then goes to the device's queue without a client, so that a worker loads it in the
  * background (ai_request_detached_done).  A model that does not load fails its runs with the
@@ -236,9 +236,14 @@ int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
     }
+    /* a replica's link to its primary cannot block either (Valkey 8 refuses it: the replica
+     * then answered its primary an error and kept no model) */
+    if (r->reply == AI_REPLY_STORE && (flags & REDISMODULE_CTX_FLAGS_REPLICATED))
+        return store_without_waiting(ctx, r, device);
     for (size_t i = 0; i < r->nops && !r->user; i++)
         if (r->ops[i].kind == AI_OP_SCRIPT) r->user = script_calls_capture_user(ctx);
     r->bc = RedisModule_BlockClient(ctx, reply_cb, NULL, free_cb, 0);
+    if (!r->bc && r->reply == AI_REPLY_STORE) return store_without_waiting(ctx, r, device);
     if (!r->bc) {
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, "ERR could not block the client for this run");
