@@ -211,7 +211,7 @@ void ai_request_detached_done(ai_request *r) {
     const char *key = RedisModule_StringPtrLen(r->key, NULL);
     if (op->status < 0) {
         RedisModule_Log(ctx, "warning",
-                        "ai: the %s stored at key '%.200s' without waiting (MULTI, Lua or AOF) "
+                        "ai: the %s stored at key '%.200s' without waiting (MULTI, Lua, AOF, replica, RESTORE) "
                         "does not load: %s; running it fails with this error",
                         op->kind == AI_OP_LOAD_MODEL ? "model" : "script", key, op->error);
     } else if (op->kind == AI_OP_LOAD_MODEL) {
