@@ -13,6 +13,16 @@
 #include "module.h"
 #include "tensor_type.h"
 
+/* One op's names, bound once every op has parsed (in op order: SSA versions). */
+typedef struct dag_binding {
+    ai_op *op;
+    RedisModuleString **ins, **outs; /* the op's arguments (the command's argv) */
+    size_t nin, nout;
+    RedisModuleString *get;   /* TENSORGET: the name read into op->get_slot */
+    RedisModuleString *set;   /* TENSORSET: the name given set_slot */
+    int set_slot;
+} dag_binding;
+
 /* Name -> latest slot, one entry per distinct name, found through an open-addressing hash
  * index: a DAG may name as many tensors as it has arguments (millions), so lookups must
  * not scan (a scan made LOAD n + PERSIST n quadratic). */
@@ -23,6 +33,8 @@ struct dag_names {
     int *slot;
     size_t *index; /* index_cap buckets: entry + 1, or 0 when empty */
     size_t index_cap;
+    dag_binding *bind; /* the ops' names, in op order */
+    size_t nbind, bind_cap;
 };
 
 static uint64_t hash_bytes(const char *s, size_t len) {
@@ -47,7 +59,7 @@ static int lookup(struct dag_names *d, const char *s, size_t len) {
     return e ? d->slot[e - 1] : -1;
 }
 
-int dag_names_lookup(struct dag_names *d, RedisModuleString *name) {
+static int dag_names_lookup(struct dag_names *d, RedisModuleString *name) {
     size_t len;
     const char *s = RedisModule_StringPtrLen(name, &len);
     return lookup(d, s, len);
@@ -82,10 +94,53 @@ static void names_add(struct dag_names *d, RedisModuleString *name, int slot) {
     *b = ++d->n;
 }
 
-int dag_names_define(struct dag_names *d, ai_request *r, RedisModuleString *name) {
-    int slot = ai_request_slot(r, NULL);
-    names_add(d, name, slot);
-    return slot;
+static dag_binding *new_binding(struct dag_names *d, ai_op *op) {
+    if (d->nbind == d->bind_cap) {
+        d->bind_cap = d->bind_cap ? 2 * d->bind_cap : 8;
+        d->bind = ai_realloc(d->bind, d->bind_cap * sizeof(dag_binding));
+    }
+    dag_binding *b = &d->bind[d->nbind++];
+    memset(b, 0, sizeof *b);
+    b->op = op;
+    return b;
+}
+
+int dag_names_defer(struct dag_names *d, ai_op *op, RedisModuleString **ins, size_t nin,
+                    RedisModuleString **outs, size_t nout) {
+    op->nin = nin;
+    op->nout = nout;
+    op->in = ai_calloc(nin ? nin : 1, sizeof(int));
+    op->out = ai_calloc(nout ? nout : 1, sizeof(int));
+    dag_binding *b = new_binding(d, op);
+    b->ins = ins, b->nin = nin;
+    b->outs = outs, b->nout = nout;
+    return 0;
+}
+
+/* Bind every op's names in op order (RedisAI's MapTensorsKeysToIndices): an input must be
+ * LOADed or made by an earlier op.  Replies and returns -1 on the first that is not. */
+static int bind_all(RedisModuleCtx *ctx, struct dag_names *d, ai_request *r) {
+    for (size_t k = 0; k < d->nbind; k++) {
+        dag_binding *b = &d->bind[k];
+        if (b->set) {
+            names_add(d, b->set, b->set_slot);
+            continue;
+        }
+        if (b->get) {
+            if ((b->op->get_slot = dag_names_lookup(d, b->get)) < 0)
+                return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND), -1;
+            continue;
+        }
+        for (size_t i = 0; i < b->nin; i++)
+            if ((b->op->in[i] = dag_names_lookup(d, b->ins[i])) < 0)
+                return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND), -1;
+        for (size_t i = 0; i < b->nout; i++) {
+            int slot = ai_request_slot(r, NULL);
+            names_add(d, b->outs[i], slot);
+            b->op->out[i] = slot;
+        }
+    }
+    return 0;
 }
 
 static void names_free(struct dag_names *d) {
@@ -93,18 +148,7 @@ static void names_free(struct dag_names *d) {
     ai_free(d->len);
     ai_free(d->slot);
     ai_free(d->index);
-}
-
-/* Whether argv[0..n) holds a name twice (PERSIST keys must be unique). */
-static int has_duplicate(RedisModuleString **argv, long long n) {
-    struct dag_names seen = {0};
-    int dup = 0;
-    for (long long k = 0; k < n && !dup; k++) {
-        if (dag_names_lookup(&seen, argv[k]) >= 0) dup = 1;
-        else names_add(&seen, argv[k], 0);
-    }
-    names_free(&seen);
-    return dup;
+    ai_free(d->bind);
 }
 
 typedef struct dag_kind {
@@ -128,9 +172,10 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
         ai_tensor *t = ai_tensor_from_args(argv + 2, argc - 2, &err);
         if (!t) return RedisModule_ReplyWithError(ctx, err), -1;
         op->kind = AI_OP_TENSORSET;
-        int slot = ai_request_slot(r, t);
+        dag_binding *b = new_binding(names, op);
+        b->set = argv[1];
+        b->set_slot = ai_request_slot(r, t);
         ai_tensor_decref(t);
-        names_add(names, argv[1], slot);
         return 0;
     }
     if (strcasecmp(cmd, "AI.TENSORGET") == 0) {
@@ -140,10 +185,8 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
         ai_tensor_fmt fmt;
         const char *err = ai_tensor_parse_format(argv + 2, argc - 2, &meta, &fmt);
         if (err) return RedisModule_ReplyWithError(ctx, err), -1;
-        int slot = dag_names_lookup(names, argv[1]);
-        if (slot < 0) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND), -1;
         op->kind = AI_OP_TENSORGET;
-        op->get_slot = slot;
+        new_binding(names, op)->get = argv[1];
         op->get_fmt = (int)fmt | (meta ? AI_FMT_META : 0);
         return 0;
     }
@@ -170,61 +213,83 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
 
 static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                        const dag_kind *kind) {
+    if (ai_run_refused(ctx)) return REDISMODULE_OK;
     if (kind->deprecated ? argc < 4 : argc < 6) {
         if (kind->deprecated) return ai_reply_arity(ctx, kind->name);
         return ai_reply_errorf(ctx, AI_ERR_DAG_MISSING_ARGS_FMT, kind->name);
     }
     struct dag_names names = {0};
+    struct dag_names persist_seen = {0};
     ai_request *r = ai_request_new(AI_REPLY_DAG, 0);
     int seen_load = 0, seen_persist = 0, seen_routing = 0, seen_timeout = 0;
     int persist_at = -1;
     long long npersist = 0;
-    int i = 1;
+    /* ops: [start, end) of argv, one per "|>" that is not the last argument */
+    int *op_start = ai_calloc((size_t)argc, 2 * sizeof(int));
+    int *op_end = op_start + argc;
+    size_t nops = 0;
 #define FAIL(stmt)     \
     do {               \
         stmt;          \
         goto fail;     \
     } while (0)
-    while (i < argc && !is_sep(argv[i])) {
-        if (ai_arg_is(argv[i], "LOAD") && !seen_load++) {
+    /* RedisAI's DAGInitialParsing: header keywords until the first op, each once; LOAD and
+     * PERSIST take their keys from everything that follows ("|>" included) */
+    int i = 1;
+    while (i < argc) {
+        if (nops == 0 && ai_arg_is(argv[i], "LOAD") && !seen_load) {
+            seen_load = 1;
             long long n;
-            if (i + 1 >= argc) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISSING));
+            if (argc - i < 3) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISSING));
             if (RedisModule_StringToLongLong(argv[i + 1], &n) != REDISMODULE_OK || n <= 0)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_COUNT));
-            if (!ai_count_fits(n, argc, i + 2))
-                FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISMATCH));
-            for (long long k = 0; k < n; k++) {
+            long long k = 0;
+            for (; k < n && i + 2 + k < argc; k++) { /* each key read before the count check */
                 RedisModuleString *key = argv[i + 2 + k];
                 ai_tensor *t = ai_tensor_get_from_key(ctx, key);
                 if (!t) goto fail;
                 names_add(&names, key, ai_request_slot(r, t));
                 ai_tensor_decref(t);
             }
+            if (k != n) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISMATCH));
             i += 2 + (int)n;
-        } else if (ai_arg_is(argv[i], "PERSIST") && !seen_persist++) {
+        } else if (nops == 0 && ai_arg_is(argv[i], "PERSIST") && !seen_persist) {
+            seen_persist = 1;
             if (kind->readonly) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_RO));
-            if (i + 1 >= argc)
+            if (argc - i < 3)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_MISSING));
             if (RedisModule_StringToLongLong(argv[i + 1], &npersist) != REDISMODULE_OK ||
                 npersist <= 0)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_COUNT));
-            if (!ai_count_fits(npersist, argc, i + 2))
+            long long k = 0;
+            for (; k < npersist && i + 2 + k < argc; k++) { /* unique, then enough */
+                if (dag_names_lookup(&persist_seen, argv[i + 2 + k]) >= 0)
+                    FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_UNIQUE));
+                names_add(&persist_seen, argv[i + 2 + k], 0);
+            }
+            if (k != npersist)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_MISMATCH));
-            if (has_duplicate(argv + i + 2, npersist))
-                FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_UNIQUE));
             persist_at = i + 2;
             i += 2 + (int)npersist;
-        } else if (ai_arg_is(argv[i], "ROUTING") && !kind->deprecated && !seen_routing++) {
-            if (i + 1 >= argc || is_sep(argv[i + 1]))
-                FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_ROUTING_MISSING));
+        } else if (nops == 0 && ai_arg_is(argv[i], "ROUTING") && !kind->deprecated &&
+                   !seen_routing) {
+            seen_routing = 1;
+            if (i + 1 >= argc) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_ROUTING_MISSING));
             i += 2;
-        } else if (ai_arg_is(argv[i], "TIMEOUT") && !seen_timeout++) {
+        } else if (nops == 0 && ai_arg_is(argv[i], "TIMEOUT") && !seen_timeout) {
+            seen_timeout = 1;
             if (i + 1 >= argc) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_MISSING));
             if (RedisModule_StringToLongLong(argv[i + 1], &r->timeout_ms) != REDISMODULE_OK)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID));
-            if (r->timeout_ms < 0) r->timeout_ms = 0;
+            if (r->timeout_ms < 0) r->timeout_ms = 0; /* RedisAI: <= 0 is no timeout */
             r->timeout_ms = ai_clamp_timeout(r->timeout_ms);
             i += 2;
+        } else if (is_sep(argv[i]) && i < argc - 1) {
+            int end = i + 1;
+            while (end < argc && !is_sep(argv[end])) end++;
+            op_start[nops] = i + 1;
+            op_end[nops++] = end;
+            i = end;
         } else {
             FAIL(ai_reply_errorf(ctx, AI_ERR_DAG_UNEXPECTED_FMT,
                                  RedisModule_StringPtrLen(argv[i], NULL)));
@@ -232,26 +297,21 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
     }
     if (!kind->deprecated && !seen_load && !seen_persist && !seen_routing)
         FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_NEEDS_KEYWORD));
-    /* count ops */
-    size_t nops = 0;
-    for (int j = i; j < argc; j++)
-        if (is_sep(argv[j]) && j + 1 < argc && !is_sep(argv[j + 1])) nops++;
     if (nops == 0) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_EMPTY));
     r->ops = ai_realloc(r->ops, nops * sizeof(ai_op));
     memset(r->ops, 0, nops * sizeof(ai_op));
     r->nops = nops;
+    /* every op parses (keys of models and scripts included) before any name is bound */
     const char *device = NULL;
-    size_t k = 0;
-    while (i < argc) {
-        int start = i + 1, end = start;
-        while (end < argc && !is_sep(argv[end])) end++;
-        i = end;
-        if (end == start) continue;
-        ai_op *op = &r->ops[k++];
-        if (parse_op(ctx, kind, argv + start, end - start, r, op, &names) != 0) goto fail;
+    for (size_t k = 0; k < nops; k++) {
+        ai_op *op = &r->ops[k];
+        /* an empty op ("|> |>") is its "|>": RedisAI's "Unsupported command within DAG" */
+        if (parse_op(ctx, kind, argv + op_start[k], op_end[k] - op_start[k], r, op, &names) != 0)
+            goto fail;
         if (!device && op->model) device = op->model->device;
         if (!device && op->script) device = op->script->device;
     }
+    if (bind_all(ctx, &names, r) != 0) goto fail;
     for (long long p = 0; p < npersist; p++) {
         RedisModuleString *key = argv[persist_at + p];
         int slot = dag_names_lookup(&names, key);
@@ -265,9 +325,13 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
     }
 #undef FAIL
     names_free(&names);
+    names_free(&persist_seen);
+    ai_free(op_start);
     return ai_request_submit(ctx, r, device ? device : "CPU");
 fail:
     names_free(&names);
+    names_free(&persist_seen);
+    ai_free(op_start);
     ai_request_free(ctx, r);
     return REDISMODULE_OK;
 }

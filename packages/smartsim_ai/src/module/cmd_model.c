@@ -48,6 +48,19 @@ int ai_count_fits(long long count, int argc, int at) {
 
 long long ai_clamp_timeout(long long ms) { return ms > AI_TIMEOUT_MAX_MS ? AI_TIMEOUT_MAX_MS : ms; }
 
+int ai_run_refused(RedisModuleCtx *ctx) {
+    int flags = RedisModule_GetContextFlags(ctx);
+    if (!(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
+                   REDISMODULE_CTX_FLAGS_DENY_BLOCKING)))
+        return 0;
+    RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
+    return 1;
+}
+
+/* MODELSTORE's "Invalid DEVICE" test: CPU, GPU, or CPU:<digits> / GPU:<digits> shorter than
+ * 10 characters.  RedisAI 1.2.7 checked digits from the 6th character on and took any
+ * device starting with "CPU" as the CPU; devices it took that this one refuses are listed in
+ * docs/engine.md. */
 static int valid_device(const char *dev) {
     size_t len = strlen(dev);
     if (strcasecmp(dev, "CPU") == 0 || strcasecmp(dev, "GPU") == 0) return 1;
@@ -56,6 +69,14 @@ static int valid_device(const char *dev) {
     for (size_t i = 4; i < len; i++)
         if (dev[i] < '0' || dev[i] > '9') return 0;
     return 1;
+}
+
+/* Whether a model's input/output names are known: TF's are given, the other backends derive
+ * them when a worker loads the model, which a store inside MULTI or Lua does not wait for
+ * (request.h): until then the run commands skip their count checks (the backend checks).
+ * The names are set under the server lock (ai_request_detached_done), read here under it. */
+static int names_known(const ai_model *m) {
+    return m->backend == AI_BACKEND_TF || m->ninputs > 0 || m->noutputs > 0;
 }
 
 static int parse_u64(RedisModuleString *arg, unsigned long long *out) {
@@ -215,10 +236,11 @@ int ai_cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     } else if (ai_arg_is(argv[i], "INPUTS")) {
         return RedisModule_ReplyWithError(ctx, AI_ERR_INPUTS_NOT_FOR_BACKEND);
     }
+    /* RedisAI compares the last token it read with BLOB: after TF's names that is the
+     * OUTPUTS list's last name, or "OUTPUTS" itself when nothing follows */
     if (i >= argc || !ai_arg_is(argv[i], "BLOB")) {
         store_args_free(&a);
-        return RedisModule_ReplyWithError(ctx, i >= argc ? AI_ERR_MISSING_BLOB
-                                                         : AI_ERR_EXPECTED_BLOB);
+        return RedisModule_ReplyWithError(ctx, AI_ERR_EXPECTED_BLOB);
     }
     if (i + 1 >= argc) {
         store_args_free(&a);
@@ -246,9 +268,11 @@ int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     a.device = RedisModule_StringPtrLen(argv[3], &len);
     if (len > 10 || is_store_keyword(a.device))
         return RedisModule_ReplyWithError(ctx, AI_ERR_INVALID_DEVICE);
+    /* RedisAI's order: each option optional, in this order, the "without" checks on the
+     * values given so far (0 when absent) before the option's own value is read */
     int i = 4;
-    if (i < argc && ai_arg_is(argv[i], "TAG") && i + 1 < argc) {
-        a.tag = RedisModule_StringPtrLen(argv[i + 1], &a.tag_len);
+    if (i < argc && ai_arg_is(argv[i], "TAG")) {
+        if (i + 1 < argc) a.tag = RedisModule_StringPtrLen(argv[i + 1], &a.tag_len);
         i += 2;
     }
     if (i < argc && ai_arg_is(argv[i], "BATCHSIZE")) {
@@ -257,23 +281,22 @@ int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         if (i + 1 >= argc || parse_u64(argv[i + 1], &a.batch))
             return RedisModule_ReplyWithError(ctx, AI_ERR_BATCHSIZE);
         i += 2;
-        if (i < argc && ai_arg_is(argv[i], "MINBATCHSIZE")) {
-            if (i + 1 >= argc || parse_u64(argv[i + 1], &a.minbatch))
-                return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHSIZE);
-            i += 2;
-            if (i < argc && ai_arg_is(argv[i], "MINBATCHTIMEOUT")) {
-                if (i + 1 >= argc || parse_u64(argv[i + 1], &a.minbatchtimeout))
-                    return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT);
-                i += 2;
-            }
-        } else if (i < argc && ai_arg_is(argv[i], "MINBATCHTIMEOUT")) {
-            return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT_WITHOUT);
-        }
-    } else if (i < argc && ai_arg_is(argv[i], "MINBATCHSIZE")) {
-        return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHSIZE_WITHOUT);
-    } else if (i < argc && ai_arg_is(argv[i], "MINBATCHTIMEOUT")) {
-        return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT_WITHOUT_BATCHSIZE);
     }
+    if (i < argc && ai_arg_is(argv[i], "MINBATCHSIZE")) {
+        if (a.batch == 0) return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHSIZE_WITHOUT);
+        if (i + 1 >= argc || parse_u64(argv[i + 1], &a.minbatch))
+            return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHSIZE);
+        i += 2;
+    }
+    if (i < argc && ai_arg_is(argv[i], "MINBATCHTIMEOUT")) {
+        if (a.batch == 0)
+            return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT_WITHOUT_BATCHSIZE);
+        if (a.minbatch == 0) return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT_WITHOUT);
+        if (i + 1 >= argc || parse_u64(argv[i + 1], &a.minbatchtimeout))
+            return RedisModule_ReplyWithError(ctx, AI_ERR_MINBATCHTIMEOUT);
+        i += 2;
+    }
+    if (i >= argc) return RedisModule_ReplyWithError(ctx, AI_ERR_MISSING_BLOB);
     int blob_at = -1;
     for (int j = i; j < argc; j++)
         if (ai_arg_is(argv[j], "BLOB")) {
@@ -378,13 +401,7 @@ int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 
 /* ---------------------------------------------------------------- execute */
 
-static int input_slot(RedisModuleCtx *ctx, ai_request *r, struct dag_names *dag,
-                      RedisModuleString *name) {
-    if (dag) {
-        int slot = dag_names_lookup(dag, name);
-        if (slot < 0) RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND);
-        return slot;
-    }
+static int input_slot(RedisModuleCtx *ctx, ai_request *r, RedisModuleString *name) {
     ai_tensor *t = ai_tensor_get_from_key(ctx, name);
     if (!t) return -1;
     int slot = ai_request_slot(r, t);
@@ -392,9 +409,7 @@ static int input_slot(RedisModuleCtx *ctx, ai_request *r, struct dag_names *dag,
     return slot;
 }
 
-static int output_slot(RedisModuleCtx *ctx, ai_request *r, struct dag_names *dag,
-                       RedisModuleString *name) {
-    if (dag) return dag_names_define(dag, r, name);
+static int output_slot(RedisModuleCtx *ctx, ai_request *r, RedisModuleString *name) {
     int slot = ai_request_slot(r, NULL);
     size_t i = r->npersist++;
     r->persist_keys = ai_realloc(r->persist_keys, r->npersist * sizeof(RedisModuleString *));
@@ -405,16 +420,18 @@ static int output_slot(RedisModuleCtx *ctx, ai_request *r, struct dag_names *dag
     return slot;
 }
 
-/* Binds op->in/op->out to slots; replies and returns -1 on a key error. */
+/* Binds op->in/op->out to slots; replies and returns -1 on a key error.  In a DAG the names
+ * are recorded and bound once every op has parsed (dag_names_defer). */
 int ai_bind_io(RedisModuleCtx *ctx, ai_request *r, ai_op *op, struct dag_names *dag,
                RedisModuleString **ins, size_t nin, RedisModuleString **outs, size_t nout) {
+    if (dag) return dag_names_defer(dag, op, ins, nin, outs, nout);
     op->nin = nin;
     op->nout = nout;
     op->in = ai_calloc(nin ? nin : 1, sizeof(int));
     op->out = ai_calloc(nout ? nout : 1, sizeof(int));
     for (size_t i = 0; i < nin; i++)
-        if ((op->in[i] = input_slot(ctx, r, dag, ins[i])) < 0) return -1;
-    for (size_t i = 0; i < nout; i++) op->out[i] = output_slot(ctx, r, dag, outs[i]);
+        if ((op->in[i] = input_slot(ctx, r, ins[i])) < 0) return -1;
+    for (size_t i = 0; i < nout; i++) op->out[i] = output_slot(ctx, r, outs[i]);
     return 0;
 }
 
@@ -432,7 +449,7 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
     if (RedisModule_StringToLongLong(argv[3], &nin) != REDISMODULE_OK)
         return RedisModule_ReplyWithError(ctx, AI_ERR_INPUT_COUNT_ARG), -1;
     if (nin <= 0) return RedisModule_ReplyWithError(ctx, AI_ERR_INPUT_COUNT_POSITIVE), -1;
-    if ((size_t)nin != m->ninputs)
+    if (names_known(m) && (size_t)nin != m->ninputs)
         return RedisModule_ReplyWithError(ctx, AI_ERR_INPUTS_MODEL_MISMATCH), -1;
     if (!ai_count_fits(nin, argc, 4))
         return RedisModule_ReplyWithError(ctx, AI_ERR_MODELEXECUTE_INPUT_KEYS), -1;
@@ -442,7 +459,7 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
     if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &nout) != REDISMODULE_OK)
         return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUT_COUNT_ARG), -1;
     if (nout <= 0) return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUT_COUNT_POSITIVE), -1;
-    if ((size_t)nout != m->noutputs)
+    if (names_known(m) && (size_t)nout != m->noutputs)
         return RedisModule_ReplyWithError(ctx, AI_ERR_OUTPUTS_MODEL_MISMATCH), -1;
     if (!ai_count_fits(nout, argc, i + 2))
         return RedisModule_ReplyWithError(ctx, AI_ERR_MODELEXECUTE_OUTPUT_KEYS), -1;
@@ -453,7 +470,6 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
             ai_reply_errorf(ctx, AI_ERR_INVALID_ARGUMENT_FMT, RedisModule_StringPtrLen(argv[i], NULL));
             return -1;
         }
-        if (dag) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TIMEOUT_IN_OP), -1;
         if (i + 1 >= argc) return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_MISSING), -1;
         if (RedisModule_StringToLongLong(argv[i + 1], timeout) != REDISMODULE_OK || *timeout <= 0)
             return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID), -1;
@@ -463,11 +479,14 @@ int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int arg
                             RedisModule_StringPtrLen(argv[i + 2], NULL));
             return -1;
         }
+        /* RedisAI refuses a DAG op's TIMEOUT once the op parsed, its value included */
+        if (dag) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TIMEOUT_IN_OP), -1;
     }
     return ai_bind_io(ctx, r, op, dag, argv + 4, (size_t)nin, argv + outs_at, (size_t)nout);
 }
 
 int ai_cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (ai_run_refused(ctx)) return REDISMODULE_OK;
     ai_request *r = ai_request_new(AI_REPLY_SINGLE, 1);
     long long timeout = 0;
     if (ai_parse_modelexecute(ctx, argv, argc, r, &r->ops[0], NULL, &timeout) != 0) {
@@ -488,7 +507,6 @@ int ai_parse_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, a
     ai_exec_model_id(m);
     int i = 2;
     if (ai_arg_is(argv[i], "TIMEOUT")) {
-        if (dag) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TIMEOUT_IN_OP), -1;
         if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], timeout) ||
             *timeout <= 0)
             return RedisModule_ReplyWithError(ctx, AI_ERR_TIMEOUT_INVALID), -1;
@@ -505,18 +523,20 @@ int ai_parse_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, a
         }
     size_t nin = (size_t)((outs < 0 ? argc : outs) - ins);
     size_t nout = outs < 0 ? 0 : (size_t)(argc - outs - 1);
+    /* no OUTPUTS: no outputs (RedisAI has no "OUTPUTS not specified" here) */
     const char *err = NULL;
-    if (nin != m->ninputs)
+    if (names_known(m) && nin != m->ninputs)
         err = AI_ERR_INPUTS_MODEL_MISMATCH;
-    else if (outs < 0)
-        err = AI_ERR_OUTPUTS_NOT_SPECIFIED;
-    else if (nout != m->noutputs)
+    else if (names_known(m) && nout != m->noutputs)
         err = AI_ERR_OUTPUTS_MODEL_MISMATCH;
+    else if (dag && *timeout > 0)
+        err = AI_ERR_DAG_TIMEOUT_IN_OP;
     if (err) return RedisModule_ReplyWithError(ctx, err), -1;
-    return ai_bind_io(ctx, r, op, dag, argv + ins, nin, argv + outs + 1, nout);
+    return ai_bind_io(ctx, r, op, dag, argv + ins, nin, outs < 0 ? NULL : argv + outs + 1, nout);
 }
 
 int ai_cmd_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (ai_run_refused(ctx)) return REDISMODULE_OK;
     ai_request *r = ai_request_new(AI_REPLY_SINGLE, 1);
     if (ai_parse_modelrun(ctx, argv, argc, r, &r->ops[0], NULL, &r->timeout_ms) != 0) {
         ai_request_free(ctx, r);

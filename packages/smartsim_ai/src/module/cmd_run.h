@@ -26,6 +26,10 @@ int ai_cmd_dagrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int ai_cmd_dagrun_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 /* Shared parsing helpers. */
+/* The run commands (MODELEXECUTE, SCRIPTEXECUTE, DAG* and their deprecated forms) block the
+ * client, which MULTI, Lua and a module's RedisModule_Call cannot: as RedisAI, they are
+ * refused there before any other check.  Replies and returns 1 when refused. */
+int ai_run_refused(RedisModuleCtx *ctx);
 int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct dag_names;
 int ai_bind_io(RedisModuleCtx *ctx, ai_request *r, ai_op *op, struct dag_names *dag,
@@ -51,8 +55,10 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
 int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                            ai_request *r, ai_op *op, struct dag_names *dag, long long *timeout);
 
-/* DAG-local tensor names -> slots (cmd_dag.c). */
-int dag_names_lookup(struct dag_names *d, RedisModuleString *name); /* -1 when unknown */
-int dag_names_define(struct dag_names *d, ai_request *r, RedisModuleString *name);
+/* DAG-local tensor names -> slots (cmd_dag.c).  Inside a DAG an op's names are bound only
+ * after every op has parsed (RedisAI reports all parse errors before a missing input):
+ * ai_bind_io records them here and the DAG resolves them in op order. */
+int dag_names_defer(struct dag_names *d, ai_op *op, RedisModuleString **ins, size_t nin,
+                    RedisModuleString **outs, size_t nout);
 
 #endif

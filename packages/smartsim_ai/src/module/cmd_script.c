@@ -1,6 +1,7 @@
 /*
  * AI.SCRIPTSTORE / SCRIPTSET / SCRIPTGET / SCRIPTDEL / SCRIPTEXECUTE / SCRIPTRUN.
  */
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -159,7 +160,6 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
             if (ai_arg_is(argv[i], names[k])) sc = k;
         if (sc < 0) {
             if (ai_arg_is(argv[i], "TIMEOUT")) {
-                if (dag) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TIMEOUT_IN_OP), -1;
                 if (i + 1 >= argc)
                     return RedisModule_ReplyWithError(ctx, AI_ERR_SCRIPTEXECUTE_TIMEOUT_MISSING),
                            -1;
@@ -169,6 +169,8 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
                 *timeout = ai_clamp_timeout(*timeout);
                 if (i + 2 < argc)
                     return RedisModule_ReplyWithError(ctx, AI_ERR_SCRIPTEXECUTE_PARSE), -1;
+                /* RedisAI refuses a DAG op's TIMEOUT once the op parsed, its value included */
+                if (dag) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TIMEOUT_IN_OP), -1;
                 break;
             }
             return ai_reply_errorf(ctx, AI_ERR_SCRIPTEXECUTE_UNEXPECTED_FMT,
@@ -190,7 +192,9 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
                 return RedisModule_ReplyWithError(ctx, AI_ERR_SCRIPTEXECUTE_ARGS), -1;
             if (RedisModule_StringToLongLong(argv[i + 1], &cnt[sc]) != REDISMODULE_OK)
                 return ai_reply_errorf(ctx, AI_ERR_SCRIPTEXECUTE_COUNT_FMT, count_words[sc]), -1;
-            if (cnt[sc] < 0) cnt[sc] = 0;
+            /* RedisAI adds the count to the position unsigned: a negative count is an empty
+             * list unless it wraps below 0, which reads as too many names */
+            if (cnt[sc] < 0) cnt[sc] = cnt[sc] < -(long long)(i + 2) ? LLONG_MAX : 0;
             if (!ai_count_fits(cnt[sc], argc, i + 2))
                 return ai_reply_errorf(ctx, AI_ERR_SCRIPTEXECUTE_MISMATCH_FMT, list_words[sc]),
                        -1;
@@ -207,6 +211,7 @@ int ai_parse_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int ar
 }
 
 int ai_cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (ai_run_refused(ctx)) return REDISMODULE_OK;
     ai_request *r = ai_request_new(AI_REPLY_SINGLE, 1);
     long long timeout = 0;
     if (ai_parse_scriptexecute(ctx, argv, argc, r, &r->ops[0], NULL, &timeout) != 0) {
@@ -231,14 +236,12 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
     RedisModuleString **ins = ai_calloc((size_t)argc, 2 * sizeof(RedisModuleString *));
     RedisModuleString **outs = ins + argc;
     size_t nin = 0, nout = 0;
-    int mode = 0, seen_timeout = 0, seen_in = 0, seen_out = 0, seen_var = 0;
+    int mode = 0, seen_timeout = 0, seen_out = 0, seen_var = 0;
     const char *err = NULL;
     for (int i = 3; i < argc && !err; i++) {
         const char *tok = RedisModule_StringPtrLen(argv[i], NULL);
         if (strcasecmp(tok, "TIMEOUT") == 0) {
-            if (dag)
-                err = AI_ERR_DAG_TIMEOUT_IN_OP;
-            else if (seen_timeout++)
+            if (seen_timeout++)
                 err = AI_ERR_SCRIPTRUN_TIMEOUT_TWICE;
             else if (i + 1 >= argc ||
                      RedisModule_StringToLongLong(argv[i + 1], timeout) != REDISMODULE_OK ||
@@ -248,10 +251,14 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
                 *timeout = ai_clamp_timeout(*timeout);
             i++;
         } else if (strcasecmp(tok, "INPUTS") == 0) {
-            if (seen_in++) err = AI_ERR_SCRIPTRUN_INPUTS_TWICE;
+            if (seen_out) /* INPUTS after OUTPUTS */
+                err = AI_ERR_SCRIPTRUN_INPUTS_TWICE;
+            else if (mode == 1) /* INPUTS again while in the inputs */
+                err = AI_ERR_SCRIPTRUN_INPUTS_KEYWORD_TWICE;
             mode = 1;
         } else if (strcasecmp(tok, "OUTPUTS") == 0) {
-            if (seen_out++) err = AI_ERR_SCRIPTRUN_OUTPUTS_TWICE;
+            if (mode == 2) err = AI_ERR_SCRIPTRUN_OUTPUTS_TWICE;
+            seen_out = 1;
             mode = 2;
         } else if (strcmp(tok, "$") == 0) {
             if (mode != 1)
@@ -266,6 +273,7 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
             err = AI_ERR_SCRIPTRUN_UNRECOGNIZED;
         }
     }
+    if (!err && dag && *timeout > 0) err = AI_ERR_DAG_TIMEOUT_IN_OP; /* after the parse */
     int rc = err ? (RedisModule_ReplyWithError(ctx, err), -1)
                  : ai_bind_io(ctx, r, op, dag, ins, nin, outs, nout);
     ai_free(ins);
@@ -273,6 +281,7 @@ int ai_parse_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, 
 }
 
 int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (ai_run_refused(ctx)) return REDISMODULE_OK;
     ai_request *r = ai_request_new(AI_REPLY_SINGLE, 1);
     if (ai_parse_scriptrun(ctx, argv, argc, r, &r->ops[0], NULL, &r->timeout_ms) != 0) {
         ai_request_free(ctx, r);

@@ -112,6 +112,7 @@
     "ERR number of %s to AI.SCRIPTEXECUTE command does not match the number of given arguments"
 #define AI_ERR_SCRIPTRUN_TIMEOUT_TWICE "ERR Already encountered an TIMEOUT section in SCRIPTRUN"
 #define AI_ERR_SCRIPTRUN_INPUTS_TWICE "ERR Already encountered an INPUTS section in SCRIPTRUN"
+#define AI_ERR_SCRIPTRUN_INPUTS_KEYWORD_TWICE "ERR Already encountered an INPUTS keyword in SCRIPTRUN"
 #define AI_ERR_SCRIPTRUN_OUTPUTS_TWICE "ERR Already encountered an OUTPUTS keyword in SCRIPTRUN"
 #define AI_ERR_SCRIPTRUN_VARIADIC_OUTSIDE \
     "ERR Encountered a variable size list of tensors outside of input section"

@@ -15,6 +15,7 @@
 #include "execute.h"
 #include "info.h"
 #include "hooks.h"
+#include "request.h"
 #include "run_queue.h"
 #include "stats.h"
 #include "worker_channel.h"
@@ -96,12 +97,27 @@ fail:
     return -1;
 }
 
+/* RESTORE of such a model: a command, so its main thread must not wait for a worker (a Python
+ * start and a backend import: seconds); a worker names it in the background, as after a store
+ * inside MULTI (request.h: ai_request_detached_done). */
+static void name_in_background(RedisModuleCtx *ctx, const RedisModuleString *key, ai_model *m) {
+    ai_request *r = ai_request_new(AI_REPLY_STORE, 1);
+    r->ops[0].kind = AI_OP_LOAD_MODEL;
+    r->ops[0].model = ai_model_incref(m);
+    r->argv = ai_calloc(1, sizeof *r->argv);
+    r->argv[0] = RedisModule_CreateStringFromString(NULL, key);
+    r->argc = 1;
+    r->key = r->argv[0];
+    if (run_queue_push(ctx, m->device, r) != 0) ai_request_free(ctx, r);
+}
+
 static int prepare_model(RedisModuleCtx *ctx, const RedisModuleString *key, ai_model *m,
                          char **err) {
-    if (m->backend != AI_BACKEND_TF && m->ninputs == 0 && m->noutputs == 0 &&
-        derive_names(m, err) != 0)
-        return -1;
+    int unnamed = m->backend != AI_BACKEND_TF && m->ninputs == 0 && m->noutputs == 0;
+    int loading = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING) != 0;
+    if (unnamed && loading && derive_names(m, err) != 0) return -1;
     ai_exec_model_id(m);
+    if (unnamed && !loading) name_in_background(ctx, key, m);
     size_t klen;
     const char *k = RedisModule_StringPtrLen(key, &klen);
     stats_register(k, klen, 0, ai_backend_names[m->backend], m->device, m->tag, m->tag_len, m);

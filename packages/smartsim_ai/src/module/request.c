@@ -178,31 +178,72 @@ static int reply_cb(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 
 static void free_cb(RedisModuleCtx *ctx, void *privdata) { ai_request_free(ctx, privdata); }
 
-/* *STORE inside MULTI or Lua (allowed there, but a client cannot block): compile with a
- * one-off worker process, synchronously.  Slow (a Python start) but rare. */
-static int store_synchronously(RedisModuleCtx *ctx, ai_request *r, const char *device) {
-    ai_worker w = {.fd = -1, .pid = -1};
-    snprintf(w.device, sizeof w.device, "%s", device);
-    execute_request(&w, r);
-    worker_kill(&w, NULL, 0);
-    int rc = r->on_reply(ctx, r);
-    ai_request_free(ctx, r);
+/* Whether `key` holds `value` (the object a store just published). */
+static int key_holds(RedisModuleCtx *ctx, RedisModuleString *key, void *value) {
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, key, REDISMODULE_READ);
+    int holds = RedisModule_KeyType(k) == REDISMODULE_KEYTYPE_MODULE &&
+                RedisModule_ModuleTypeGetValue(k) == value;
+    RedisModule_CloseKey(k);
+    return holds;
+}
+
+/* *STORE where the client cannot block (MULTI, Lua, a module's RedisModule_Call, AOF
+ * loading, a replica applying its primary's stream): the main thread must not wait for a worker (its first load of a backend imports
+ * it: seconds), so the object is published at once, as given, and answered +OK; the
+ * request then goes to the device's queue without a client, so that a worker loads it in the
+ * background (ai_request_detached_done).  A model that does not load fails its runs with the
+ * backend's error (the run loads it again), and the server log says so at once. */
+static int store_without_waiting(RedisModuleCtx *ctx, ai_request *r, const char *device) {
+    ai_op *op = &r->ops[0];
+    int rc = r->on_reply(ctx, r); /* op->status 0: published unchecked, or WRONGTYPE */
+    void *obj = op->model ? (void *)op->model : (void *)op->script;
+    r->on_reply = NULL;
+    r->bc = NULL; /* no client: run_queue_finish hands it to ai_request_detached_done */
+    if (!key_holds(ctx, r->key, obj) || run_queue_push(ctx, device, r) != 0)
+        ai_request_free(ctx, r);
     return rc;
+}
+
+void ai_request_detached_done(ai_request *r) {
+    RedisModuleCtx *ctx = RedisModule_GetThreadSafeContext(NULL);
+    RedisModule_ThreadSafeContextLock(ctx);
+    ai_op *op = &r->ops[0];
+    const char *key = RedisModule_StringPtrLen(r->key, NULL);
+    if (op->status < 0) {
+        RedisModule_Log(ctx, "warning",
+                        "ai: the %s stored at key '%.200s' without waiting (MULTI, Lua, AOF, replica, RESTORE) "
+                        "does not load: %s; running it fails with this error",
+                        op->kind == AI_OP_LOAD_MODEL ? "model" : "script", key, op->error);
+    } else if (op->kind == AI_OP_LOAD_MODEL) {
+        ai_model *m = op->model; /* the main thread reads the names: the GIL is held */
+        if (m->backend != AI_BACKEND_TF && m->ninputs == 0 && m->noutputs == 0)
+            ai_model_set_names(m, op->n_in_names, (const char *const *)op->in_names,
+                               op->n_out_names, (const char *const *)op->out_names);
+    }
+    ai_request_free(ctx, r);
+    RedisModule_ThreadSafeContextUnlock(ctx);
+    RedisModule_FreeThreadSafeContext(ctx);
 }
 
 int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
     int flags = RedisModule_GetContextFlags(ctx);
     /* A client that cannot block: MULTI, Lua, or a module's RedisModule_Call (a script's
-     * redis.execute("AI.MODELEXECUTE", ...)); blocking there would crash Redis 7.0. */
+     * redis.execute("AI.MODELEXECUTE", ...)); blocking there would crash Redis 7.0.  The run
+     * commands refuse these contexts before parsing (ai_run_refused); stores go on. */
     if (flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
                  REDISMODULE_CTX_FLAGS_DENY_BLOCKING)) {
-        if (r->reply == AI_REPLY_STORE) return store_synchronously(ctx, r, device);
+        if (r->reply == AI_REPLY_STORE) return store_without_waiting(ctx, r, device);
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
     }
+    /* a replica's link to its primary cannot block either (Valkey 8 refuses it: the replica
+     * then answered its primary an error and kept no model) */
+    if (r->reply == AI_REPLY_STORE && (flags & REDISMODULE_CTX_FLAGS_REPLICATED))
+        return store_without_waiting(ctx, r, device);
     for (size_t i = 0; i < r->nops && !r->user; i++)
         if (r->ops[i].kind == AI_OP_SCRIPT) r->user = script_calls_capture_user(ctx);
     r->bc = RedisModule_BlockClient(ctx, reply_cb, NULL, free_cb, 0);
+    if (!r->bc && r->reply == AI_REPLY_STORE) return store_without_waiting(ctx, r, device);
     if (!r->bc) {
         ai_request_free(ctx, r);
         return RedisModule_ReplyWithError(ctx, "ERR could not block the client for this run");

@@ -85,8 +85,14 @@ int ai_request_slot(ai_request *r, ai_tensor *t);
 void ai_request_keep_argv(RedisModuleCtx *ctx, ai_request *r, RedisModuleString **argv, int argc);
 
 /* Block the client and queue the request on `device`'s run queue; replies an error and frees
- * the request when that is impossible.  Always returns REDISMODULE_OK (for the handler). */
+ * the request when that is impossible.  Always returns REDISMODULE_OK (for the handler).
+ * A STORE where the client cannot block is published at once and loaded in the background
+ * (request.c, store_without_waiting). */
 int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device);
+
+/* A request queued without a client (bc == NULL: a background load after such a store) has
+ * run: log its error or publish the names its backend derived, then free it (any thread). */
+void ai_request_detached_done(ai_request *r);
 
 /* Helpers for op results (any thread). */
 void ai_op_fail(ai_op *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -90,6 +90,10 @@ static void queue_remove(run_queue *q, ai_request *prev, ai_request *r) {
 }
 
 void run_queue_finish(ai_request *r) {
+    if (!r->bc) { /* a background load (request.h) */
+        ai_request_detached_done(r);
+        return;
+    }
     RedisModule_BlockedClientMeasureTimeEnd(r->bc);
     RedisModule_UnblockClient(r->bc, r);
 }

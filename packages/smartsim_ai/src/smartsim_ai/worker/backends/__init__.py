@@ -61,7 +61,9 @@ def get(name: str) -> ModuleType:
     try:
         module = importlib.import_module(path)
     except ImportError as exc:
-        raise BackendError(f"ERR Could not load backend: {exc}") from exc
+        # RedisAI's reply, word for word; the reason goes to the server log
+        logger.error("backend %s cannot be imported: %s", name, exc)
+        raise BackendError("ERR Could not load backend") from exc
     logger.warning(
         "backend %s loaded in %.2f s (first use in this worker)", name, time.perf_counter() - start
     )

@@ -43,7 +43,7 @@ class OnnxModel:
         providers = ["CPUExecutionProvider"]
         if device.upper().startswith("GPU"):
             if "CUDAExecutionProvider" not in ort.get_available_providers():
-                raise BackendError("ERR GPU requested but onnxruntime has no CUDA provider")
+                raise BackendError("GPU requested but ONNX couldn't find CUDA")  # RedisAI's text
             index = device.partition(":")[2] or "0"
             providers = [("CUDAExecutionProvider", {"device_id": int(index)})]
         data = bytes(blob)

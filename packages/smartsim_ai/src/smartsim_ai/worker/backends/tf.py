@@ -48,6 +48,8 @@ class TFModel:
         for name in outputs:
             if name not in ops:
                 raise BackendError(f'ERR Output node named "{name}" not found in TF graph')
+        if device.upper().startswith("GPU") and not tf.config.list_physical_devices("GPU"):
+            raise BackendError("GPU requested but TF couldn't find CUDA")  # RedisAI's text
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self._feeds = [self.graph.get_tensor_by_name(n + ":0") for n in inputs]
