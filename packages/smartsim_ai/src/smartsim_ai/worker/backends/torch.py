@@ -1,4 +1,5 @@
-"""TORCH backend: TorchScript archives (``torch.jit.save``) run through ``forward``."""
+"""TORCH backend: TorchScript archives (``torch.jit.save``) run through ``forward``, and
+``torch.export.save`` programs (.pt2, told apart by their bytes: :mod:`.torch_export`)."""
 
 from __future__ import annotations
 
@@ -103,5 +104,10 @@ class TorchModel:
 
 def load(
     blob: bytes | memoryview, device: str, inputs: list[str], outputs: list[str], options: Options
-) -> TorchModel:
+) -> TorchModel | Any:
+    from smartsim_ai.worker.backends import torch_export
+
+    reader = torch_export.open_archive(blob)
+    if reader is not None:
+        return torch_export.ExportedModel(reader, device, options)
     return TorchModel(blob, device, options)

@@ -1,0 +1,165 @@
+"""TORCH models saved with ``torch.export.save`` (an ExportedProgram, a ``.pt2`` zip archive).
+
+The TORCH backend (:mod:`.torch`) hands a blob here when its bytes are a ``.pt2`` archive
+(:func:`is_exported_program`); TorchScript archives stay with ``torch.jit.load``.  The archive is
+checked by :mod:`.pt2check` before torch deserializes it (no pickle, no native code, no Python
+from the file), then run as ``ExportedProgram.module()``, like a TorchScript ``forward``.
+
+An exported program has fixed input shapes except the dimensions exported as
+``torch.export.Dim``: inputs are checked against them before each run, with an error that says
+which dimension is fixed, and why it matters for BATCHSIZE (requests are concatenated along
+dimension 0).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+
+from smartsim_ai.worker.backends import BackendError, Options, one_line, pt2check, torch_device
+
+logger = logging.getLogger(__name__)
+
+_ZIP_MAGIC = b"PK\x03\x04"
+# record names only a .pt2 archive has: a damaged one is still recognised by them
+_PT2_MARKERS = (b"/archive_format", b"/models/model.json", b"/model_weights_config.json")
+
+BATCH_HINT = (
+    "a torch.export program has fixed shapes except the dimensions exported with "
+    "torch.export.Dim; with BATCHSIZE the engine concatenates requests along dim 0, so export "
+    "it as dynamic_shapes={'<input>': {0: torch.export.Dim('batch', max=<n>)}} "
+    "(docs/workers.md, 'torch.export programs')"
+)
+
+
+def open_archive(blob: bytes | memoryview) -> Any | None:
+    """The blob as torch's zip reader when it is a .pt2 archive, else None (TorchScript or not
+    a zip).  A damaged archive that still shows .pt2 record names raises torch's reader error."""
+    head = bytes(blob[:4])
+    if head != _ZIP_MAGIC:
+        return None
+    try:
+        reader = torch._C.PyTorchFileReader(io.BytesIO(blob))
+    except Exception as exc:
+        data = bytes(blob)
+        if any(marker in data for marker in _PT2_MARKERS):
+            raise BackendError(one_line(exc)) from exc
+        return None  # let torch.jit.load report it as it always has
+    return reader if pt2check.is_pt2(reader) else None
+
+
+def is_exported_program(blob: bytes | memoryview) -> bool:
+    """Whether ``blob`` is a ``torch.export.save`` archive (decided from its bytes)."""
+    try:
+        return open_archive(blob) is not None
+    except BackendError:
+        return True
+
+
+def _dims(node: Any, ranges: dict[Any, Any]) -> list[tuple[int, int | None] | None]:
+    """Per dimension of a placeholder: (min, max) allowed (max None: unbounded; min == max:
+    fixed), or None where the size is an expression torch checks itself."""
+    val = node.meta.get("val")
+    out: list[tuple[int, int | None] | None] = []
+    for size in getattr(val, "shape", ()):
+        if isinstance(size, int):
+            out.append((size, size))
+            continue
+        expr = size.node.expr
+        bounds = ranges.get(expr)
+        if bounds is None or not expr.is_Symbol:
+            out.append(None)
+            continue
+        low = int(bounds.lower) if bounds.lower.is_finite else 0
+        high = int(bounds.upper) if bounds.upper.is_finite else None
+        out.append((low, high))
+    return out
+
+
+class ExportedModel:
+    """One ExportedProgram, run on ``device`` with the inputs checked against its shapes."""
+
+    def __init__(self, reader: Any, device: str, options: Options) -> None:
+        from smartsim_ai.worker.backends.torch import configure
+
+        configure(options)
+        self.device = torch_device(device)
+        serialized, state_dict, constants = pt2check.checked_program(reader)
+        try:
+            from torch._export.serde.serialize import ExportedProgramDeserializer
+
+            program = ExportedProgramDeserializer().deserialize(serialized, state_dict, constants)
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(one_line(exc)) from exc
+        pt2check.check_graph(program.graph_module)
+        if self.device.type != "cpu":
+            from torch.export.passes import move_to_device_pass
+
+            program = move_to_device_pass(program, self.device)
+        spec = program.call_spec.in_spec
+        if spec is not None and spec.num_leaves != len(program.graph_signature.user_inputs):
+            raise BackendError("ERR the exported program's inputs are not a flat list of tensors")
+        kwargs_spec = spec.children()[1] if spec is not None and spec.num_children == 2 else None
+        if kwargs_spec is not None and kwargs_spec.num_leaves:
+            raise BackendError(
+                "ERR the exported program takes keyword arguments: export a forward that takes "
+                "its tensors positionally"
+            )
+        placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+        self.inputs = list(program.graph_signature.user_inputs)
+        self.dims = [_dims(placeholders[name], program.range_constraints) for name in self.inputs]
+        self.outputs = [""] * len(program.graph_signature.user_outputs)
+        try:
+            self.module = program.module()
+        except Exception as exc:
+            raise BackendError(one_line(exc)) from exc
+        # our own check (below) gives the clearer error; torch's would repeat it per run
+        self.module.validate_inputs = False
+
+    def _check(self, tensors: list[torch.Tensor]) -> None:
+        if len(tensors) != len(self.inputs):
+            raise BackendError(
+                f"ERR the exported program takes {len(self.inputs)} inputs, got {len(tensors)}"
+            )
+        for i, (tensor, dims) in enumerate(zip(tensors, self.dims)):
+            shape = list(tensor.shape)
+            if len(shape) != len(dims):
+                raise BackendError(
+                    f"ERR input {i} ('{self.inputs[i]}') of the exported program has "
+                    f"{len(dims)} dimensions, got shape {shape}"
+                )
+            for d, (size, allowed) in enumerate(zip(shape, dims)):
+                if allowed is None:
+                    continue
+                low, high = allowed
+                if low == high and size != low:
+                    raise BackendError(
+                        f"ERR input {i} ('{self.inputs[i]}') of the exported program has "
+                        f"dim {d} fixed at {low}, got shape {shape}"
+                        + (f"; {BATCH_HINT}" if d == 0 else "")
+                    )
+                if size < low or (high is not None and size > high):
+                    raise BackendError(
+                        f"ERR input {i} ('{self.inputs[i]}') of the exported program has dim {d} "
+                        f"in [{low}, {'inf' if high is None else high}] (its torch.export.Dim), "
+                        f"got shape {shape}"
+                    )
+
+    def run(self, arrays: list[np.ndarray]) -> list[np.ndarray | None]:
+        from smartsim_ai.worker.backends.torch import flatten, to_numpy, to_torch
+
+        inputs = [to_torch(a, self.device) for a in arrays]
+        self._check(inputs)
+        try:
+            result = self.module(*inputs)
+        except Exception as exc:
+            raise BackendError(one_line(exc)) from exc
+        flat: list[Any] = []
+        flatten(result, flat)
+        return [to_numpy(t) for t in flat]
