@@ -190,3 +190,22 @@ def test_smartredis_client_stores_them_unchanged(ai_server, ai_client, cnn, tmp_
         client.run_model(name, ["x"], [f"y_{name}"])
         got = client.get_tensor(f"y_{name}")
         np.testing.assert_allclose(got, expected(cnn, x), rtol=1e-5, atol=1e-7)
+
+
+def test_the_first_program_loads_under_a_small_memory_limit(ai_server_factory, cnn) -> None:
+    # torch.export's loader imports ~100 MB of torch on first use: like a backend's import, that
+    # must not count against BACKEND_MEMORY_LIMIT (redis: its workers run this tree's code)
+    server = ai_server_factory("redis", module_args=["BACKEND_MEMORY_LIMIT", "48"])
+    c = redis.Redis(port=server.port, socket_timeout=120)
+    for key in ("script", "export"):
+        assert c.execute_command("AI.MODELSTORE", key, "TORCH", "CPU", "BLOB", cnn[key]) == b"OK"
+    x = images(4, 50)
+    put(c, "x", x)
+    for key in ("script", "export"):
+        c.execute_command("AI.MODELEXECUTE", key, "INPUTS", 1, "x", "OUTPUTS", 1, f"y_{key}")
+        np.testing.assert_allclose(get(c, f"y_{key}"), expected(cnn, x), rtol=1e-5, atol=1e-7)
+    # the limit still holds after the loader came in
+    c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
+    with pytest.raises(redis.ResponseError, match="(?i)memory|alloc"):
+        c.execute_command("AI.SCRIPTRUN", "s", "hog", "INPUTS", "x", "OUTPUTS", "y")
+    c.close()

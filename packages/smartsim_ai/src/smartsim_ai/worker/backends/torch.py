@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line, torch_device
+
+if TYPE_CHECKING:
+    from smartsim_ai.worker.backends.torch_export import ExportedModel
 
 VERSION = torch.__version__
 
@@ -104,10 +107,11 @@ class TorchModel:
 
 def load(
     blob: bytes | memoryview, device: str, inputs: list[str], outputs: list[str], options: Options
-) -> TorchModel | Any:
+) -> TorchModel | ExportedModel:
     from smartsim_ai.worker.backends import torch_export
 
-    reader = torch_export.open_archive(blob)
-    if reader is not None:
-        return torch_export.ExportedModel(reader, device, options)
-    return TorchModel(blob, device, options)
+    data = blob if isinstance(blob, bytes) else bytes(blob)  # BytesIO(bytes) shares, no copy
+    reader = torch_export.open_archive(data)
+    if reader is None:
+        return TorchModel(data, device, options)
+    return torch_export.ExportedModel(reader, device, options, len(data))

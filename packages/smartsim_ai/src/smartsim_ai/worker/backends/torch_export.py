@@ -20,9 +20,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from smartsim_ai.worker.backends import BackendError, Options, one_line, pt2check, torch_device
+from smartsim_ai.worker.backends import (
+    BackendError,
+    Options,
+    one_line,
+    outside_memory_limit,
+    pt2check,
+    torch_device,
+)
 
 logger = logging.getLogger(__name__)
+_first_load = True
 
 _ZIP_MAGIC = b"PK\x03\x04"
 # record names only a .pt2 archive has: a damaged one is still recognised by them
@@ -45,7 +53,7 @@ def open_archive(blob: bytes | memoryview) -> Any | None:
     try:
         reader = torch._C.PyTorchFileReader(io.BytesIO(blob))
     except Exception as exc:
-        data = bytes(blob)
+        data = blob if isinstance(blob, bytes) else bytes(blob)
         if any(marker in data for marker in _PT2_MARKERS):
             raise BackendError(one_line(exc)) from exc
         return None  # let torch.jit.load report it as it always has
@@ -83,7 +91,16 @@ def _dims(node: Any, ranges: dict[Any, Any]) -> list[tuple[int, int | None] | No
 class ExportedModel:
     """One ExportedProgram, run on ``device`` with the inputs checked against its shapes."""
 
-    def __init__(self, reader: Any, device: str, options: Options) -> None:
+    def __init__(self, reader: Any, device: str, options: Options, size: int = 0) -> None:
+        global _first_load
+        if _first_load:  # torch.export's loader imports ~100 MB of torch on first use
+            _first_load = False
+            with outside_memory_limit(keep=2 * size):
+                self._load(reader, device, options)
+        else:
+            self._load(reader, device, options)
+
+    def _load(self, reader: Any, device: str, options: Options) -> None:
         from smartsim_ai.worker.backends.torch import configure
 
         configure(options)
