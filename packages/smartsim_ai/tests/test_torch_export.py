@@ -179,6 +179,24 @@ def test_pickled_weights_are_refused(cnn_pair) -> None:
     refused(edited, "as a pickle")
 
 
+def test_weights_without_data_are_refused(cnn_pair) -> None:
+    # torch would allocate a zero-filled tensor of the declared size (here 4 TB)
+    blob = cnn_pair[2]
+    archive = zipfile.ZipFile(io.BytesIO(blob))
+    name = next(n for n in archive.namelist() if n.endswith("model_weights_config.json"))
+    config = json.loads(archive.read(name))
+    meta = next(iter(config["config"].values()))
+    meta["tensor_meta"]["sizes"] = [{"as_int": 10**12}]
+    edited = rebuild(
+        blob,
+        {
+            "data/weights/model_weights_config.json": json.dumps(config).encode(),
+            f"data/weights/{meta['path_name']}": b"",
+        },
+    )
+    refused(edited, "of 1000000000000 elements with no data")
+
+
 def test_native_code_and_unknown_records_are_refused(cnn_pair) -> None:
     blob = cnn_pair[2]
     refused(rebuild(blob, {"data/aotinductor/model/x.so": b"\x7fELF"}), "AOTInductor")

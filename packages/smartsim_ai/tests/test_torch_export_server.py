@@ -206,6 +206,41 @@ def test_the_first_program_loads_under_a_small_memory_limit(ai_server_factory, c
         np.testing.assert_allclose(get(c, f"y_{key}"), expected(cnn, x), rtol=1e-5, atol=1e-7)
     # the limit still holds after the loader came in
     c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
-    with pytest.raises(redis.ResponseError, match="(?i)memory|alloc"):
+    with pytest.raises(redis.ResponseError, match=r"(?i)memory|alloc"):
         c.execute_command("AI.SCRIPTRUN", "s", "hog", "INPUTS", "x", "OUTPUTS", "y")
+    c.close()
+
+
+def test_a_script_runs_a_program_through_model_execute(ai_client: redis.Redis, cnn) -> None:
+    c = ai_client
+    c.execute_command("AI.MODELSTORE", "net{1}", "TORCH", "CPU", "BLOB", cnn["export"])
+    source = (
+        "def ep(tensors: List[Tensor], keys: List[str], args: List[str]):\n"
+        "    return redisAI.model_execute(keys[0], tensors, 1)[0]\n"
+    )
+    c.execute_command("AI.SCRIPTSTORE", "s{1}", "CPU", "ENTRY_POINTS", 1, "ep", "SOURCE", source)
+    x = images(2, 60)
+    put(c, "x{1}", x)
+    c.execute_command(
+        "AI.SCRIPTEXECUTE", "s{1}", "ep", "KEYS", 1, "net{1}", "INPUTS", 1, "x{1}",
+        "OUTPUTS", 1, "y{1}",
+    )  # fmt: skip
+    np.testing.assert_allclose(get(c, "y{1}"), expected(cnn, x), rtol=1e-5, atol=1e-7)
+
+
+def test_a_fresh_sandboxed_worker_loads_a_program(ai_server_factory, cnn, tmp_path, monkeypatch):
+    # torch's loader asks for inductor's cache directory (under TMPDIR) and creates it when
+    # missing: a write the Landlock sandbox refuses. A temporary directory where it does not
+    # exist yet (redis: the workers inherit this environment)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    server = ai_server_factory("redis")
+    c = redis.Redis(port=server.port, socket_timeout=120)
+    assert c.execute_command("AI.MODELSTORE", "m", "TORCH", "CPU", "BLOB", cnn["export"]) == b"OK"
+    put(c, "x", images(2, 70))
+    c.execute_command("AI.MODELEXECUTE", "m", "INPUTS", 1, "x", "OUTPUTS", 1, "y")
+    np.testing.assert_allclose(get(c, "y"), expected(cnn, images(2, 70)), rtol=1e-5, atol=1e-7)
+    assert list(tmp.iterdir()) == []  # nothing written there
     c.close()

@@ -128,7 +128,18 @@ def _json(reader: Any, name: str) -> Any:
         raise BackendError(f"ERR the .pt2 archive's {name} is not valid JSON: {exc}") from None
 
 
-def _check_payloads(config: Any, what: str) -> None:
+def _numel(meta: dict[str, Any]) -> int:
+    sizes = (meta.get("tensor_meta") or {}).get("sizes") or []
+    n = 1
+    for size in sizes:
+        value = size.get("as_int") if isinstance(size, dict) else None
+        if not isinstance(value, int):
+            raise BackendError("ERR the .pt2 archive's weights have a non-integer size")
+        n *= value
+    return n
+
+
+def _check_payloads(reader: Any, config: Any, what: str, folder: str) -> None:
     entries = config.get("config") if isinstance(config, dict) else None
     if not isinstance(entries, dict):
         raise BackendError(f"ERR the .pt2 archive's {what} config is malformed")
@@ -141,6 +152,12 @@ def _check_payloads(config: Any, what: str) -> None:
         _check_strings(meta, f"{what} config")
         if not _SAFE.fullmatch(str(fqn)):
             raise refuse(f"names a {what} {str(fqn)[:80]!r}")
+        record = folder + path
+        if not reader.has_record(record):
+            raise BackendError(f"ERR the .pt2 archive has no {record} ({what} '{fqn}')")
+        # torch makes a zero-filled tensor of the declared size for an empty record
+        if reader.get_record_size(record) == 0 and _numel(meta) != 0:
+            raise refuse(f"declares {what} '{fqn}' of {_numel(meta)} elements with no data")
 
 
 def _check_sympy(text: str) -> None:
@@ -249,8 +266,8 @@ def checked_program(reader: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     from torch.export.pt2_archive import _package
 
     _check_records(reader)
-    _check_payloads(_json(reader, WEIGHTS_CONFIG), "weight")
-    _check_payloads(_json(reader, CONSTANTS_CONFIG), "constant")
+    _check_payloads(reader, _json(reader, WEIGHTS_CONFIG), "weight", "data/weights/")
+    _check_payloads(reader, _json(reader, CONSTANTS_CONFIG), "constant", "data/constants/")
     program = _check_strings(_json(reader, MODEL_RECORD), MODEL_RECORD)
     if program.get("graph_module", {}).get("graph", {}).get("custom_obj_values"):
         raise refuse("holds custom (TorchBind) objects")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,21 @@ def is_exported_program(blob: bytes | memoryview) -> bool:
         return True
 
 
+def _settle_inductor_cache_dir() -> None:
+    """Point TORCHINDUCTOR_CACHE_DIR (unless set) at a directory that exists and that the
+    worker cannot write: torch's own ``_inductor`` package folder.
+
+    Importing the loader imports torch._dynamo, whose module code asks for inductor's cache
+    directory and creates it (``$TMPDIR/torchinductor_<user>``): a write the Landlock sandbox
+    refuses (PermissionError, the import half done).  The worker never compiles, so the cache
+    is never written; an existing folder makes the ``makedirs`` a no-op, and one under torch's
+    installation cannot hold a bisect file planted in /tmp that inductor would read."""
+    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
+        folder = os.path.join(os.path.dirname(torch.__file__), "_inductor")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = folder
+        logger.debug("TORCHINDUCTOR_CACHE_DIR set to %s (nothing is compiled)", folder)
+
+
 def _dims(node: Any, ranges: dict[Any, Any]) -> list[tuple[int, int | None] | None]:
     """Per dimension of a placeholder: (min, max) allowed (max None: unbounded; min == max:
     fixed), or None where the size is an expression torch checks itself."""
@@ -94,9 +110,10 @@ class ExportedModel:
     def __init__(self, reader: Any, device: str, options: Options, size: int = 0) -> None:
         global _first_load
         if _first_load:  # torch.export's loader imports ~100 MB of torch on first use
-            _first_load = False
+            _settle_inductor_cache_dir()
             with outside_memory_limit(keep=2 * size):
                 self._load(reader, device, options)
+            _first_load = False
         else:
             self._load(reader, device, options)
 
