@@ -96,6 +96,16 @@ def test_several_inputs_and_outputs(two_out) -> None:
     np.testing.assert_array_equal(p, a * (a + 1))
 
 
+def test_non_tensor_inputs_are_refused_at_load() -> None:
+    class Scaled(torch.nn.Module):
+        def forward(self, x: torch.Tensor, n: int) -> torch.Tensor:
+            return x * n
+
+    blob = samples.torch_export_bytes(Scaled(), (torch.ones(2, 3), 3), batch_dim=False)
+    with pytest.raises(BackendError, match=r"non-tensor input \(3\)"):
+        load(blob)
+
+
 def test_fixed_shapes_say_which_dimension_and_why(cnn_pair) -> None:
     fixed = load(samples.torch_cnn_export_bytes(batch_dim=False))  # traced on a batch of 2
     with pytest.raises(BackendError) as info:

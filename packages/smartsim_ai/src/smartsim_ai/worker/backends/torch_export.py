@@ -147,6 +147,14 @@ class ExportedModel:
             )
         placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
         self.inputs = list(program.graph_signature.user_inputs)
+        for name in self.inputs:
+            node = placeholders.get(name) if isinstance(name, str) else None
+            if node is None or not isinstance(node.meta.get("val"), torch.Tensor):
+                raise BackendError(
+                    f"ERR the exported program takes a non-tensor input ({str(name)[:40]}): "
+                    "RedisAI models take tensors only; export a forward whose inputs are all "
+                    "tensors"
+                )
         self.dims = [_dims(placeholders[name], program.range_constraints) for name in self.inputs]
         self.outputs = [""] * len(program.graph_signature.user_outputs)
         try:
