@@ -122,6 +122,10 @@ def test_fixed_shapes_say_which_dimension_and_why(cnn_pair) -> None:
         dynamic.run([np.zeros((1025, 1, 28, 28), np.float32)])
     with pytest.raises(BackendError, match="has 4 dimensions"):
         dynamic.run([np.zeros((28, 28), np.float32)])
+    unbounded = load(
+        samples.torch_export_bytes(cnn_pair[0], (torch.zeros(2, 1, 28, 28),), max_batch=None)
+    )
+    assert unbounded.run([np.zeros((2000, 1, 28, 28), np.float32)])[0].shape == (2000, 10)
 
 
 def test_damaged_archives_fail_like_torchscript_ones(cnn_pair) -> None:

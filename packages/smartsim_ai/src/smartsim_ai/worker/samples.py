@@ -87,11 +87,14 @@ def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
 
 
 def torch_export_bytes(
-    module: object, example: tuple[object, ...], batch_dim: bool = True, max_batch: int = 1024
+    module: object,
+    example: tuple[object, ...],
+    batch_dim: bool = True,
+    max_batch: int | None = 1024,
 ) -> bytes:
     """``module`` as a ``torch.export.save`` archive (.pt2) traced on ``example``; with
     ``batch_dim`` every input's dim 0 is exported as ``torch.export.Dim("batch")`` (up to
-    ``max_batch``), as auto-batching needs; without it every shape is fixed."""
+    ``max_batch``; None: unbounded), as auto-batching needs; without it every shape is fixed."""
     import torch
 
     dynamic = None

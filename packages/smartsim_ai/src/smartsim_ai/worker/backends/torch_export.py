@@ -98,8 +98,9 @@ def _dims(node: Any, ranges: dict[Any, Any]) -> list[tuple[int, int | None] | No
         if bounds is None or not expr.is_Symbol:
             out.append(None)
             continue
-        low = int(bounds.lower) if bounds.lower.is_finite else 0
-        high = int(bounds.upper) if bounds.upper.is_finite else None
+        # sympy Integers; torch's int_oo (an unbounded Dim) is not one
+        low = int(bounds.lower) if getattr(bounds.lower, "is_Integer", False) else 0
+        high = int(bounds.upper) if getattr(bounds.upper, "is_Integer", False) else None
         out.append((low, high))
     return out
 
@@ -122,20 +123,20 @@ class ExportedModel:
 
         configure(options)
         self.device = torch_device(device)
-        serialized, state_dict, constants = pt2check.checked_program(reader)
         try:
+            serialized, state_dict, constants = pt2check.checked_program(reader)
             from torch._export.serde.serialize import ExportedProgramDeserializer
 
             program = ExportedProgramDeserializer().deserialize(serialized, state_dict, constants)
+            pt2check.check_graph(program.graph_module)
+            if self.device.type != "cpu":
+                from torch.export.passes import move_to_device_pass
+
+                program = move_to_device_pass(program, self.device)
         except BackendError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # torch's own text, on one line, as for TorchScript
             raise BackendError(one_line(exc)) from exc
-        pt2check.check_graph(program.graph_module)
-        if self.device.type != "cpu":
-            from torch.export.passes import move_to_device_pass
-
-            program = move_to_device_pass(program, self.device)
         spec = program.call_spec.in_spec
         if spec is not None and spec.num_leaves != len(program.graph_signature.user_inputs):
             raise BackendError("ERR the exported program's inputs are not a flat list of tensors")
