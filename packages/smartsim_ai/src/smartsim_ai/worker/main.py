@@ -35,17 +35,6 @@ def _die_with_parent(parent_pid: int) -> None:
         sys.exit(0)
 
 
-def _vm_data_bytes() -> int:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 class ServerLink:
     """Scripts' calls into the server, made over the channel while a RUN_SCRIPT is running."""
 
@@ -128,7 +117,7 @@ class Worker:
         if self.memory_limit <= 0:
             return
         _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        limit = _vm_data_bytes() + self.memory_limit
+        limit = backends.vm_data_bytes() + self.memory_limit
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))

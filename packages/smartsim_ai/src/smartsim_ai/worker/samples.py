@@ -55,8 +55,8 @@ def torch_scale_bytes() -> bytes:
     return buf.getvalue()
 
 
-def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
-    """A small CNN for 1x28x28 images, 10 classes (``channels``: the two conv widths)."""
+def torch_cnn_module(channels: tuple[int, int] = (8, 16)) -> object:
+    """A small CNN for 1x28x28 images, 10 classes (``channels``: the two conv widths), seeded."""
     import torch
 
     c1, c2 = channels
@@ -74,9 +74,46 @@ def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
             return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
 
     torch.manual_seed(0)
+    return CNN().eval()
+
+
+def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
+    """:func:`torch_cnn_module` as a TorchScript archive."""
+    import torch
+
     buf = io.BytesIO()
-    torch.jit.save(torch.jit.script(CNN().eval()), buf)
+    torch.jit.save(torch.jit.script(torch_cnn_module(channels)), buf)
     return buf.getvalue()
+
+
+def torch_export_bytes(
+    module: object,
+    example: tuple[object, ...],
+    batch_dim: bool = True,
+    max_batch: int | None = 1024,
+) -> bytes:
+    """``module`` as a ``torch.export.save`` archive (.pt2) traced on ``example``; with
+    ``batch_dim`` every input's dim 0 is exported as ``torch.export.Dim("batch")`` (up to
+    ``max_batch``; None: unbounded), as auto-batching needs; without it every shape is fixed."""
+    import torch
+
+    dynamic = None
+    if batch_dim:
+        batch = torch.export.Dim("batch", max=max_batch)
+        dynamic = tuple({0: batch} for _ in example)
+    program = torch.export.export(module, example, dynamic_shapes=dynamic)  # type: ignore[arg-type]
+    buf = io.BytesIO()
+    torch.export.save(program, buf)
+    return buf.getvalue()
+
+
+def torch_cnn_export_bytes(channels: tuple[int, int] = (8, 16), batch_dim: bool = True) -> bytes:
+    """:func:`torch_cnn_module` as a .pt2 archive (example batch of 2 images)."""
+    import torch
+
+    return torch_export_bytes(
+        torch_cnn_module(channels), (torch.zeros(2, 1, 28, 28),), batch_dim=batch_dim
+    )
 
 
 def onnx_linear_regression() -> tuple[bytes, object]:

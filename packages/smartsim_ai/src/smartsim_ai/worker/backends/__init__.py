@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import resource
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
@@ -69,6 +72,41 @@ def get(name: str) -> ModuleType:
     )
     _LOADED[name] = module
     return module
+
+
+def vm_data_bytes() -> int:
+    """The process's data segment (VmData), what RLIMIT_DATA limits; 0 when unknown."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@contextmanager
+def outside_memory_limit(keep: int = 0) -> Iterator[None]:
+    """Run the block the way the worker imports a backend: outside BACKEND_MEMORY_LIMIT.
+
+    For a part of a backend that imports on its first use (torch.export's loader pulls in
+    torch._dynamo, sympy, ...): the soft RLIMIT_DATA is lifted to the hard one for the block,
+    then set back raised by what the block took, less ``keep`` bytes (what the block made
+    that should still count against the limit: the model being loaded)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft == resource.RLIM_INFINITY or soft == hard:
+        yield
+        return
+    before = vm_data_bytes()
+    resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+    try:
+        yield
+    finally:
+        limit = soft + max(0, vm_data_bytes() - before - keep)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
 
 
 def one_line(exc: BaseException | str) -> str:

@@ -1,15 +1,19 @@
-"""TORCH backend: TorchScript archives (``torch.jit.save``) run through ``forward``."""
+"""TORCH backend: TorchScript archives (``torch.jit.save``) run through ``forward``, and
+``torch.export.save`` programs (.pt2, told apart by their bytes: :mod:`.torch_export`)."""
 
 from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from smartsim_ai.worker.backends import BackendError, Options, filecheck, one_line, torch_device
+
+if TYPE_CHECKING:
+    from smartsim_ai.worker.backends.torch_export import ExportedModel
 
 VERSION = torch.__version__
 
@@ -103,5 +107,11 @@ class TorchModel:
 
 def load(
     blob: bytes | memoryview, device: str, inputs: list[str], outputs: list[str], options: Options
-) -> TorchModel:
-    return TorchModel(blob, device, options)
+) -> TorchModel | ExportedModel:
+    from smartsim_ai.worker.backends import torch_export
+
+    data = blob if isinstance(blob, bytes) else bytes(blob)  # BytesIO(bytes) shares, no copy
+    reader = torch_export.open_archive(data)
+    if reader is None:
+        return TorchModel(data, device, options)
+    return torch_export.ExportedModel(reader, device, options, len(data))
