@@ -38,9 +38,10 @@ static void release_script(ai_script *s) {
     s->exec = NULL;
 }
 
-/* Old dumps (RDB v0/v1) carry no input/output names for non-TF models: ask a one-off worker
- * process to compile the model and report them (synchronous; RDB load only). */
-static int derive_names(ai_model *m, char **err) {
+/* Old dumps (RDB v0/v1) carry no input/output names for non-TF models, nor does a store
+ * replayed from the AOF: ask a one-off worker process to compile the model and report them
+ * (synchronous: only while the server loads, when it answers no client anyway). */
+int ai_model_derive_names(ai_model *m, char **err) {
     ai_worker w = {.fd = -1, .pid = -1};
     snprintf(w.device, sizeof w.device, "%s", m->device);
     char msg[512];
@@ -115,7 +116,7 @@ static int prepare_model(RedisModuleCtx *ctx, const RedisModuleString *key, ai_m
                          char **err) {
     int unnamed = m->backend != AI_BACKEND_TF && m->ninputs == 0 && m->noutputs == 0;
     int loading = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING) != 0;
-    if (unnamed && loading && derive_names(m, err) != 0) return -1;
+    if (unnamed && loading && ai_model_derive_names(m, err) != 0) return -1;
     ai_exec_model_id(m);
     if (unnamed && !loading) name_in_background(ctx, key, m);
     size_t klen;

@@ -16,6 +16,10 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
                   ai_tensor **outputs, size_t noutputs);
 
 /* The version a worker reported for `backend` (into out); 0 when none has loaded it yet. */
+/* Name a model's inputs/outputs by loading it in a one-off worker, on the calling thread
+ * (server loading only); -1 with *err (ai_free) when it does not load. */
+int ai_model_derive_names(ai_model *m, char **err);
+
 int execute_backend_version(ai_backend backend, char *out, size_t cap);
 
 /* Make sure the worker process is up (restarting it with a back-off); 0 when it is. */

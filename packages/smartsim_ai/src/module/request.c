@@ -198,6 +198,22 @@ static int store_without_waiting(RedisModuleCtx *ctx, ai_request *r, const char 
     int rc = r->on_reply(ctx, r); /* op->status 0: published unchecked, or WRONGTYPE */
     void *obj = op->model ? (void *)op->model : (void *)op->script;
     r->on_reply = NULL;
+    /* replaying the AOF: the server answers no client until it is done, so the model is named
+     * here, before any client can read its META (names appear at once, as in RedisAI) */
+    if ((RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_LOADING) && op->model &&
+        op->model->backend != AI_BACKEND_TF && op->model->ninputs == 0 &&
+        op->model->noutputs == 0 && key_holds(ctx, r->key, op->model)) {
+        char *err = NULL;
+        if (ai_model_derive_names(op->model, &err) != 0) {
+            RedisModule_Log(ctx, "warning",
+                            "ai: the model at key '%.200s' replayed from the AOF does not load: "
+                            "%s; running it fails with this error",
+                            RedisModule_StringPtrLen(r->key, NULL), err);
+            ai_free(err);
+        }
+        ai_request_free(ctx, r);
+        return rc;
+    }
     r->bc = NULL; /* no client: run_queue_finish hands it to ai_request_detached_done */
     if (!key_holds(ctx, r->key, obj) || run_queue_push(ctx, device, r) != 0)
         ai_request_free(ctx, r);
