@@ -29,15 +29,12 @@ JOB_EXEC_CODES = {
     -5: "job aborted on MOM init, checkpoint, no migrate",
     -6: "job aborted on MOM init, checkpoint, ok migrate",
     -7: "job restart failed",
-    -8: "exec() of user command failed",
-    -9: "could not create/open stdout/stderr files",
-    -10: "job exceeded a resource limit (often walltime)",
-    -11: "job could not be started: no nodes / standing reservation",
-    -12: "job was rerun",
-    -13: "job could not be initialized",
-    -14: "job held on the execution host",
-    -15: "job was killed because the session was lost",
-    -20: "job exceeded its walltime",
+    -24: "killed: ncpus burst limit exceeded",
+    -25: "killed: ncpus sum limit exceeded",
+    -26: "killed: vmem limit exceeded",
+    -27: "killed: mem limit exceeded",
+    -28: "killed: cput limit exceeded",
+    -29: "killed: walltime limit exceeded",
 }
 
 
