@@ -340,6 +340,7 @@ def supervise(store: Store, seq: int) -> None:
     """Take job ``seq`` through queued/held -> running -> exiting -> finished."""
     job = store.get(seq)
     assert job is not None
+    pause = 0.02  # grows to 0.5 s: hundreds of supervisors must not keep the CPUs busy
     while True:
         job = store.get(seq)
         if job is None or job["lost"]:
@@ -349,7 +350,9 @@ def supervise(store: Store, seq: int) -> None:
             return
         if not job["held"] and time.time() - job["submit_time"] >= job["queue_seconds"]:
             break
-        time.sleep(0.05)
+        left = job["queue_seconds"] - (time.time() - job["submit_time"])
+        time.sleep(pause if job["held"] else max(0.01, min(pause, left)))
+        pause = min(0.5, pause * 1.5)
     nodefile = job.get("nodefile")
     if nodefile:
         hosts = job.get("hosts") or [job["host"]]
@@ -384,9 +387,10 @@ def supervise(store: Store, seq: int) -> None:
         current.update(state=RUNNING, start_time=time.time(), pgid=proc.pid)
         store._write(current)
     killed_at = None
+    pause = 0.02
     while True:
         try:
-            proc.wait(timeout=0.05)
+            proc.wait(timeout=pause)  # returns as soon as the script ends
             break
         except subprocess.TimeoutExpired:
             pass
@@ -399,6 +403,7 @@ def supervise(store: Store, seq: int) -> None:
                 kill_group(proc.pid, signal.SIGTERM)
             elif time.time() - killed_at >= current["kill_delay"]:
                 kill_group(proc.pid, signal.SIGKILL)
+        pause = 0.05 if current and current["deleted"] else min(0.5, pause * 1.5)
     rc = proc.returncode
     store.update(seq, state=EXITING)
     # the job's end takes whatever it left running with it (as cgroups/cpusets do)
