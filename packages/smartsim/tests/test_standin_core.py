@@ -196,3 +196,25 @@ def test_close_kills_what_still_runs(standin_wlm, tmp_path, monkeypatch, procs):
         time.sleep(0.02)
     assert not procs.alive(pid)
     assert os.environ["STANDIN_WLM_DIR"] == str(toy.store.root)
+
+
+@pytest.mark.parametrize("how", ["delete", "end"])
+def test_processes_in_their_own_group_go_with_the_job(
+    standin_wlm, tmp_path, monkeypatch, procs, how
+):
+    """Open MPI puts its ranks in process groups of their own; the job's session still
+    holds them, and deleting or ending the job takes them too."""
+    toy = standin_wlm("toy")
+    monkeypatch.chdir(tmp_path)
+    pids = tmp_path / "pids"
+    ending = "wait" if how == "delete" else "exit 0"
+    run("toysub", script(tmp_path, f"set -m; sleep 1000 & echo $! > {pids}; {ending}"))
+    child = procs.read_pids(str(pids), 1)[0]
+    assert os.getpgid(child) == child  # its own group, the job's session
+    if how == "delete":
+        run("toydel", "1")
+    wait_state(toy, 1, "finished")
+    deadline = time.monotonic() + 5
+    while procs.alive(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not procs.alive(child)

@@ -326,6 +326,12 @@ def test_orchestrator_batch_job_serves_a_client(wlm):
     assert wlm.exp.get_status(db) == [S.STATUS_CANCELLED]
     assert wlm.standin.jobs()[0]["state"] == "finished"
 
+    def port_closed() -> bool:  # the shard is gone too (mpirun's ranks have their own group)
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) != 0
+
+    wait_for(port_closed, 10, "the database's port closed")
+
 
 def test_environment_of_the_job(wlm):
     model = wlm.model("env", "env")

@@ -81,7 +81,8 @@ def alive(pid: int) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
-    """True while any process of process group ``pgid`` runs (zombies do not count)."""
+    """True while any process of process group (or session) ``pgid`` runs (zombies do not
+    count)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -90,15 +91,37 @@ def group_alive(pgid: int) -> bool:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
+        if fields[0] not in ("Z", "X") and pgid in (int(fields[2]), int(fields[3])):
             return True
     return False
 
 
+def _session_members(sid: int) -> list[int]:
+    """Pids in session ``sid`` (a job's processes that moved to process groups of their
+    own, as Open MPI's ranks do, stay in its session)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+            pids.append(int(entry))
+    return pids
+
+
 def kill_group(pgid: int, sig: int) -> None:
-    """Send ``sig`` to process group ``pgid`` if it still exists."""
+    """Send ``sig`` to process group ``pgid`` and, since jobs start as their own session
+    (sid == pgid), to every process left in that session: a scheduler's cgroup takes them
+    all."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+    for pid in _session_members(pgid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
 
 
 class Store:
