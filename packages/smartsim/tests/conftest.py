@@ -80,3 +80,40 @@ def smartsim_log() -> Iterator[list[str]]:
         yield messages
     finally:
         logger.removeHandler(handler)
+
+
+def _standin_package():  # tests/standin_wlm, loaded by path (importlib mode has no rootdir)
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "standin_wlm" not in sys.modules:
+        folder = Path(__file__).parent / "standin_wlm"
+        spec = importlib.util.spec_from_file_location(
+            "standin_wlm", folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["standin_wlm"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["standin_wlm"]
+
+
+@pytest.fixture
+def standin_wlm(tmp_path_factory, monkeypatch):
+    """Factory: ``standin_wlm("pbs")`` puts that stand-in scheduler's commands
+    (``tests/standin_wlm/<name>.py``) first on PATH, points ``STANDIN_WLM_DIR`` at a fresh
+    state directory and returns its :class:`standin_wlm.StandIn` (call log, job records,
+    fault injection). Every job process still alive at the end of the test is killed."""
+    package = _standin_package()
+    made = []
+
+    def make(scheduler: str):
+        standin = package.StandIn(scheduler, tmp_path_factory.mktemp(f"standin-{scheduler}"))
+        for key in ("PATH", package.DIR_ENV):
+            monkeypatch.setenv(key, standin.env()[key])
+        made.append(standin)
+        return standin
+
+    yield make
+    for standin in made:
+        standin.close()

@@ -60,18 +60,18 @@ def test_error_hierarchy():
 
 
 def test_registry_is_the_single_table():
-    assert launcher_names() == ["local", "slurm", "pbs", "cobalt", "lsf"]
+    assert launcher_names() == ["local", "slurm", "pbs", "pals", "cobalt", "lsf", "sge"]
     assert get_launcher_spec("SLURM").batch_settings_class() is SbatchSettings
     assert get_launcher_spec("local").batch_settings_class() is None
     assert get_launcher_spec("local").implemented
-    assert REGISTRY["slurm"].implemented
-    assert not any(REGISTRY[n].implemented for n in ("pbs", "cobalt", "lsf"))
+    assert all(REGISTRY[n].implemented for n in ("slurm", "pbs", "pals", "sge"))
+    assert not any(REGISTRY[n].implemented for n in ("cobalt", "lsf"))
     assert get_launcher_spec("local").detect()
     assert detect_launcher() in launcher_names()
     with pytest.raises(SSUnsupportedError, match="not implemented yet"):
-        create_launcher("pbs")
+        create_launcher("lsf")
     with pytest.raises(SSUnsupportedError, match="choose one of"):
-        get_launcher_spec("sge")
+        get_launcher_spec("dragon")
     with pytest.raises(TypeError):
         get_launcher_spec(3)  # type: ignore[arg-type]
 

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from smartsim import Experiment
+from smartsim._core.launcher import launcher_names
 from smartsim._core.launcher.local import launcher as local_launcher
 from smartsim.error import SmartSimError, SSUnsupportedError
 from smartsim.status import STATUS_COMPLETED, SmartSimStatus
@@ -152,11 +153,7 @@ def test_experiment_arguments(tmp_path):
         Experiment("x", exp_path=tmp_path)  # type: ignore[arg-type]
     with pytest.raises(SSUnsupportedError, match="not supported"):
         Experiment("x", launcher="bogus")
-    assert Experiment("x", launcher="auto").launcher in ("local", "slurm", "pbs", "lsf", "cobalt")
-    exp = Experiment("x", exp_path=str(tmp_path), launcher="pbs")
-    model = exp.create_model("m", exp.create_run_settings("true", run_command="mpirun"))
-    with pytest.raises(SSUnsupportedError, match="not implemented yet"):
-        exp.start(model)
+    assert Experiment("x", launcher="auto").launcher in launcher_names()
     with pytest.raises(SmartSimError, match="no batch system"):
         Experiment("y", exp_path=str(tmp_path)).create_batch_settings()
 

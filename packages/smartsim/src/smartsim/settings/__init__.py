@@ -6,7 +6,9 @@ from smartsim.settings.cobalt import CobaltBatchSettings
 from smartsim.settings.factory import create_batch_settings, create_run_settings
 from smartsim.settings.lsf import BsubBatchSettings, JsrunSettings
 from smartsim.settings.mpi import MpiexecSettings, MpirunSettings, OrterunSettings
+from smartsim.settings.pals import PalsMpiexecSettings
 from smartsim.settings.pbs import QsubBatchSettings
+from smartsim.settings.sge import SgeQsubBatchSettings
 from smartsim.settings.slurm import SbatchSettings, SrunSettings
 
 __all__ = [
@@ -18,9 +20,11 @@ __all__ = [
     "MpiexecSettings",
     "MpirunSettings",
     "OrterunSettings",
+    "PalsMpiexecSettings",
     "QsubBatchSettings",
     "RunSettings",
     "SbatchSettings",
+    "SgeQsubBatchSettings",
     "SrunSettings",
     "create_batch_settings",
     "create_run_settings",

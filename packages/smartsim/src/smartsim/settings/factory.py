@@ -87,7 +87,8 @@ def create_run_settings(
                 f"none of the {spec.name} launcher's run commands "
                 f"({', '.join(spec.run_commands)}) is on PATH; pass run_command explicitly"
             )
-    cls = RUN_COMMAND_SETTINGS.get(os.path.basename(command)) if command else None
+    name = os.path.basename(command)
+    cls = (spec.run_settings_class(name) or RUN_COMMAND_SETTINGS.get(name)) if command else None
     if cls is None:
         return RunSettings(
             exe_path,

@@ -33,6 +33,8 @@ class LauncherSpec:
     launcher: str  # "module:Class"
     batch_settings: str | None  # "module:Class", None when there is no batch system
     run_commands: tuple[str, ...]  # preference order for run_command="auto"
+    #: run command -> "module:Class" where this WLM's command differs (pals: mpiexec)
+    run_settings: tuple[tuple[str, str], ...] = ()
 
     def launcher_class(self) -> type[Launcher]:
         """The launcher class (imported on first use)."""
@@ -41,6 +43,11 @@ class LauncherSpec:
     def batch_settings_class(self) -> type[BatchSettings] | None:
         """The BatchSettings class, or None for the local launcher."""
         return _load(self.batch_settings) if self.batch_settings else None
+
+    def run_settings_class(self, run_command: str) -> type | None:
+        """The RunSettings class this WLM uses for ``run_command``, if it has its own."""
+        dotted = dict(self.run_settings).get(run_command)
+        return _load(dotted) if dotted else None
 
     def detect(self) -> bool:
         """Whether this workload manager's tools are on this machine."""
@@ -70,6 +77,13 @@ REGISTRY: dict[str, LauncherSpec] = {
             ("aprun", "mpirun"),
         ),
         LauncherSpec(
+            "pals",
+            f"{_L}.pbs.launcher:PalsLauncher",
+            "smartsim.settings.pbs:QsubBatchSettings",
+            ("mpiexec",),
+            (("mpiexec", "smartsim.settings.pals:PalsMpiexecSettings"),),
+        ),
+        LauncherSpec(
             "cobalt",
             f"{_L}.cobalt.launcher:CobaltLauncher",
             "smartsim.settings.cobalt:CobaltBatchSettings",
@@ -81,11 +95,17 @@ REGISTRY: dict[str, LauncherSpec] = {
             "smartsim.settings.lsf:BsubBatchSettings",
             ("jsrun", "mpirun"),
         ),
+        LauncherSpec(
+            "sge",
+            f"{_L}.sge.launcher:SGELauncher",
+            "smartsim.settings.sge:SgeQsubBatchSettings",
+            ("mpirun",),
+        ),
     )
 }
 
 #: order in which "auto" detection tries the workload managers (local is the fallback)
-DETECTION_ORDER = ("pbs", "cobalt", "lsf", "slurm")
+DETECTION_ORDER = ("pbs", "cobalt", "sge", "lsf", "slurm")
 
 
 def get_launcher_spec(name: str) -> LauncherSpec:

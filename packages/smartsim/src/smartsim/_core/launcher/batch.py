@@ -24,7 +24,7 @@ import string
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -35,7 +35,7 @@ from smartsim._core.launcher.poller import StatusPoller
 from smartsim._core.launcher.shell import CommandRunner
 from smartsim._core.launcher.step import BatchStep, Step, StepContext, job_name
 from smartsim.error import LauncherError, ShellError
-from smartsim.settings.base import BatchSettings
+from smartsim.settings.base import BatchSettings, RunSettings
 from smartsim.status import TERMINAL_STATUSES, SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -163,6 +163,11 @@ class BatchLauncher(LocalLauncher):
     def queued_jobs(self, job_ids: list[str]) -> set[str]:
         """Those of ``job_ids`` the scheduler still holds (pending, running or completing)."""
 
+    def make_job_name(self, entity_name: str) -> str:
+        """A unique job name within :attr:`job_name_limit` (a WLM with a short limit may
+        build it differently)."""
+        return job_name(entity_name, self.job_name_limit)
+
     def batch_values(self, step: BatchStep) -> dict[str, str | list[str]]:
         """Values for the template beyond ``directives``, ``preamble`` and ``steps``."""
         return {}
@@ -184,7 +189,7 @@ class BatchLauncher(LocalLauncher):
         if not members:
             raise LauncherError(f"the batch job {name} has no members to run")
         step = BatchStep(
-            name=job_name(name, self.job_name_limit),
+            name=self.make_job_name(name),
             entity_name=name,
             command=[],
             context=context,
@@ -205,6 +210,24 @@ class BatchLauncher(LocalLauncher):
             fh.write(text)
         step.command = self.submit_command(step)
         return step
+
+    def member_step(
+        self,
+        name: str,
+        run_settings: RunSettings,
+        context: StepContext,
+        wrap_command: Callable[[list[str]], list[str]] | None = None,
+    ) -> Step:
+        """A batch job's member: its launch command, run by the script (not resolved here:
+        the job's PATH decides), with the settings' and the context's variables."""
+        command = run_settings.launch_command(context.env.keys())
+        if wrap_command is not None:
+            command = list(wrap_command(list(command)))
+        if not command:
+            raise LauncherError(f"empty command for {name}")
+        env = {k: str(v) for k, v in run_settings.env_vars.items() if v is not None}
+        env.update(context.env)
+        return Step(name=name, entity_name=name, command=command, context=context, env=env)
 
     # ---- running -------------------------------------------------------------------------
     def run(self, step: Step) -> str:

@@ -1,1 +1,1 @@
-"""The pbs launcher (launching arrives in a later issue)."""
+"""The PBS Professional launcher (``launcher="pbs"`` and ``launcher="pals"``)."""

@@ -1,0 +1,1 @@
+"""The (Son of) Grid Engine launcher."""
