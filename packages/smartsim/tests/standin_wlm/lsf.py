@@ -427,7 +427,7 @@ def _count(text: str) -> int:
 
 _ERF_APP = re.compile(r"^app\s+(\d+)\s*:\s*(.+)$")
 _ERF_RS = re.compile(
-    r"^(?:rank\s*:\s*(?P<ranks>[\d,\s-]+?)|(?P<count>\d+))\s*:\s*\{(?P<res>[^}]*)\}\s*:\s*app\s+(?P<app>\d+)$"
+    r"^(?:rank\s*:\s*(?P<ranks>[\d,\s-]+?)|(?P<count>\d+))\s*:\s*\{(?P<res>.*)\}\s*:\s*app\s+(?P<app>\d+)$"
 )
 _ERF_SETTING = re.compile(r"^[a-z_]+\s*:\s*\S+$")
 

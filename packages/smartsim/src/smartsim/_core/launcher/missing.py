@@ -2,14 +2,13 @@
 
 LSF (bjobs ``is not found``) and Cobalt (qstat drops ended jobs; the cobaltlog then has the
 exit code) can lose a job. A job missing from :data:`MISSING_POLLS` polls in a row, with no
-other record of how it ended, is reported Failed with a reason naming the scheduler, and the
-launcher's status error is set so that ``start(block=True)``/``poll()`` raise.
+other record of how it ended, is given up on like a job whose status cannot be read
+(``BatchLauncher._on_give_up``): reported Failed with a reason naming the scheduler,
+``start(block=True)``/``poll()`` raise, and it is still cancelled by ``exp.stop``, Ctrl-C or
+the driver's exit, since it may still run.
 """
 
 from __future__ import annotations
-
-from smartsim._core.launcher.batch import JobState
-from smartsim.status import SmartSimStatus
 
 #: polls in a row a job may be missing before it is reported lost
 MISSING_POLLS = 3
@@ -26,11 +25,12 @@ class MissingJobs:
         """The scheduler listed ``job_id``."""
         self._misses.pop(job_id, None)
 
-    def missed(self, job_id: str, why: str) -> JobState | None:
-        """The scheduler did not list ``job_id``; a Failed state once it is lost."""
+    def missed(self, job_id: str) -> bool:
+        """The scheduler did not list ``job_id``; True once that happened ``limit`` times
+        in a row (the job is lost)."""
         count = self._misses.get(job_id, 0) + 1
         self._misses[job_id] = count
         if count < self.limit:
-            return None
+            return False
         self._misses.pop(job_id, None)
-        return JobState(SmartSimStatus.STATUS_FAILED, "LOST", None, why)
+        return True

@@ -25,7 +25,7 @@ from smartsim._core.launcher.cobalt.states import to_status
 from smartsim._core.launcher.local.steps import create_local_step
 from smartsim._core.launcher.missing import MissingJobs
 from smartsim._core.launcher.step import BatchStep, Step, StepContext
-from smartsim.error import LauncherError
+from smartsim.error import LauncherError, ShellError
 from smartsim.settings.base import BatchSettings, RunSettings
 from smartsim.status import SmartSimStatus
 
@@ -127,8 +127,13 @@ class CobaltLauncher(BatchLauncher):
         return commands.qdel(job_ids)
 
     def _listed(self) -> dict[str, str]:
-        out = self.runner.run(commands.qstat_user(), "asking qstat for job states")
-        return parser.parse_qstat(out.stdout)
+        """``{job id: state}`` of every job qstat lists (ShellError if it answers garbage)."""
+        argv = commands.qstat_user()
+        out = self.runner.run(argv, "asking qstat for job states")
+        try:
+            return parser.parse_qstat(out.stdout)
+        except LauncherError as exc:
+            raise ShellError(f"asking qstat for job states: {exc}", command_list=argv) from exc
 
     def _ended(self, job_id: str) -> JobState | None:
         """The job's end from its cobaltlog (None while it has no exit code)."""
@@ -158,15 +163,13 @@ class CobaltLauncher(BatchLauncher):
             if ended is not None:
                 states[job_id] = ended
                 continue
-            lost = self._missing.missed(
-                job_id,
-                f"qstat no longer lists job {job_id} ({self._missing.limit} polls in a row) "
-                "and its cobaltlog has no exit code; Cobalt lost it or it ended without "
-                "writing one. Its output files may say how it ended",
-            )
-            if lost is not None:
-                states[job_id] = lost
-                self._status_error = lost.reason
+            if self._missing.missed(job_id):
+                reason = (
+                    f"qstat no longer lists job {job_id} ({self._missing.limit} polls in a row) "
+                    "and its cobaltlog has no exit code: Cobalt lost it or it ended without "
+                    "writing one; its output files may say how it ended"
+                )
+                self._on_give_up([job_id], LauncherError(reason))
         return states
 
     def queued_jobs(self, job_ids: list[str]) -> set[str]:

@@ -21,9 +21,17 @@ def parse_qsub(output: str) -> str:
 
 
 def parse_qstat(output: str) -> dict[str, str]:
-    """``qstat --header JobID:State`` (a header, a ``===`` rule, rows) to ``{id: state}``."""
+    """``qstat --header JobID:State`` (a header, a ``===`` rule, rows) to ``{id: state}``.
+
+    Output without the header and its rule is not qstat's table: LauncherError quoting it.
+    """
+    lines = output.splitlines()
+    if len(lines) < 2 or "JobID" not in lines[0] or not lines[1].startswith("="):
+        raise LauncherError(
+            f"qstat printed something that is not its job table: {output.strip()[:300]!r}"
+        )
     states: dict[str, str] = {}
-    for line in output.splitlines():
+    for line in lines[2:]:
         fields = line.split()
         if len(fields) >= 2 and fields[0].isdigit():
             states[fields[0]] = fields[1]

@@ -121,11 +121,11 @@ class LSFLauncher(BatchLauncher):
             return super().run_process(step)
         before = self._jslist_max()
         step_id = super().run_process(step)
-        found = self._new_js_step(before)
+        found = self._new_js_step(before, step_id)
         if found:
             self._js_steps[step_id] = found
             step.launched_id = f"{os.environ.get('LSB_JOBID', '')}.{found}"
-        else:
+        elif step_id not in self._reported:
             logger.warning(
                 "jslist did not show the jsrun step of %s within %g s; stopping it will "
                 "signal its jsrun instead of jskill",
@@ -143,16 +143,24 @@ class LSFLauncher(BatchLauncher):
             logger.warning("jslist failed: %s", exc)
             return -1
 
-    def _new_js_step(self, before: int) -> str:
+    def _new_js_step(self, before: int, step_id: str) -> str:
+        """The id of the step jsrun added after ``before`` ("" if none shows up while the
+        jsrun process runs)."""
         if before < 0:
             return ""
         deadline = time.monotonic() + self.step_id_timeout
         while time.monotonic() < deadline:
+            with self._lock:
+                proc = self._procs.get(step_id)
+                ended = proc is None or proc.poll() is not None
+
             latest = self._jslist_max()
             if latest < 0:
                 return ""
             if latest > before:
                 return str(latest)
+            if ended:
+                return ""
             time.sleep(0.05)
         return ""
 
@@ -211,16 +219,14 @@ class LSFLauncher(BatchLauncher):
             if job_id in states:
                 self._missing.seen(job_id)
                 continue
-            why = "not found" if job_id in unknown else "missing from its output"
-            lost = self._missing.missed(
-                job_id,
-                f"bjobs no longer knows job {job_id} ({why} {self._missing.limit} times in a "
-                "row) although it was not seen to end; LSF lost it or cleaned it after "
-                "CLEAN_PERIOD. Its output files may say how it ended",
-            )
-            if lost is not None:
-                states[job_id] = lost
-                self._status_error = lost.reason
+            if self._missing.missed(job_id):
+                why = "not found" if job_id in unknown else "missing from its output"
+                reason = (
+                    f"bjobs no longer knows job {job_id} ({why} {self._missing.limit} polls in "
+                    "a row) although it was not seen to end: LSF lost it or cleaned it after "
+                    "CLEAN_PERIOD; its output files may say how it ended"
+                )
+                self._on_give_up([job_id], LauncherError(reason))
         return states
 
     def queued_jobs(self, job_ids: list[str]) -> set[str]:
