@@ -197,3 +197,18 @@ def test_cobalt_directives(tmp_path):
         "--queue debug-cache-quad",
         "--project proj",
     ]
+
+
+def test_lsf_orchestrator_gives_each_shard_its_resource_set(tmp_path):
+    from smartsim.database import LSFOrchestrator
+
+    with pytest.warns(DeprecationWarning):
+        orc = LSFOrchestrator(
+            cpus_per_shard=3, gpus_per_shard=1, interface="lo", path=str(tmp_path)
+        )
+    rs = orc.entities[0].run_settings
+    assert isinstance(rs, JsrunSettings)
+    assert rs.launch_command()[:5] == [
+        "jsrun", "--np=1", "--tasks_per_rs=1", "--cpu_per_rs=3", "--gpu_per_rs=1",
+    ]  # fmt: skip
+    assert orc.batch_settings.format_batch_args() == ["-nnodes 1"]
