@@ -100,6 +100,18 @@ ROWS = [
         ("qstat", "qacct"),
         lambda job: ["qstat", "-j", job],
     ),
+    Row(
+        "lsf",
+        lambda root: standin_env("lsf", root),
+        ("bjobs",),
+        lambda job: ["bjobs", "-a", "-o", "jobid stat exit_code", "-json", job],
+    ),
+    Row(
+        "cobalt",
+        lambda root: standin_env("cobalt", root),
+        ("qstat",),
+        lambda job: ["qstat", "--header", "JobID:State", job],
+    ),
     Row("slurm", fake_slurm_env, ("squeue", "sacct"), lambda job: ["squeue", "-h", "-j", job]),
 ]
 

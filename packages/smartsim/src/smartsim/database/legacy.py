@@ -167,7 +167,10 @@ class LSFOrchestrator(Orchestrator):
             account=project,
             time=time,
             single_cmd=single_cmd,
-            cpus_per_shard=cpus_per_shard,
-            gpus_per_shard=gpus_per_shard,
             **kwargs,
         )
+        # each shard's jsrun resource set gets these (as 0.4's LSFOrchestrator did)
+        self.set_cpus(cpus_per_shard)
+        if gpus_per_shard:
+            for part in self._all_shard_settings():
+                part.set_gpus_per_rs(gpus_per_shard)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -111,14 +112,73 @@ class JsrunSettings(RunSettings):
         """Our variables, then the launcher's names (``-E SSDB``)."""
         return env_flag_args("-E", self.env_vars, extra_keys)
 
+    def _rank_count(self) -> int:
+        np_ = self.run_args.get("np", self.run_args.get("p"))
+        if np_ is not None:
+            return int(np_)
+        nrs = self.run_args.get("nrs", self.run_args.get("n", 1))
+        per = self.run_args.get("tasks_per_rs", self.run_args.get("a", 1))
+        try:
+            return int(nrs) * int(per)
+        except (TypeError, ValueError):  # ALL_HOSTS and such: one rank per set is unknown
+            return 1
+
+    def _erf_rank_line(self, app: int) -> str:
+        sets = self.erf_sets
+        if "rank" in sets:
+            head = f"rank: {sets['rank']}"
+        else:
+            head = str(sets.get("rank_count", self._rank_count()))
+        body = [f"host: {sets.get('host', '*')}", f"cpu: {sets.get('cpu', '*')}"]
+        body += [f"{k}: {sets[k]}" for k in ("gpu", "memory") if k in sets]
+        return f"{head} : {{ {'; '.join(body)} }} : app {app}"
+
+    def erf_text(self) -> str:
+        """The Explicit Resource File of this MPMD launch: this program is app 0, each
+        :meth:`make_mpmd` one the next app; ranks per app from ``erf_sets`` (``rank``,
+        ``rank_count``, ``host``, ``cpu``, ``gpu``, ``memory``), else from its task count."""
+        parts: list[JsrunSettings] = [self, *self.mpmd]  # type: ignore[list-item]
+        preamble = list(self.mpmd_preamble_lines)
+        distribution = next(
+            (ln.strip() for ln in preamble if ln.strip().startswith("launch_distribution")), ""
+        )
+        preamble = [ln for ln in preamble if ln.strip() != distribution]
+        if not distribution:
+            value = next(
+                (p.run_args.get("launch_distribution", p.run_args.get("d")) for p in parts), None
+            )
+            distribution = f"launch_distribution : {value or 'packed'}"
+        lines = [distribution, *preamble, ""]
+        lines += [f"app {i} : {shlex.join(p._program_tokens())}" for i, p in enumerate(parts)]
+        lines.append("")
+        lines += [p._erf_rank_line(i) for i, p in enumerate(parts)]
+        return "\n".join(lines) + "\n"
+
+    def mpmd_launch_command(self, erf_file: str, extra_env_keys: Iterable[str] = ()) -> list[str]:
+        """``jsrun <options> -E ... --erf_input <erf_file>``: the ERF file (see
+        :meth:`erf_text`) places the programs, so resource-set options are left out."""
+        options = {k: v for k, v in self.run_args.items() if k not in _RESOURCE_SET_ARGS}
+        env = self.env_forwarding(extra_env_keys)
+        for part in self.mpmd:
+            env += part.format_env_vars()
+        return [self.run_command or "jsrun", *format_dash_args(options), *env,
+                "--erf_input", erf_file]  # fmt: skip
+
     def launch_command(self, extra_env_keys: Iterable[str] = ()) -> list[str]:
-        """The jsrun command; MPMD needs an ERF file written by the LSF launcher."""
+        """The jsrun command; an MPMD launch needs its ERF file (:meth:`mpmd_launch_command`)."""
         if self.mpmd:
             raise SSUnsupportedError(
-                "jsrun MPMD runs through an ERF file written by the LSF launcher, "
-                "which is not implemented yet"
+                "jsrun runs MPMD through an ERF file: write erf_text() to a file and use "
+                "mpmd_launch_command(path) (the LSF launcher does both)"
             )
         return super().launch_command(extra_env_keys)
+
+
+#: jsrun options an ERF file replaces (jsrun refuses them together with --erf_input)
+_RESOURCE_SET_ARGS = frozenset(
+    {"nrs", "n", "tasks_per_rs", "a", "cpu_per_rs", "c", "gpu_per_rs", "g", "rs_per_host",
+     "r", "np", "p", "launch_distribution", "d"}
+)  # fmt: skip
 
 
 class BsubBatchSettings(BatchSettings):

@@ -1,1 +1,1 @@
-"""The cobalt launcher (launching arrives in a later issue)."""
+"""The Cobalt launcher: qsub script-mode jobs, aprun and mpirun steps (see docs/cobalt.md)."""

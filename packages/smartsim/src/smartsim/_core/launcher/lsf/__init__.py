@@ -1,1 +1,1 @@
-"""The lsf launcher (launching arrives in a later issue)."""
+"""The LSF launcher: bsub batch jobs, jsrun and mpirun steps (see docs/lsf.md)."""
