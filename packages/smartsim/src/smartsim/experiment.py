@@ -91,11 +91,7 @@ class Experiment:
     def stop(self, *args: Any) -> None:
         """Stop entities (their whole process trees); they end Cancelled."""
         _check_entities(args, "stop")
-        for arg in args:
-            if isinstance(arg, EntityList):
-                self._control.stop_entity_list(arg)
-            else:
-                self._control.stop_entity(arg)
+        self._control.stop_entities(args)
 
     def generate(self, *args: Any, tag: str | None = None, overwrite: bool = False) -> None:
         """Create the experiment directory and one directory per entity, with their files."""

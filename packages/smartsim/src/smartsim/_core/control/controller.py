@@ -338,17 +338,30 @@ class Controller:
 
     def stop_entity(self, entity: SmartSimEntity) -> None:
         """Stop one entity's latest run (nothing happens if it already ended)."""
-        if self.jobs.get_job(entity.name) is None:
-            logger.warning("%s %s was never launched; nothing to stop", entity.type, entity.name)
-            return
-        self._stop_names([entity.name])
+        self.stop_entities([entity])
 
     def stop_entity_list(self, el: EntityList) -> None:
         """Stop every member, then call the list's ``after_stop`` hook."""
-        if not any(self.jobs.get_job(e.name) for e in el.entities) and self._db is not el:
-            logger.warning("%s %s was never launched; nothing to stop", el.type, el.name)
-            return
-        self._stop_names([e.name for e in el.entities])
+        self.stop_entities([el])
+
+    def stop_entities(self, items: Iterable[SmartSimEntity | EntityList]) -> None:
+        """Stop entities and entity lists together: one launcher stop for all their steps
+        (one cancel call for all their batch jobs), then each list's ``after_stop`` hook."""
+        names: list[str] = []
+        lists: list[EntityList] = []
+        for item in items:
+            members = item.entities if isinstance(item, EntityList) else [item]
+            if not any(self.jobs.get_job(e.name) for e in members) and self._db is not item:
+                logger.warning("%s %s was never launched; nothing to stop", item.type, item.name)
+                continue
+            names += [e.name for e in members]
+            if isinstance(item, EntityList):
+                lists.append(item)
+        self._stop_names(names)
+        for el in lists:
+            self._after_list_stopped(el)
+
+    def _after_list_stopped(self, el: EntityList) -> None:
         el.after_stop()
         for step_id in self.jobs.current_step_ids([e.name for e in el.entities]):
             if step_id in self._adopted_steps:  # a reconnected database: shut down just now
