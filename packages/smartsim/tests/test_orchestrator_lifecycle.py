@@ -92,6 +92,7 @@ def test_driver_exit_without_stop_removes_the_database_files(tmp_path, shards, h
         text=True,
         timeout=180,
     )
+    assert done.stdout.strip(), f"the driver failed ({done.returncode}): {done.stderr[-3000:]}"
     listed = done.stdout.strip().splitlines()[0]
     assert "smartsim_db.dat" in listed  # it was there while the database ran
     if shards > 1:
