@@ -49,7 +49,7 @@ int ai_model_derive_names(ai_model *m, char **err) {
     wbuf b;
     wbuf_init(&b, WMSG_LOAD, 1);
     wbuf_u64(&b, 1);
-    wbuf_u8(&b, 0);
+    wbuf_u8(&b, WIRE_KIND_MODEL);
     wbuf_str(&b, ai_backend_names[m->backend]);
     wbuf_str(&b, m->device);
     wbuf_u32(&b, 0);

@@ -18,6 +18,21 @@
 #include "script_calls.h"
 
 _Static_assert(WIRE_MAX_DIMS >= AI_TENSOR_MAX_DIMS, "every tensor shape must fit a wire_tensor");
+/* A tensor's dtype travels as is: the wire codes (worker_protocol.h) are ai_dtype's values. */
+#define SAME_CODE(name) \
+    _Static_assert((int)AI_DTYPE_##name == (int)WIRE_DTYPE_##name, "wire code of " #name)
+SAME_CODE(FLOAT);
+SAME_CODE(DOUBLE);
+SAME_CODE(INT8);
+SAME_CODE(INT16);
+SAME_CODE(INT32);
+SAME_CODE(INT64);
+SAME_CODE(UINT8);
+SAME_CODE(UINT16);
+SAME_CODE(BOOL);
+SAME_CODE(STRING);
+_Static_assert((int)AI_DTYPE_COUNT == (int)WIRE_DTYPE_COUNT, "one wire code per dtype");
+#undef SAME_CODE
 
 static __thread uint64_t next_req_id = 1;
 
@@ -167,7 +182,7 @@ static void add_names(wbuf *b, char **names, size_t n) {
 static void build_load_model(wbuf *b, ai_model *m) {
     wbuf_init(b, WMSG_LOAD, next_req_id++);
     wbuf_u64(b, ai_exec_model_id(m));
-    wbuf_u8(b, 0);
+    wbuf_u8(b, WIRE_KIND_MODEL);
     wbuf_str(b, ai_backend_names[m->backend]);
     wbuf_str(b, m->device);
     if (m->backend == AI_BACKEND_TF) {
@@ -184,7 +199,7 @@ static void build_load_model(wbuf *b, ai_model *m) {
 static void build_load_script(wbuf *b, ai_script *s) {
     wbuf_init(b, WMSG_LOAD, next_req_id++);
     wbuf_u64(b, ai_exec_script_id(s));
-    wbuf_u8(b, 1);
+    wbuf_u8(b, WIRE_KIND_SCRIPT);
     wbuf_str(b, "TORCH");
     wbuf_str(b, s->device);
     wbuf_u32(b, 0);
@@ -272,8 +287,6 @@ static void wire_of(const ai_tensor *t, wire_tensor *wt) {
     wt->nbytes = t->nbytes;
 }
 
-#define SHM_ALIGN 64
-
 static int goes_by_shm(const ai_tensor *t) {
     return g_worker_settings.shm_threshold > 0 &&
            t->nbytes >= (size_t)g_worker_settings.shm_threshold;
@@ -284,7 +297,8 @@ static int goes_by_shm(const ai_tensor *t) {
 static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
     size_t need = 0;
     for (size_t i = 0; i < n; i++)
-        if (goes_by_shm(ts[i])) need += (ts[i]->nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+        if (goes_by_shm(ts[i]))
+            need += (ts[i]->nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
     int shm = need > 0 && worker_shm_reserve(w, need) == 0;
     size_t off = 0;
     wbuf_u32(b, (uint32_t)n);
@@ -294,7 +308,7 @@ static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
         if (shm && goes_by_shm(ts[i])) {
             memcpy(w->shm_in.map + off, wt.data, wt.nbytes);
             wbuf_tensor_shm(b, &wt, off);
-            off += (wt.nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+            off += (wt.nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
         } else {
             wbuf_tensor(b, &wt);
         }

@@ -3,8 +3,7 @@
  *
  * A worker is started with posix_spawn on one end of a socketpair (inherited as fd 3, never a
  * TCP port, so no client can reach it) and dies with the server (PR_SET_PDEATHSIG, channel EOF).
- * Frames: u64 payload length, then u8 type, u64 request id, fields (see
- * smartsim_ai/worker/protocol.py for the layout, which this file mirrors).
+ * Frames and their layouts: worker_protocol.h (the Python twin: smartsim_ai/worker/protocol.py).
  *
  * Tensors of SHM_THRESHOLD bytes and more do not cross the socket: their bytes lie in one of two
  * shared memory regions per worker (memfds the module creates at spawn and the worker inherits
@@ -21,39 +20,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-enum {
-    WMSG_LOAD = 1,
-    WMSG_RUN_MODEL = 2,
-    WMSG_RUN_SCRIPT = 3,
-    WMSG_UNLOAD = 4,
-    WMSG_PING = 5,
-    WMSG_LOADED = 10,
-    WMSG_RESULT = 11,
-    WMSG_ERROR = 12,
-    WMSG_UNKNOWN = 13,
-    WMSG_PONG = 14,
-    WMSG_CALL = 20, /* script callbacks, worker -> module, during a RUN_SCRIPT */
-    WMSG_CALL_REPLY = 21,
-    WMSG_MODEL_LOOKUP = 22,
-    WMSG_MODEL_INFO = 23,
-    WMSG_MODEL_FETCH = 24,
-};
-
-/* Redis reply values in WMSG_CALL_REPLY */
-enum { WVAL_NIL = 0, WVAL_STR = 1, WVAL_INT = 2, WVAL_ARRAY = 3, WVAL_ERROR = 4 };
-
-#define WIRE_ABSENT 255
-#define WIRE_SHM 0x40 /* dtype flag: bytes in a shared region, u64 offset + u64 length */
-#define WIRE_MAX_DIMS 1024 /* >= AI_TENSOR_MAX_DIMS (checked in execute.c) */
-
-/* A tensor as it travels: dtype code (order of protocol.DTYPES), shape, bytes (not owned). */
-typedef struct wire_tensor {
-    uint8_t dtype;
-    uint32_t ndim;
-    int64_t dims[WIRE_MAX_DIMS];
-    const char *data;
-    size_t nbytes;
-} wire_tensor;
+#include "worker_protocol.h"
 
 /* Process-wide settings for starting workers (module arguments). */
 typedef struct worker_settings {
@@ -93,28 +60,6 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen);
 /* SIGKILL the process, reap it, close the channel; describes how it ended in why. */
 void worker_kill(ai_worker *w, char *why, size_t whylen);
 
-/* Output buffer for building a frame: small fields are copied, big blobs are iovecs. */
-typedef struct wbuf {
-    char *small;
-    size_t small_len, small_cap;
-    struct iovec *iov;   /* entries point into small (by offset) or at external data */
-    size_t *iov_off;     /* offset into small, or (size_t)-1 for external */
-    int niov, iov_cap;
-    size_t total;
-} wbuf;
-
-void wbuf_init(wbuf *b, uint8_t type, uint64_t req_id);
-void wbuf_free(wbuf *b);
-void wbuf_u8(wbuf *b, uint8_t v);
-void wbuf_u32(wbuf *b, uint32_t v);
-void wbuf_u64(wbuf *b, uint64_t v);
-void wbuf_bytes(wbuf *b, const char *data, size_t len); /* references data, no copy if big */
-void wbuf_str(wbuf *b, const char *s);
-void wbuf_bytes_copy(wbuf *b, const char *data, size_t len); /* always copies */
-void wbuf_tensor(wbuf *b, const wire_tensor *t);
-/* A tensor whose bytes were put at `offset` of the worker's in region. */
-void wbuf_tensor_shm(wbuf *b, const wire_tensor *t, size_t offset);
-
 /* The in region grown to at least `need` bytes (mapped); 0 ok, -1 (use the socket instead). */
 int worker_shm_reserve(ai_worker *w, size_t need);
 /* Map all the worker's out region has grown to (after a complete reply); 0 ok, -1 broken. */
@@ -127,21 +72,5 @@ int worker_send(ai_worker *w, wbuf *b);
 /* Receive one frame payload (malloc'ed into *out, length *len); timeout_ms <= 0: none.
  * Returns 0 ok, -1 channel broken, -2 timed out. */
 int worker_recv(ai_worker *w, char **out, size_t *len, long timeout_ms);
-
-/* Reading fields of a received payload; on overrun r->bad is set and zeroes are returned. */
-typedef struct rbuf {
-    const char *p;
-    size_t len, pos;
-    int bad;
-    const char *shm; /* the out region as mapped, for tensors flagged WIRE_SHM; NULL: none */
-    size_t shm_len;
-} rbuf;
-
-uint8_t rbuf_u8(rbuf *r);
-uint32_t rbuf_u32(rbuf *r);
-uint64_t rbuf_u64(rbuf *r);
-const char *rbuf_bytes(rbuf *r, size_t *len);
-/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm */
-int rbuf_tensor(rbuf *r, wire_tensor *t);
 
 #endif
