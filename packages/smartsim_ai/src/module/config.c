@@ -16,7 +16,7 @@
 #include "alloc.h"
 #include "errors.h"
 #include "hooks.h"
-#include "module.h"
+#include "reply.h"
 
 ai_config_t ai_config = {
     .threads_per_queue = 1,

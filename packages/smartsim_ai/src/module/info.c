@@ -12,7 +12,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "info.h"
-#include "module.h"
+#include "version.h"
 
 #ifndef AI_GIT_SHA
 #define AI_GIT_SHA "unknown"

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "errors.h"
-#include "module.h"
+#include "reply.h"
 
 typedef struct stats_entry {
     char *name;
