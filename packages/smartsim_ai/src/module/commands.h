@@ -1,41 +1,38 @@
 /*
- * Every command handler of the module.  The execution layer (issue 4: cmd_model.c,
- * cmd_script.c, cmd_dag.c, cmd_info...) defines the weak ones; module.c registers a
- * command only when its handler is linked in.  Key positions for cluster routing
- * live in module.c's table and keys.c (getkeys-api), not in the handlers.
+ * Every command handler of the module, as module.c's command table registers them.  Key
+ * positions for cluster routing live in that table and keys.c (getkeys-api), not in the
+ * handlers.
  */
 #ifndef SMARTSIM_AI_COMMANDS_H
 #define SMARTSIM_AI_COMMANDS_H
 
 #include "rm_api.h"
 
-#define AI_WEAK __attribute__((weak, visibility("hidden")))
-
-/* Storage layer (always present). */
+/* Storage layer (cmd_tensor.c, config.c). */
 int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int ai_cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
-/* Execution layer (weak until defined). */
-int ai_cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modelget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_modelscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptdel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_scriptscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_dagexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_dagexecute_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_dagrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_dagrun_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
-int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) AI_WEAK;
+/* Execution layer (cmd_model.c, cmd_script.c, cmd_dag.c, stats.c). */
+int ai_cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_modelscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptdel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_scriptscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagexecute_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_dagrun_ro(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 /* getkeys-api: report the key positions of commands whose keys move (keys.c). */
 void ai_keys_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);

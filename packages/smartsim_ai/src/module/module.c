@@ -3,8 +3,7 @@
  *
  * Each row: name, handler, flags, first/last/step key positions, and for commands
  * whose keys move, a getkeys function (the command is then registered with
- * "getkeys-api" through a small wrapper).  A row whose handler is not linked in
- * (execution-layer handlers are weak, see commands.h) is skipped.
+ * "getkeys-api" through a small wrapper).
  */
 
 #include "alloc.h"
@@ -80,7 +79,6 @@ static const ai_command commands[] = {
 static int register_commands(RedisModuleCtx *ctx) {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         const ai_command *c = &commands[i];
-        if (!c->handler) continue; /* its layer is not linked in */
         RedisModuleCmdFunc fn = c->with_getkeys ? c->with_getkeys : c->handler;
         if (RedisModule_CreateCommand(ctx, c->name, fn, c->flags, c->first, c->last, c->step) !=
             REDISMODULE_OK) {
@@ -109,7 +107,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     if (register_commands(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
     ai_reply_prepare_ok(ctx);
     if (ai_info_register(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
-    if (ai_exec_onload && ai_exec_onload(ctx) != 0) {
+    if (ai_exec_onload(ctx) != 0) {
         RedisModule_Log(ctx, "warning", "ai: the execution layer failed to start");
         return REDISMODULE_ERR;
     }
