@@ -10,6 +10,7 @@
 #include "bind.h"
 #include "cmd_run.h"
 #include "cmd_tensor.h"
+#include "commands.h"
 #include "errors.h"
 #include "reply.h"
 #include "tensor_type.h"

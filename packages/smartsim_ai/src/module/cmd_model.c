@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "bind.h"
 #include "cmd_run.h"
+#include "commands.h"
 #include "config.h"
 #include "errors.h"
 #include "keyspace.h"

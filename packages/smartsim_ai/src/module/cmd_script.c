@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "bind.h"
 #include "cmd_run.h"
+#include "commands.h"
 #include "errors.h"
 #include "keyspace.h"
 #include "model_type.h"

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "commands.h"
 #include "compact.h"
 #include "errors.h"
 #include "keyspace.h"

@@ -1,5 +1,6 @@
 /*
- * Every command handler of the module, as module.c's command table registers them.  Key
+ * Every command handler of the module, as module.c's command table registers them (the one
+ * place they are declared; the files defining them include this header).  Key
  * positions for cluster routing live in that table and keys.c (getkeys-api), not in the
  * handlers.
  */

@@ -14,9 +14,14 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "commands.h"
 #include "errors.h"
 #include "hooks.h"
 #include "reply.h"
+
+#ifndef AI_BUILD_PYTHON
+#define AI_BUILD_PYTHON "" /* setup.py passes the interpreter of a checkout build */
+#endif
 
 ai_config_t ai_config = {
     .threads_per_queue = 1,
@@ -31,6 +36,7 @@ ai_config_t ai_config = {
     .workers_max = 16,
     .worker_idle_timeout = 600000,
     .shm_threshold = 256 * 1024,
+    .worker_exe = AI_BUILD_PYTHON,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {

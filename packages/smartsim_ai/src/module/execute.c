@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "run_queue.h"
 #include "script_calls.h"
 
@@ -75,27 +76,27 @@ static void fail_timeout(ai_op *op, limit_kind limit) {
         ai_op_fail(op,
                    "ERR Exiting due to terminate flag being set to true: the run took longer "
                    "than MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
-                   g_exec_settings.exec_timeout_ms);
+                   ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN_SCRIPT:
         ai_op_fail(op,
                    "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
                    "process was restarted",
-                   g_exec_settings.exec_timeout_ms);
+                   ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN:
         ai_op_fail(op,
                    "ERR the run took longer than RUN_TIMEOUT (%lld ms) and was stopped; its worker "
                    "process was restarted (raise the module argument RUN_TIMEOUT for longer runs, "
                    "0: no limit)",
-                   g_exec_settings.run_timeout_ms);
+                   ai_config.run_timeout);
         break;
     case LIMIT_LOAD_MODEL:
     case LIMIT_LOAD_SCRIPT:
         ai_op_fail(op,
                    "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
                    "(backend import included); its worker process was restarted",
-                   g_exec_settings.load_timeout_ms,
+                   ai_config.model_load_timeout,
                    limit == LIMIT_LOAD_MODEL ? "model" : "script");
         break;
     }
@@ -119,7 +120,7 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, limit_kind limit) {
                    "ERR the worker process for device %s exited before answering (%s): check that "
                    "%s can import smartsim_ai (module argument WORKER_PYTHON) and see the server "
                    "log",
-                   w->device, why[0] ? why : "channel closed", g_worker_settings.python);
+                   w->device, why[0] ? why : "channel closed", ai_config.worker_exe);
     } else {
         ai_op_fail(op,
                    "ERR the worker process %d for device %s died (%s) while running this "
@@ -255,7 +256,7 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
         build_load_script(&b, s);
     char *payload = NULL;
     rbuf r;
-    int type = roundtrip(w, op, &b, (long)g_exec_settings.load_timeout_ms, &payload, &r,
+    int type = roundtrip(w, op, &b, (long)ai_config.model_load_timeout, &payload, &r,
                          m ? LIMIT_LOAD_MODEL : LIMIT_LOAD_SCRIPT);
     wbuf_free(&b);
     int rc = -1;
@@ -288,8 +289,8 @@ static void wire_of(const ai_tensor *t, wire_tensor *wt) {
 }
 
 static int goes_by_shm(const ai_tensor *t) {
-    return g_worker_settings.shm_threshold > 0 &&
-           t->nbytes >= (size_t)g_worker_settings.shm_threshold;
+    return ai_config.shm_threshold > 0 &&
+           t->nbytes >= (size_t)ai_config.shm_threshold;
 }
 
 /* The tensors of a run: SHM_THRESHOLD bytes and more copied into the worker's in region (its
@@ -376,12 +377,12 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
 
 /* A run's time limit (ms, 0: none) and which argument set it. */
 static long run_limit(ai_model *m, limit_kind *kind) {
-    if (g_exec_settings.exec_timeout_explicit || (m && m->backend == AI_BACKEND_ONNX)) {
+    if (ai_config.exec_timeout_explicit || (m && m->backend == AI_BACKEND_ONNX)) {
         *kind = m ? LIMIT_RUN_MODEL : LIMIT_RUN_SCRIPT;
-        return (long)g_exec_settings.exec_timeout_ms;
+        return (long)ai_config.model_execution_timeout;
     }
     *kind = LIMIT_RUN;
-    return (long)g_exec_settings.run_timeout_ms;
+    return (long)ai_config.run_timeout;
 }
 
 /* What is left of a run's limit at its deadline (at least 1 ms); 0 when unlimited. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands.h"
 #include "errors.h"
 #include "reply.h"
 

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+
 extern char **environ;
 
 /* The server's environment.  Not plain `environ`: Valkey 8 loads modules with RTLD_DEEPBIND, so
@@ -39,12 +41,6 @@ static char **server_environ(void) {
     }
     return env;
 }
-
-#ifndef AI_BUILD_PYTHON
-#define AI_BUILD_PYTHON ""
-#endif
-
-worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0, "", 256 * 1024};
 
 #define WORKER_FD 3
 #define WORKER_SHM_IN_FD 4
@@ -64,7 +60,7 @@ void worker_log(const char *fmt, ...) {
     localtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(stamp, sizeof stamp, "%d %b %Y %H:%M:%S", &tm);
     snprintf(stamp + n, sizeof stamp - n, ".%03ld", ts.tv_nsec / 1000000);
-    FILE *f = g_worker_settings.log_file[0] ? fopen(g_worker_settings.log_file, "a") : NULL;
+    FILE *f = ai_config.log_file[0] ? fopen(ai_config.log_file, "a") : NULL;
     fprintf(f ? f : stderr, "%d:M %s # <ai> %s\n", (int)getpid(), stamp, msg);
     if (f) fclose(f);
 }
@@ -170,15 +166,15 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 
     shm_close(w); /* a previous process's regions, if any: never shared with the next one */
-    if (g_worker_settings.shm_threshold > 0) shm_open_regions(w);
+    if (ai_config.shm_threshold > 0) shm_open_regions(w);
 
     char fd_s[16], intra_s[16], inter_s[16], mem_s[32], ppid_s[16], shm_fds_s[32], shm_min_s[32];
     snprintf(fd_s, sizeof fd_s, "%d", WORKER_FD);
-    snprintf(intra_s, sizeof intra_s, "%d", g_worker_settings.intra_op);
-    snprintf(inter_s, sizeof inter_s, "%d", g_worker_settings.inter_op);
-    snprintf(mem_s, sizeof mem_s, "%lld", g_worker_settings.memory_limit_mb);
+    snprintf(intra_s, sizeof intra_s, "%d", ai_config.worker_intra_op);
+    snprintf(inter_s, sizeof inter_s, "%d", ai_config.worker_inter_op);
+    snprintf(mem_s, sizeof mem_s, "%lld", ai_config.backend_memory_limit);
     snprintf(ppid_s, sizeof ppid_s, "%d", (int)getpid());
-    char *argv[] = {g_worker_settings.python,
+    char *argv[] = {ai_config.worker_exe,
                     "-m",
                     "smartsim_ai.worker",
                     "--fd",
@@ -202,13 +198,13 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
                     NULL,
                     NULL};
     int argc = 15;
-    if (g_worker_settings.log_file[0]) {
+    if (ai_config.log_file[0]) {
         argv[argc++] = "--log-file";
-        argv[argc++] = g_worker_settings.log_file;
+        argv[argc++] = ai_config.log_file;
     }
     if (w->has_shm) {
         snprintf(shm_fds_s, sizeof shm_fds_s, "%d,%d", WORKER_SHM_IN_FD, WORKER_SHM_OUT_FD);
-        snprintf(shm_min_s, sizeof shm_min_s, "%lld", g_worker_settings.shm_threshold);
+        snprintf(shm_min_s, sizeof shm_min_s, "%lld", ai_config.shm_threshold);
         argv[argc++] = "--shm-fds";
         argv[argc++] = shm_fds_s;
         argv[argc++] = "--shm-threshold";
@@ -243,7 +239,7 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
         close(sv[0]);
         shm_close(w);
         snprintf(err, errlen, "cannot start the worker %s: %s (set the PYTHON module argument)",
-                 g_worker_settings.python, strerror(rc));
+                 ai_config.worker_exe, strerror(rc));
         return -1;
     }
     w->fd = sv[0];

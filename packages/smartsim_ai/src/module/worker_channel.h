@@ -22,18 +22,6 @@
 
 #include "worker_protocol.h"
 
-/* Process-wide settings for starting workers (module arguments). */
-typedef struct worker_settings {
-    char python[4096];
-    int intra_op;
-    int inter_op;
-    long long memory_limit_mb;
-    char log_file[4096]; /* the server's log file; empty: workers log to stderr */
-    long long shm_threshold; /* SHM_THRESHOLD: tensors this big go through shared memory; 0: never */
-} worker_settings;
-
-extern worker_settings g_worker_settings;
-
 /* A shared memory region (memfd), mapped whole in this process. */
 typedef struct shm_region {
     int fd;
