@@ -3,7 +3,7 @@
 ``golden/worker_frames.json`` holds a small set of complete frames (hex, length prefix
 included) with the fields they carry.  The Python side (``smartsim_ai.worker.protocol``) must
 decode every frame to its fields and encode the fields back to the same bytes; the C side
-(``src/module/worker_protocol.c/.h``, built alone with ``golden/worker_frames.c``) must encode
+(``src/module/exec/worker_protocol.c/.h``, built alone with ``golden/worker_frames.c``) must encode
 the frames the module sends and decode the frames the worker sends to the same fields.  A
 change of a message code, a dtype code, the shared-memory flag or a layout on either side
 fails here, not in a server.
@@ -26,7 +26,7 @@ from smartsim_ai.worker import protocol
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "worker_frames.json"
-MODULE_SRC = HERE.parent / "src" / "module"
+MODULE_SRC = HERE.parent / "src" / "module" / "exec"
 FRAMES: list[dict[str, Any]] = json.loads(GOLDEN.read_text())["frames"]
 BY_NAME = {f["name"]: f for f in FRAMES}
 TO_WORKER = [f["name"] for f in FRAMES if f["direction"] == "to_worker"]

@@ -1,6 +1,6 @@
 /*
  * The C side of the worker protocol's golden test (tests/test_worker_golden.py), built with
- * src/module/worker_protocol.c alone:
+ * src/module/exec/worker_protocol.c alone:
  *
  *   worker_frames encode NAME          the golden frame NAME (module -> worker) as the module's
  *                                      frame functions build it, in hex

@@ -19,7 +19,7 @@ regions are memfds the module creates and the worker inherits (``--shm-fds IN,OU
 against shrinking; the module reads the out region only after the complete reply frame.
 
 This module is the Python side's one definition of the protocol; the C side's is
-``src/module/worker_protocol.h`` (codes, dtype order, the SHM flag and every message layout) with
+``src/module/exec/worker_protocol.h`` (codes, dtype order, the SHM flag and every message layout) with
 ``worker_protocol.c`` (building and reading frames).  Both are tested against the same golden
 frames (``tests/golden/worker_frames.json``, ``tests/test_worker_golden.py``), which also check
 that every constant below equals its C twin.  Decoding never copies tensor
