@@ -14,7 +14,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-MODULE_SRC = Path(__file__).resolve().parents[1] / "packages" / "smartsim_ai" / "src" / "module"
+MODULE_SRC = (
+    Path(__file__).resolve().parents[1] / "packages" / "smartsim_ai" / "src" / "module" / "core"
+)
 
 NOOP_C = r"""
 #include <string.h>

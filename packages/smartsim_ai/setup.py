@@ -15,6 +15,9 @@ from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_ext import build_ext
 
 MODULE_DIR = Path("src") / "module"
+# One folder per layer (core, types, rdb, commands, exec); sources include each other's
+# headers by name, so every folder is on the include path.
+LAYERS = ("core", "types", "rdb", "commands", "exec")
 
 
 class BuildServerModule(build_ext):
@@ -59,6 +62,7 @@ setup(
             "smartsim_ai.lib.ai",
             sources=sorted(str(p) for p in MODULE_DIR.rglob("*.c")),
             depends=sorted(str(p) for p in MODULE_DIR.rglob("*.h")),
+            include_dirs=[str(MODULE_DIR / layer) for layer in LAYERS],
             extra_compile_args=[
                 "-std=gnu11",
                 "-O2",

@@ -46,10 +46,10 @@ def core(tmp_path_factory):
     if cc is None:
         pytest.skip("no C compiler")
     lib = tmp_path_factory.mktemp("core") / "tensor_core.so"
-    sources = [MODULE_SRC / name for name in ("tensor.c", "alloc.c", "rm_api.c")]
+    sources = [MODULE_SRC / name for name in ("types/tensor.c", "core/alloc.c", "core/rm_api.c")]
     subprocess.run(
         [cc, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
-         "-fPIC", "-shared", *map(str, sources), "-o", str(lib)],
+         "-fPIC", "-shared", f"-I{MODULE_SRC / 'core'}", *map(str, sources), "-o", str(lib)],
         check=True,
     )  # fmt: skip
     dll = ctypes.CDLL(str(lib))

@@ -9,8 +9,8 @@
  */
 #include <stdio.h>
 
-#include "../hooks.h"
-#include "../model_type.h"
+#include "hooks.h"
+#include "model_type.h"
 #include "rdb_util.h"
 
 typedef struct {

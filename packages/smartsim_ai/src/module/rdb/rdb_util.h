@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "../alloc.h"
-#include "../rm_api.h"
+#include "alloc.h"
+#include "rm_api.h"
 
 /* A string saved with or without its trailing NUL, returned NUL-terminated (ai_alloc'ed)
  * with its length sans NUL in *len; NULL on a read error. */

@@ -6,8 +6,8 @@
  *   v0:    as v1 with the tag saved with its NUL (stripped either way).
  * The script is then handed to ai_script_prepare_hook (hooks.h) when one is set.
  */
-#include "../hooks.h"
-#include "../model_type.h"
+#include "hooks.h"
+#include "model_type.h"
 #include "rdb_util.h"
 
 static void *load(RedisModuleIO *io, int encver, int has_entry_points) {

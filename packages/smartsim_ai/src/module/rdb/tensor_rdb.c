@@ -8,8 +8,8 @@
  * Every loader checks what it reads, frees what it took on any error and
  * returns NULL, which makes the server refuse the payload (RESTORE) or the file.
  */
-#include "../errors.h"
-#include "../tensor_type.h"
+#include "errors.h"
+#include "tensor_type.h"
 
 static void *load_failed(RedisModuleIO *io, ai_tensor *t, char *data, const char *why) {
     if (data) RedisModule_Free(data);

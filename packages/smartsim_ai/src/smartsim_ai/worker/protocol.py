@@ -18,7 +18,11 @@ run inputs in the module's "in" region, results in the "out" region the worker f
 regions are memfds the module creates and the worker inherits (``--shm-fds IN,OUT``), sealed
 against shrinking; the module reads the out region only after the complete reply frame.
 
-The C side (``src/module/worker_channel.c``) speaks the same format.  Decoding never copies tensor
+This module is the Python side's one definition of the protocol; the C side's is
+``src/module/exec/worker_protocol.h`` (codes, dtype order, the SHM flag and every message layout) with
+``worker_protocol.c`` (building and reading frames).  Both are tested against the same golden
+frames (``tests/golden/worker_frames.json``, ``tests/test_worker_golden.py``), which also check
+that every constant below equals its C twin.  Decoding never copies tensor
 bytes: arrays are ``numpy.frombuffer`` views into the received frame, and encoding hands the
 arrays' buffers straight to ``socket.sendmsg``.
 """
@@ -59,7 +63,7 @@ VAL_NIL, VAL_STR, VAL_INT, VAL_ARRAY, VAL_ERROR = 0, 1, 2, 3, 4
 KIND_MODEL = 0
 KIND_SCRIPT = 1
 
-# Tensor dtypes in wire order (same order as the C enum in tensor.h's protocol mapping).
+# Tensor dtypes in wire order: the index is the code (C: enum wire_dtype in worker_protocol.h).
 DTYPES = ("FLOAT", "DOUBLE", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "BOOL", "STRING")
 ABSENT = 255
 SHM = 0x40  # dtype flag: the bytes lie in a shared region (u64 offset, u64 length follow)

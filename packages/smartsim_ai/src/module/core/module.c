@@ -3,11 +3,8 @@
  *
  * Each row: name, handler, flags, first/last/step key positions, and for commands
  * whose keys move, a getkeys function (the command is then registered with
- * "getkeys-api" through a small wrapper).  A row whose handler is not linked in
- * (execution-layer handlers are weak, see commands.h) is skipped.
+ * "getkeys-api" through a small wrapper).
  */
-#include <stdio.h>
-#include <string.h>
 
 #include "alloc.h"
 #include "commands.h"
@@ -15,8 +12,9 @@
 #include "hooks.h"
 #include "info.h"
 #include "model_type.h"
-#include "module.h"
+#include "reply.h"
 #include "tensor_type.h"
+#include "version.h"
 
 typedef void (*ai_getkeys_fn)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
@@ -78,43 +76,9 @@ static const ai_command commands[] = {
     {"ai.config",          ai_cmd_config,        NULL,              "write",   0, 0, 0, 0},
 };
 
-int ai_reply_arity(RedisModuleCtx *ctx, const char *upper_name) {
-    char msg[128];
-    snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", upper_name);
-    return RedisModule_ReplyWithError(ctx, msg);
-}
-
-/* "+OK\r\n" as the server produced it for UNWATCH at load time.  Sent back whole with
- * ReplyWithCallReply it is one append to the client's buffer; ReplyWithSimpleString
- * checks and copies the text first (Redis 7.0: an sds, a scan for newlines and three
- * appends, ~600 instructions more; Valkey 8: ~280 more), which at 1 KB is 4-8% of a
- * TENSORSET.  NULL when the server answered something else: then the plain call. */
-static RedisModuleCallReply *ok_reply;
-
-int ai_reply_ok(RedisModuleCtx *ctx) {
-    if (ok_reply) return RedisModule_ReplyWithCallReply(ctx, ok_reply);
-    return RedisModule_ReplyWithSimpleString(ctx, "OK");
-}
-
-/* Kept for the module's lifetime (never freed: the reply's context is gone by then). */
-static void prepare_ok_reply(RedisModuleCtx *ctx) {
-    RedisModuleCallReply *r = RedisModule_Call(ctx, "UNWATCH", "");
-    size_t len = 0;
-    const char *s = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_STRING
-                        ? RedisModule_CallReplyStringPtr(r, &len)
-                        : NULL;
-    if (s && len == 2 && memcmp(s, "OK", 2) == 0) {
-        ok_reply = r;
-        return;
-    }
-    if (r) RedisModule_FreeCallReply(r);
-    RedisModule_Log(ctx, "notice", "ai: UNWATCH did not answer +OK; using the plain +OK reply");
-}
-
 static int register_commands(RedisModuleCtx *ctx) {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         const ai_command *c = &commands[i];
-        if (!c->handler) continue; /* its layer is not linked in */
         RedisModuleCmdFunc fn = c->with_getkeys ? c->with_getkeys : c->handler;
         if (RedisModule_CreateCommand(ctx, c->name, fn, c->flags, c->first, c->last, c->step) !=
             REDISMODULE_OK) {
@@ -141,9 +105,9 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         return REDISMODULE_ERR;
     }
     if (register_commands(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
-    prepare_ok_reply(ctx);
+    ai_reply_prepare_ok(ctx);
     if (ai_info_register(ctx) != REDISMODULE_OK) return REDISMODULE_ERR;
-    if (ai_exec_onload && ai_exec_onload(ctx) != 0) {
+    if (ai_exec_onload(ctx) != 0) {
         RedisModule_Log(ctx, "warning", "ai: the execution layer failed to start");
         return REDISMODULE_ERR;
     }

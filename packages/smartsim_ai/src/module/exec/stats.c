@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands.h"
 #include "errors.h"
-#include "module.h"
+#include "reply.h"
 
 typedef struct stats_entry {
     char *name;

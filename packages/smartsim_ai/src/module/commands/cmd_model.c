@@ -3,59 +3,22 @@
  * Parsing and validation happen here in the main thread (errors reply at once); compiling
  * and running go to a worker through the device's run queue.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "alloc.h"
+#include "bind.h"
 #include "cmd_run.h"
+#include "commands.h"
 #include "config.h"
 #include "errors.h"
 #include "keyspace.h"
 #include "model_type.h"
-#include "module.h"
+#include "reply.h"
 #include "run_queue.h"
 #include "stats.h"
 #include "tensor_type.h"
-
-int ai_arg_is(RedisModuleString *arg, const char *keyword) {
-    return strcasecmp(RedisModule_StringPtrLen(arg, NULL), keyword) == 0;
-}
-
-char *ai_arg_dup(RedisModuleString *arg) {
-    size_t len;
-    const char *s = RedisModule_StringPtrLen(arg, &len);
-    return ai_strndup(s, len);
-}
-
-int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    /* Client arguments are echoed here: a CR or LF would end the RESP error line (the
-     * servers map them too; this does not rely on it), other control bytes garble logs. */
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
-    return RedisModule_ReplyWithError(ctx, buf);
-}
-
-int ai_count_fits(long long count, int argc, int at) {
-    return count >= 0 && count <= (long long)argc - at;
-}
-
-long long ai_clamp_timeout(long long ms) { return ms > AI_TIMEOUT_MAX_MS ? AI_TIMEOUT_MAX_MS : ms; }
-
-int ai_run_refused(RedisModuleCtx *ctx) {
-    int flags = RedisModule_GetContextFlags(ctx);
-    if (!(flags & (REDISMODULE_CTX_FLAGS_MULTI | REDISMODULE_CTX_FLAGS_LUA |
-                   REDISMODULE_CTX_FLAGS_DENY_BLOCKING)))
-        return 0;
-    RedisModule_ReplyWithError(ctx, AI_ERR_IN_TRANSACTION);
-    return 1;
-}
 
 /* MODELSTORE's "Invalid DEVICE" test: CPU, GPU, or CPU:<digits> / GPU:<digits> shorter than
  * 10 characters.  RedisAI 1.2.7 checked digits from the 6th character on and took any
@@ -400,40 +363,6 @@ int ai_cmd_modeldel(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 }
 
 /* ---------------------------------------------------------------- execute */
-
-static int input_slot(RedisModuleCtx *ctx, ai_request *r, RedisModuleString *name) {
-    ai_tensor *t = ai_tensor_get_from_key(ctx, name);
-    if (!t) return -1;
-    int slot = ai_request_slot(r, t);
-    ai_tensor_decref(t);
-    return slot;
-}
-
-static int output_slot(RedisModuleCtx *ctx, ai_request *r, RedisModuleString *name) {
-    int slot = ai_request_slot(r, NULL);
-    size_t i = r->npersist++;
-    r->persist_keys = ai_realloc(r->persist_keys, r->npersist * sizeof(RedisModuleString *));
-    r->persist_slots = ai_realloc(r->persist_slots, r->npersist * sizeof(int));
-    RedisModule_RetainString(ctx, name);
-    r->persist_keys[i] = name;
-    r->persist_slots[i] = slot;
-    return slot;
-}
-
-/* Binds op->in/op->out to slots; replies and returns -1 on a key error.  In a DAG the names
- * are recorded and bound once every op has parsed (dag_names_defer). */
-int ai_bind_io(RedisModuleCtx *ctx, ai_request *r, ai_op *op, struct dag_names *dag,
-               RedisModuleString **ins, size_t nin, RedisModuleString **outs, size_t nout) {
-    if (dag) return dag_names_defer(dag, op, ins, nin, outs, nout);
-    op->nin = nin;
-    op->nout = nout;
-    op->in = ai_calloc(nin ? nin : 1, sizeof(int));
-    op->out = ai_calloc(nout ? nout : 1, sizeof(int));
-    for (size_t i = 0; i < nin; i++)
-        if ((op->in[i] = input_slot(ctx, r, ins[i])) < 0) return -1;
-    for (size_t i = 0; i < nout; i++) op->out[i] = output_slot(ctx, r, outs[i]);
-    return 0;
-}
 
 int ai_parse_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
                           ai_op *op, struct dag_names *dag, long long *timeout) {

@@ -12,7 +12,7 @@
 #include "config.h"
 #include "hooks.h"
 #include "info.h"
-#include "module.h"
+#include "version.h"
 
 #ifndef AI_GIT_SHA
 #define AI_GIT_SHA "unknown"
@@ -35,9 +35,6 @@ void ai_info_add_field(RedisModuleInfoCtx *ctx, const char *field, const char *v
     RedisModule_InfoAddFieldCString(ctx, ai_info_safe(name, sizeof name, field),
                                     ai_info_safe(val, sizeof val, value));
 }
-
-static const char *const backend_version_fields[AI_BACKEND_COUNT] = {
-    "TensorFlow_version", "TensorFlowLite_version", "Torch_version", "onnxruntime_version"};
 
 static void add_timeval(RedisModuleInfoCtx *ctx, const char *field, struct timeval tv) {
     char buf[64];
@@ -71,21 +68,13 @@ static void info_func(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddFieldLongLong(ctx, "backend_memory_limit", ai_config.backend_memory_limit);
 
     RedisModule_InfoAddSection(ctx, "backends_info");
-    if (ai_exec_info_backends) {
-        ai_exec_info_backends(ctx);
-    } else {
-        for (int b = 0; b < AI_BACKEND_COUNT; b++) {
-            if (ai_config.backend_paths[b]) {
-                RedisModule_InfoAddFieldCString(ctx, backend_version_fields[b], "NA");
-            }
-        }
-    }
+    ai_exec_info_backends(ctx);
 
     RedisModule_InfoAddSection(ctx, "cpu");
     add_rusage(ctx, RUSAGE_SELF, "self_used_cpu_sys", "self_used_cpu_user");
     add_rusage(ctx, RUSAGE_CHILDREN, "children_used_cpu_sys", "children_used_cpu_user");
     add_rusage(ctx, RUSAGE_THREAD, "main_thread_used_cpu_sys", "main_thread_used_cpu_user");
-    if (ai_exec_info_cpu) ai_exec_info_cpu(ctx);
+    ai_exec_info_cpu(ctx);
 
     /* Ours, after RedisAI's sections (clients index those by position). */
     ai_compact_stats cs = ai_compact_get_stats();

@@ -49,7 +49,7 @@ int ai_model_derive_names(ai_model *m, char **err) {
     wbuf b;
     wbuf_init(&b, WMSG_LOAD, 1);
     wbuf_u64(&b, 1);
-    wbuf_u8(&b, 0);
+    wbuf_u8(&b, WIRE_KIND_MODEL);
     wbuf_str(&b, ai_backend_names[m->backend]);
     wbuf_str(&b, m->device);
     wbuf_u32(&b, 0);
@@ -143,9 +143,9 @@ static void find_log_file(RedisModuleCtx *ctx) {
     RedisModuleCallReply *value = RedisModule_CallReplyArrayElement(reply, 1);
     size_t len = 0;
     const char *path = value ? RedisModule_CallReplyStringPtr(value, &len) : NULL;
-    if (path && len > 0 && len < sizeof g_worker_settings.log_file) {
-        memcpy(g_worker_settings.log_file, path, len);
-        g_worker_settings.log_file[len] = '\0';
+    if (path && len > 0 && len < sizeof ai_config.log_file) {
+        memcpy(ai_config.log_file, path, len);
+        ai_config.log_file[len] = '\0';
     }
     RedisModule_FreeCallReply(reply);
 }
@@ -176,11 +176,11 @@ static int environment_python(char *out, size_t size) {
  * in-place build records it), else the Python of the environment the module is installed in
  * (a wheel records none), else python3 from PATH. */
 static void fallback_python(RedisModuleCtx *ctx) {
-    if (g_worker_settings.python[0] && access(g_worker_settings.python, X_OK) == 0) return;
-    char found[sizeof g_worker_settings.python];
+    if (ai_config.worker_exe[0] && access(ai_config.worker_exe, X_OK) == 0) return;
+    char found[sizeof ai_config.worker_exe];
     if (environment_python(found, sizeof found)) {
         RedisModule_Log(ctx, "notice", "ai: workers use %s (the module's environment)", found);
-        snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s", found);
+        snprintf(ai_config.worker_exe, sizeof ai_config.worker_exe, "%s", found);
         return;
     }
     const char *path = getenv("PATH");
@@ -194,9 +194,9 @@ static void fallback_python(RedisModuleCtx *ctx) {
                 RedisModule_Log(ctx, "warning",
                                 "ai: no build-time Python%s%s and no Python beside the module; "
                                 "workers use %s from PATH (set WORKER_PYTHON to choose)",
-                                g_worker_settings.python[0] ? " at " : "",
-                                g_worker_settings.python, dir);
-                snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s", dir);
+                                ai_config.worker_exe[0] ? " at " : "",
+                                ai_config.worker_exe, dir);
+                snprintf(ai_config.worker_exe, sizeof ai_config.worker_exe, "%s", dir);
                 return;
             }
         }
@@ -214,34 +214,24 @@ static void default_thread_counts(RedisModuleCtx *ctx) {
     int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
     if (cores <= 0) cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores <= 0) cores = 1;
-    int share = (cores - 1) / g_exec_settings.threads_per_queue;
+    int share = (int)((cores - 1) / ai_config.threads_per_queue);
     if (share < 1) share = 1;
-    if (g_worker_settings.intra_op == 0) g_worker_settings.intra_op = share;
-    if (g_worker_settings.inter_op == 0) g_worker_settings.inter_op = share;
+    if (ai_config.worker_intra_op == 0) ai_config.worker_intra_op = share;
+    if (ai_config.worker_inter_op == 0) ai_config.worker_inter_op = share;
     (void)ctx;
 }
 
 int ai_exec_onload(RedisModuleCtx *ctx) {
     find_log_file(ctx);
     if (ai_config.worker_python && ai_config.worker_python[0])
-        snprintf(g_worker_settings.python, sizeof g_worker_settings.python, "%s",
+        snprintf(ai_config.worker_exe, sizeof ai_config.worker_exe, "%s",
                  ai_config.worker_python);
     else
         fallback_python(ctx);
-    g_worker_settings.intra_op = (int)ai_config.intra_op_parallelism;
-    g_worker_settings.inter_op = (int)ai_config.inter_op_parallelism;
-    g_worker_settings.memory_limit_mb = ai_config.backend_memory_limit;
-    g_worker_settings.shm_threshold = ai_config.shm_threshold;
-    g_exec_settings.threads_per_queue =
-        ai_config.threads_per_queue > 0 ? (int)ai_config.threads_per_queue : 1;
-    g_exec_settings.exec_timeout_ms = ai_config.model_execution_timeout;
+    ai_config.worker_intra_op = (int)ai_config.intra_op_parallelism;
+    ai_config.worker_inter_op = (int)ai_config.inter_op_parallelism;
     /* RedisAI bounds only ONNX runs; a value given explicitly bounds every backend */
-    g_exec_settings.exec_timeout_explicit =
-        ai_config.model_execution_timeout != DEFAULT_EXEC_TIMEOUT_MS;
-    g_exec_settings.load_timeout_ms = ai_config.model_load_timeout;
-    g_exec_settings.run_timeout_ms = ai_config.run_timeout;
-    g_exec_settings.workers_max = (int)ai_config.workers_max;
-    g_exec_settings.idle_timeout_ms = ai_config.worker_idle_timeout;
+    ai_config.exec_timeout_explicit = ai_config.model_execution_timeout != DEFAULT_EXEC_TIMEOUT_MS;
     default_thread_counts(ctx);
     ai_model_prepare_hook = prepare_model;
     ai_script_prepare_hook = prepare_script;
@@ -254,8 +244,8 @@ int ai_exec_onload(RedisModuleCtx *ctx) {
     RedisModule_Log(ctx, "notice",
                     "ai: %d worker(s) per device, at most %d in all, python %s, %d intra-op and "
                     "%d inter-op thread(s) per worker",
-                    g_exec_settings.threads_per_queue, g_exec_settings.workers_max,
-                    g_worker_settings.python, g_worker_settings.intra_op, g_worker_settings.inter_op);
+                    (int)ai_config.threads_per_queue, (int)ai_config.workers_max,
+                    ai_config.worker_exe, ai_config.worker_intra_op, ai_config.worker_inter_op);
     return 0;
 }
 

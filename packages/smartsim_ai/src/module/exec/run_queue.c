@@ -18,11 +18,11 @@
 
 #include "alloc.h"
 #include "batching.h"
+#include "config.h"
 #include "execute.h"
 #include "info.h"
 #include "worker_channel.h"
 
-exec_settings g_exec_settings = {1, 5000, 0, 600000, 60000, 16, 600000};
 
 typedef struct run_queue run_queue;
 
@@ -203,7 +203,7 @@ static int acquire_worker(queue_thread *t, char *err, size_t errlen) {
     pthread_mutex_lock(&pool_mu);
     t->busy = 1;
     if (!t->has_slot) {
-        if (slots_used >= g_exec_settings.workers_max) {
+        if (slots_used >= ai_config.workers_max) {
             queue_thread *victim = NULL;
             for (run_queue *q = queues; q; q = q->next)
                 for (int i = 0; i < q->nthreads; i++) {
@@ -216,10 +216,10 @@ static int acquire_worker(queue_thread *t, char *err, size_t errlen) {
                 t->busy = 0;
                 pthread_mutex_unlock(&pool_mu);
                 snprintf(err, errlen,
-                         "ERR no worker process for device %s: WORKERS_MAX (%d) worker processes "
+                         "ERR no worker process for device %s: WORKERS_MAX (%lld) worker processes "
                          "are running and all are busy; retry later, or raise the module argument "
                          "WORKERS_MAX",
-                         t->worker.device, g_exec_settings.workers_max);
+                         t->worker.device, ai_config.workers_max);
                 return -1;
             }
             reclaim_locked(victim, "WORKERS_MAX reached, its slot went to another device");
@@ -254,7 +254,7 @@ static long long maybe_reclaim(queue_thread *t) {
     pthread_mutex_lock(&pool_mu);
     if (t->has_slot && !t->busy && !t->q->head) {
         long long idle = ai_now_ms() - t->last_ms;
-        long long limit = g_exec_settings.idle_timeout_ms;
+        long long limit = ai_config.worker_idle_timeout;
         if (!t->q->eager && device_objects_locked(t->q->device) == 0) {
             reclaim_locked(t, "no model or script uses its device any more");
         } else if (limit > 0 && idle >= limit) {
@@ -376,7 +376,7 @@ static int ensure_queue(const char *device, int eager) {
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     q->eager = eager;
-    q->nthreads = g_exec_settings.threads_per_queue > 0 ? g_exec_settings.threads_per_queue : 1;
+    q->nthreads = ai_config.threads_per_queue > 0 ? (int)ai_config.threads_per_queue : 1;
     q->threads = calloc((size_t)q->nthreads, sizeof *q->threads);
     if (!q->threads) return -1;
     for (int i = 0; i < q->nthreads; i++) {

@@ -7,149 +7,13 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "bind.h"
 #include "cmd_run.h"
 #include "cmd_tensor.h"
+#include "commands.h"
 #include "errors.h"
-#include "module.h"
+#include "reply.h"
 #include "tensor_type.h"
-
-/* One op's names, bound once every op has parsed (in op order: SSA versions). */
-typedef struct dag_binding {
-    ai_op *op;
-    RedisModuleString **ins, **outs; /* the op's arguments (the command's argv) */
-    size_t nin, nout;
-    RedisModuleString *get;   /* TENSORGET: the name read into op->get_slot */
-    RedisModuleString *set;   /* TENSORSET: the name given set_slot */
-    int set_slot;
-} dag_binding;
-
-/* Name -> latest slot, one entry per distinct name, found through an open-addressing hash
- * index: a DAG may name as many tensors as it has arguments (millions), so lookups must
- * not scan (a scan made LOAD n + PERSIST n quadratic). */
-struct dag_names {
-    size_t n, cap;
-    const char **name;
-    size_t *len;
-    int *slot;
-    size_t *index; /* index_cap buckets: entry + 1, or 0 when empty */
-    size_t index_cap;
-    dag_binding *bind; /* the ops' names, in op order */
-    size_t nbind, bind_cap;
-};
-
-static uint64_t hash_bytes(const char *s, size_t len) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* The bucket holding `s`, or the empty bucket where it would go. */
-static size_t *bucket(struct dag_names *d, const char *s, size_t len) {
-    size_t mask = d->index_cap - 1;
-    for (size_t b = (size_t)hash_bytes(s, len) & mask;; b = (b + 1) & mask) {
-        size_t e = d->index[b];
-        if (e == 0 || (d->len[e - 1] == len && memcmp(d->name[e - 1], s, len) == 0))
-            return &d->index[b];
-    }
-}
-
-static int lookup(struct dag_names *d, const char *s, size_t len) {
-    if (d->n == 0) return -1;
-    size_t e = *bucket(d, s, len);
-    return e ? d->slot[e - 1] : -1;
-}
-
-static int dag_names_lookup(struct dag_names *d, RedisModuleString *name) {
-    size_t len;
-    const char *s = RedisModule_StringPtrLen(name, &len);
-    return lookup(d, s, len);
-}
-
-static void grow_index(struct dag_names *d) {
-    ai_free(d->index);
-    d->index_cap = d->index_cap ? 2 * d->index_cap : 32;
-    d->index = ai_calloc(d->index_cap, sizeof(size_t));
-    for (size_t e = 0; e < d->n; e++) *bucket(d, d->name[e], d->len[e]) = e + 1;
-}
-
-/* Defines `name` as `slot` (a later definition replaces an earlier one). */
-static void names_add(struct dag_names *d, RedisModuleString *name, int slot) {
-    size_t len;
-    const char *s = RedisModule_StringPtrLen(name, &len);
-    if (2 * (d->n + 1) > d->index_cap) grow_index(d);
-    size_t *b = bucket(d, s, len);
-    if (*b) {
-        d->slot[*b - 1] = slot;
-        return;
-    }
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 16;
-        d->name = ai_realloc(d->name, d->cap * sizeof(char *));
-        d->len = ai_realloc(d->len, d->cap * sizeof(size_t));
-        d->slot = ai_realloc(d->slot, d->cap * sizeof(int));
-    }
-    d->name[d->n] = s;
-    d->len[d->n] = len;
-    d->slot[d->n] = slot;
-    *b = ++d->n;
-}
-
-static dag_binding *new_binding(struct dag_names *d, ai_op *op) {
-    if (d->nbind == d->bind_cap) {
-        d->bind_cap = d->bind_cap ? 2 * d->bind_cap : 8;
-        d->bind = ai_realloc(d->bind, d->bind_cap * sizeof(dag_binding));
-    }
-    dag_binding *b = &d->bind[d->nbind++];
-    memset(b, 0, sizeof *b);
-    b->op = op;
-    return b;
-}
-
-int dag_names_defer(struct dag_names *d, ai_op *op, RedisModuleString **ins, size_t nin,
-                    RedisModuleString **outs, size_t nout) {
-    op->nin = nin;
-    op->nout = nout;
-    op->in = ai_calloc(nin ? nin : 1, sizeof(int));
-    op->out = ai_calloc(nout ? nout : 1, sizeof(int));
-    dag_binding *b = new_binding(d, op);
-    b->ins = ins, b->nin = nin;
-    b->outs = outs, b->nout = nout;
-    return 0;
-}
-
-/* Bind every op's names in op order (RedisAI's MapTensorsKeysToIndices): an input must be
- * LOADed or made by an earlier op.  Replies and returns -1 on the first that is not. */
-static int bind_all(RedisModuleCtx *ctx, struct dag_names *d, ai_request *r) {
-    for (size_t k = 0; k < d->nbind; k++) {
-        dag_binding *b = &d->bind[k];
-        if (b->set) {
-            names_add(d, b->set, b->set_slot);
-            continue;
-        }
-        if (b->get) {
-            if ((b->op->get_slot = dag_names_lookup(d, b->get)) < 0)
-                return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND), -1;
-            continue;
-        }
-        for (size_t i = 0; i < b->nin; i++)
-            if ((b->op->in[i] = dag_names_lookup(d, b->ins[i])) < 0)
-                return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_INPUT_NOT_FOUND), -1;
-        for (size_t i = 0; i < b->nout; i++) {
-            int slot = ai_request_slot(r, NULL);
-            names_add(d, b->outs[i], slot);
-            b->op->out[i] = slot;
-        }
-    }
-    return 0;
-}
-
-static void names_free(struct dag_names *d) {
-    ai_free(d->name);
-    ai_free(d->len);
-    ai_free(d->slot);
-    ai_free(d->index);
-    ai_free(d->bind);
-}
 
 typedef struct dag_kind {
     const char *name; /* for errors */
@@ -172,7 +36,7 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
         ai_tensor *t = ai_tensor_from_args(argv + 2, argc - 2, &err);
         if (!t) return RedisModule_ReplyWithError(ctx, err), -1;
         op->kind = AI_OP_TENSORSET;
-        dag_binding *b = new_binding(names, op);
+        dag_binding *b = dag_names_new_binding(names, op);
         b->set = argv[1];
         b->set_slot = ai_request_slot(r, t);
         ai_tensor_decref(t);
@@ -186,7 +50,7 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
         const char *err = ai_tensor_parse_format(argv + 2, argc - 2, &meta, &fmt);
         if (err) return RedisModule_ReplyWithError(ctx, err), -1;
         op->kind = AI_OP_TENSORGET;
-        new_binding(names, op)->get = argv[1];
+        dag_names_new_binding(names, op)->get = argv[1];
         op->get_fmt = (int)fmt | (meta ? AI_FMT_META : 0);
         return 0;
     }
@@ -248,7 +112,7 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
                 RedisModuleString *key = argv[i + 2 + k];
                 ai_tensor *t = ai_tensor_get_from_key(ctx, key);
                 if (!t) goto fail;
-                names_add(&names, key, ai_request_slot(r, t));
+                dag_names_add(&names, key, ai_request_slot(r, t));
                 ai_tensor_decref(t);
             }
             if (k != n) FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_LOAD_MISMATCH));
@@ -265,7 +129,7 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
             for (; k < npersist && i + 2 + k < argc; k++) { /* unique, then enough */
                 if (dag_names_lookup(&persist_seen, argv[i + 2 + k]) >= 0)
                     FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_UNIQUE));
-                names_add(&persist_seen, argv[i + 2 + k], 0);
+                dag_names_add(&persist_seen, argv[i + 2 + k], 0);
             }
             if (k != npersist)
                 FAIL(RedisModule_ReplyWithError(ctx, AI_ERR_DAG_PERSIST_MISMATCH));
@@ -311,7 +175,7 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
         if (!device && op->model) device = op->model->device;
         if (!device && op->script) device = op->script->device;
     }
-    if (bind_all(ctx, &names, r) != 0) goto fail;
+    if (dag_names_bind_all(ctx, &names, r) != 0) goto fail;
     for (long long p = 0; p < npersist; p++) {
         RedisModuleString *key = argv[persist_at + p];
         int slot = dag_names_lookup(&names, key);
@@ -324,13 +188,13 @@ static int dag_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
         r->persist_slots[n] = slot;
     }
 #undef FAIL
-    names_free(&names);
-    names_free(&persist_seen);
+    dag_names_free(&names);
+    dag_names_free(&persist_seen);
     ai_free(op_start);
     return ai_request_submit(ctx, r, device ? device : "CPU");
 fail:
-    names_free(&names);
-    names_free(&persist_seen);
+    dag_names_free(&names);
+    dag_names_free(&persist_seen);
     ai_free(op_start);
     ai_request_free(ctx, r);
     return REDISMODULE_OK;

@@ -2,10 +2,10 @@
  * The seam between the storage layer (tensors, models, scripts, persistence;
  * issue 3) and the execution layer (workers, MODEL/SCRIPT/DAG commands; issue 4).
  *
- * The execution layer fills these pointers from its ai_exec_onload() (declared
- * weak below: when no execution layer is linked in, module.c skips it).  Until a
- * hook is set, storage just keeps the payload: RDB-loaded models and scripts are
- * stored as they are and never validated.
+ * The execution layer fills these pointers from its ai_exec_onload() (exec_main.c),
+ * so the pure model/script cores never call into it directly.  Until a hook is set,
+ * storage just keeps the payload: RDB-loaded models and scripts are stored as they
+ * are and never validated.
  */
 #ifndef SMARTSIM_AI_HOOKS_H
 #define SMARTSIM_AI_HOOKS_H
@@ -33,25 +33,15 @@ extern ai_script_prepare_fn ai_script_prepare_hook;
 extern void (*ai_model_release_hook)(ai_model *model);
 extern void (*ai_script_release_hook)(ai_script *script);
 
-/* Optional execution-layer entry points (weak: NULL when not linked in). */
+/* The execution layer's entry points (exec_main.c). */
 
 /* Called at the end of OnLoad, after the types and commands exist and the module
  * arguments are parsed into ai_config (config.h). Non-zero fails the load. */
-int ai_exec_onload(RedisModuleCtx *ctx) __attribute__((weak, visibility("hidden")));
-
-/* Module arguments the storage layer does not know (e.g. worker settings):
- * return 1 when taken, 0 when unknown, -1 when the value is invalid. */
-int ai_exec_config_arg(const char *name, RedisModuleString *value)
-    __attribute__((weak, visibility("hidden")));
-
-/* AI.CONFIG LOADBACKEND <backend> <path>: return 0 on success. Without an execution
- * layer the module only records the backend as requested. */
-int ai_exec_load_backend(RedisModuleCtx *ctx, ai_backend backend, const char *path)
-    __attribute__((weak, visibility("hidden")));
+int ai_exec_onload(RedisModuleCtx *ctx);
 
 /* INFO MODULES: fields of the `ai_backends_info` section (called after the section
  * header), and the per-worker fields at the end of `ai_cpu`. */
-void ai_exec_info_backends(RedisModuleInfoCtx *ctx) __attribute__((weak, visibility("hidden")));
-void ai_exec_info_cpu(RedisModuleInfoCtx *ctx) __attribute__((weak, visibility("hidden")));
+void ai_exec_info_backends(RedisModuleInfoCtx *ctx);
+void ai_exec_info_cpu(RedisModuleInfoCtx *ctx);
 
 #endif

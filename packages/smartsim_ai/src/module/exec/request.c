@@ -13,7 +13,7 @@
 #include "cmd_tensor.h"
 #include "errors.h"
 #include "execute.h"
-#include "module.h"
+#include "reply.h"
 #include "run_queue.h"
 #include "script_calls.h"
 #include "stats.h"

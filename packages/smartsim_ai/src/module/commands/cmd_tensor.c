@@ -7,10 +7,11 @@
 
 #include <string.h>
 
+#include "commands.h"
 #include "compact.h"
 #include "errors.h"
 #include "keyspace.h"
-#include "module.h"
+#include "reply.h"
 #include "tensor_type.h"
 
 /* Keep the argument string itself when its block is at most this much bigger than the

@@ -14,9 +14,14 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "commands.h"
 #include "errors.h"
 #include "hooks.h"
-#include "module.h"
+#include "reply.h"
+
+#ifndef AI_BUILD_PYTHON
+#define AI_BUILD_PYTHON "" /* setup.py passes the interpreter of a checkout build */
+#endif
 
 ai_config_t ai_config = {
     .threads_per_queue = 1,
@@ -31,6 +36,7 @@ ai_config_t ai_config = {
     .workers_max = 16,
     .worker_idle_timeout = 600000,
     .shm_threshold = 256 * 1024,
+    .worker_exe = AI_BUILD_PYTHON,
 };
 
 static void set_string(char **slot, const char *value, size_t len) {
@@ -122,8 +128,6 @@ static int apply_arg(RedisModuleCtx *ctx, const char *name, RedisModuleString *v
     } else if (name_is(name, "TENSOR_COMPACTION_DELAY")) {
         if (!in_range(is_int, n, -1, AI_CONFIG_MAX_MS)) return -1;
         ai_config.tensor_compaction_delay = n;
-    } else if (ai_exec_config_arg) {
-        return ai_exec_config_arg(name, value) == 1 ? 0 : -1;
     } else {
         return -1;
     }
@@ -166,11 +170,6 @@ static int config_loadbackend(RedisModuleCtx *ctx, RedisModuleString **argv, int
     }
     const char *path = RedisModule_StringPtrLen(argv[3], &len);
     record_backend(backend, path, len);
-    if (ai_exec_load_backend && ai_exec_load_backend(ctx, backend, ai_config.backend_paths[backend]) != 0) {
-        ai_free(ai_config.backend_paths[backend]);
-        ai_config.backend_paths[backend] = NULL;
-        return RedisModule_ReplyWithError(ctx, AI_ERR_LOADING_BACKEND);
-    }
     RedisModule_Log(ctx, "notice", "ai: backend %s requested (%s); workers import it on first use",
                     ai_backend_names[backend], ai_config.backend_paths[backend]);
     return ai_reply_ok(ctx);

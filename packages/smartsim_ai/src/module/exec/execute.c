@@ -14,10 +14,26 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "config.h"
 #include "run_queue.h"
 #include "script_calls.h"
 
 _Static_assert(WIRE_MAX_DIMS >= AI_TENSOR_MAX_DIMS, "every tensor shape must fit a wire_tensor");
+/* A tensor's dtype travels as is: the wire codes (worker_protocol.h) are ai_dtype's values. */
+#define SAME_CODE(name) \
+    _Static_assert((int)AI_DTYPE_##name == (int)WIRE_DTYPE_##name, "wire code of " #name)
+SAME_CODE(FLOAT);
+SAME_CODE(DOUBLE);
+SAME_CODE(INT8);
+SAME_CODE(INT16);
+SAME_CODE(INT32);
+SAME_CODE(INT64);
+SAME_CODE(UINT8);
+SAME_CODE(UINT16);
+SAME_CODE(BOOL);
+SAME_CODE(STRING);
+_Static_assert((int)AI_DTYPE_COUNT == (int)WIRE_DTYPE_COUNT, "one wire code per dtype");
+#undef SAME_CODE
 
 static __thread uint64_t next_req_id = 1;
 
@@ -60,27 +76,27 @@ static void fail_timeout(ai_op *op, limit_kind limit) {
         ai_op_fail(op,
                    "ERR Exiting due to terminate flag being set to true: the run took longer "
                    "than MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
-                   g_exec_settings.exec_timeout_ms);
+                   ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN_SCRIPT:
         ai_op_fail(op,
                    "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
                    "process was restarted",
-                   g_exec_settings.exec_timeout_ms);
+                   ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN:
         ai_op_fail(op,
                    "ERR the run took longer than RUN_TIMEOUT (%lld ms) and was stopped; its worker "
                    "process was restarted (raise the module argument RUN_TIMEOUT for longer runs, "
                    "0: no limit)",
-                   g_exec_settings.run_timeout_ms);
+                   ai_config.run_timeout);
         break;
     case LIMIT_LOAD_MODEL:
     case LIMIT_LOAD_SCRIPT:
         ai_op_fail(op,
                    "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
                    "(backend import included); its worker process was restarted",
-                   g_exec_settings.load_timeout_ms,
+                   ai_config.model_load_timeout,
                    limit == LIMIT_LOAD_MODEL ? "model" : "script");
         break;
     }
@@ -104,7 +120,7 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, limit_kind limit) {
                    "ERR the worker process for device %s exited before answering (%s): check that "
                    "%s can import smartsim_ai (module argument WORKER_PYTHON) and see the server "
                    "log",
-                   w->device, why[0] ? why : "channel closed", g_worker_settings.python);
+                   w->device, why[0] ? why : "channel closed", ai_config.worker_exe);
     } else {
         ai_op_fail(op,
                    "ERR the worker process %d for device %s died (%s) while running this "
@@ -167,7 +183,7 @@ static void add_names(wbuf *b, char **names, size_t n) {
 static void build_load_model(wbuf *b, ai_model *m) {
     wbuf_init(b, WMSG_LOAD, next_req_id++);
     wbuf_u64(b, ai_exec_model_id(m));
-    wbuf_u8(b, 0);
+    wbuf_u8(b, WIRE_KIND_MODEL);
     wbuf_str(b, ai_backend_names[m->backend]);
     wbuf_str(b, m->device);
     if (m->backend == AI_BACKEND_TF) {
@@ -184,7 +200,7 @@ static void build_load_model(wbuf *b, ai_model *m) {
 static void build_load_script(wbuf *b, ai_script *s) {
     wbuf_init(b, WMSG_LOAD, next_req_id++);
     wbuf_u64(b, ai_exec_script_id(s));
-    wbuf_u8(b, 1);
+    wbuf_u8(b, WIRE_KIND_SCRIPT);
     wbuf_str(b, "TORCH");
     wbuf_str(b, s->device);
     wbuf_u32(b, 0);
@@ -240,7 +256,7 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
         build_load_script(&b, s);
     char *payload = NULL;
     rbuf r;
-    int type = roundtrip(w, op, &b, (long)g_exec_settings.load_timeout_ms, &payload, &r,
+    int type = roundtrip(w, op, &b, (long)ai_config.model_load_timeout, &payload, &r,
                          m ? LIMIT_LOAD_MODEL : LIMIT_LOAD_SCRIPT);
     wbuf_free(&b);
     int rc = -1;
@@ -272,11 +288,9 @@ static void wire_of(const ai_tensor *t, wire_tensor *wt) {
     wt->nbytes = t->nbytes;
 }
 
-#define SHM_ALIGN 64
-
 static int goes_by_shm(const ai_tensor *t) {
-    return g_worker_settings.shm_threshold > 0 &&
-           t->nbytes >= (size_t)g_worker_settings.shm_threshold;
+    return ai_config.shm_threshold > 0 &&
+           t->nbytes >= (size_t)ai_config.shm_threshold;
 }
 
 /* The tensors of a run: SHM_THRESHOLD bytes and more copied into the worker's in region (its
@@ -284,7 +298,8 @@ static int goes_by_shm(const ai_tensor *t) {
 static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
     size_t need = 0;
     for (size_t i = 0; i < n; i++)
-        if (goes_by_shm(ts[i])) need += (ts[i]->nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+        if (goes_by_shm(ts[i]))
+            need += (ts[i]->nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
     int shm = need > 0 && worker_shm_reserve(w, need) == 0;
     size_t off = 0;
     wbuf_u32(b, (uint32_t)n);
@@ -294,7 +309,7 @@ static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
         if (shm && goes_by_shm(ts[i])) {
             memcpy(w->shm_in.map + off, wt.data, wt.nbytes);
             wbuf_tensor_shm(b, &wt, off);
-            off += (wt.nbytes + SHM_ALIGN - 1) & ~(size_t)(SHM_ALIGN - 1);
+            off += (wt.nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
         } else {
             wbuf_tensor(b, &wt);
         }
@@ -362,12 +377,12 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
 
 /* A run's time limit (ms, 0: none) and which argument set it. */
 static long run_limit(ai_model *m, limit_kind *kind) {
-    if (g_exec_settings.exec_timeout_explicit || (m && m->backend == AI_BACKEND_ONNX)) {
+    if (ai_config.exec_timeout_explicit || (m && m->backend == AI_BACKEND_ONNX)) {
         *kind = m ? LIMIT_RUN_MODEL : LIMIT_RUN_SCRIPT;
-        return (long)g_exec_settings.exec_timeout_ms;
+        return (long)ai_config.model_execution_timeout;
     }
     *kind = LIMIT_RUN;
-    return (long)g_exec_settings.run_timeout_ms;
+    return (long)ai_config.run_timeout;
 }
 
 /* What is left of a run's limit at its deadline (at least 1 ms); 0 when unlimited. */

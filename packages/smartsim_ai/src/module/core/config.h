@@ -31,6 +31,13 @@ typedef struct {
     char *backends_path;               /* BACKENDSPATH (also AI.CONFIG) */
     char *worker_python;               /* WORKER_PYTHON (ours): the workers' interpreter; NULL = default */
     char *backend_paths[AI_BACKEND_COUNT]; /* backends requested at load or by LOADBACKEND */
+
+    /* Resolved from the above when the execution layer starts (exec_main.c), then read-only. */
+    char worker_exe[4096];      /* the workers' interpreter: WORKER_PYTHON, else found */
+    char log_file[4096];        /* the server's log file; empty: workers log to stderr */
+    int worker_intra_op;        /* INTRA_OP_PARALLELISM, 0: this server's cores shared */
+    int worker_inter_op;        /* INTER_OP_PARALLELISM, likewise */
+    int exec_timeout_explicit;  /* MODEL_EXECUTION_TIMEOUT was given: it bounds every backend */
 } ai_config_t;
 
 extern ai_config_t ai_config;
@@ -38,8 +45,5 @@ extern ai_config_t ai_config;
 /* Parses the module arguments (KEY VALUE pairs, case-insensitive keys).  Logs the
  * reason and returns REDISMODULE_ERR on an odd count, an unknown key or a bad value. */
 int ai_config_load_args(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-
-/* AI.CONFIG command handler. */
-int ai_cmd_config(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 #endif

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+
 extern char **environ;
 
 /* The server's environment.  Not plain `environ`: Valkey 8 loads modules with RTLD_DEEPBIND, so
@@ -39,12 +41,6 @@ static char **server_environ(void) {
     }
     return env;
 }
-
-#ifndef AI_BUILD_PYTHON
-#define AI_BUILD_PYTHON ""
-#endif
-
-worker_settings g_worker_settings = {AI_BUILD_PYTHON, 0, 0, 0, "", 256 * 1024};
 
 #define WORKER_FD 3
 #define WORKER_SHM_IN_FD 4
@@ -64,7 +60,7 @@ void worker_log(const char *fmt, ...) {
     localtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(stamp, sizeof stamp, "%d %b %Y %H:%M:%S", &tm);
     snprintf(stamp + n, sizeof stamp - n, ".%03ld", ts.tv_nsec / 1000000);
-    FILE *f = g_worker_settings.log_file[0] ? fopen(g_worker_settings.log_file, "a") : NULL;
+    FILE *f = ai_config.log_file[0] ? fopen(ai_config.log_file, "a") : NULL;
     fprintf(f ? f : stderr, "%d:M %s # <ai> %s\n", (int)getpid(), stamp, msg);
     if (f) fclose(f);
 }
@@ -170,15 +166,15 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 
     shm_close(w); /* a previous process's regions, if any: never shared with the next one */
-    if (g_worker_settings.shm_threshold > 0) shm_open_regions(w);
+    if (ai_config.shm_threshold > 0) shm_open_regions(w);
 
     char fd_s[16], intra_s[16], inter_s[16], mem_s[32], ppid_s[16], shm_fds_s[32], shm_min_s[32];
     snprintf(fd_s, sizeof fd_s, "%d", WORKER_FD);
-    snprintf(intra_s, sizeof intra_s, "%d", g_worker_settings.intra_op);
-    snprintf(inter_s, sizeof inter_s, "%d", g_worker_settings.inter_op);
-    snprintf(mem_s, sizeof mem_s, "%lld", g_worker_settings.memory_limit_mb);
+    snprintf(intra_s, sizeof intra_s, "%d", ai_config.worker_intra_op);
+    snprintf(inter_s, sizeof inter_s, "%d", ai_config.worker_inter_op);
+    snprintf(mem_s, sizeof mem_s, "%lld", ai_config.backend_memory_limit);
     snprintf(ppid_s, sizeof ppid_s, "%d", (int)getpid());
-    char *argv[] = {g_worker_settings.python,
+    char *argv[] = {ai_config.worker_exe,
                     "-m",
                     "smartsim_ai.worker",
                     "--fd",
@@ -202,13 +198,13 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
                     NULL,
                     NULL};
     int argc = 15;
-    if (g_worker_settings.log_file[0]) {
+    if (ai_config.log_file[0]) {
         argv[argc++] = "--log-file";
-        argv[argc++] = g_worker_settings.log_file;
+        argv[argc++] = ai_config.log_file;
     }
     if (w->has_shm) {
         snprintf(shm_fds_s, sizeof shm_fds_s, "%d,%d", WORKER_SHM_IN_FD, WORKER_SHM_OUT_FD);
-        snprintf(shm_min_s, sizeof shm_min_s, "%lld", g_worker_settings.shm_threshold);
+        snprintf(shm_min_s, sizeof shm_min_s, "%lld", ai_config.shm_threshold);
         argv[argc++] = "--shm-fds";
         argv[argc++] = shm_fds_s;
         argv[argc++] = "--shm-threshold";
@@ -243,7 +239,7 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
         close(sv[0]);
         shm_close(w);
         snprintf(err, errlen, "cannot start the worker %s: %s (set the PYTHON module argument)",
-                 g_worker_settings.python, strerror(rc));
+                 ai_config.worker_exe, strerror(rc));
         return -1;
     }
     w->fd = sv[0];
@@ -276,97 +272,8 @@ void worker_kill(ai_worker *w, char *why, size_t whylen) {
     shm_close(w); /* whatever the process left in them is never read */
 }
 
-/* ---------------------------------------------------------------- frame building */
-
-#define SMALL_LIMIT 4096 /* blobs at least this big are sent from where they lie */
-
-static void seg_push(wbuf *b, const char *ext, size_t off, size_t len) {
-    if (b->niov == b->iov_cap) {
-        b->iov_cap = b->iov_cap ? 2 * b->iov_cap : 16;
-        b->iov = realloc(b->iov, sizeof(*b->iov) * b->iov_cap);
-        b->iov_off = realloc(b->iov_off, sizeof(*b->iov_off) * b->iov_cap);
-    }
-    b->iov[b->niov].iov_base = (void *)ext;
-    b->iov[b->niov].iov_len = len;
-    b->iov_off[b->niov] = ext ? (size_t)-1 : off;
-    b->niov++;
-}
-
-static void small_append(wbuf *b, const void *data, size_t len) {
-    if (b->small_len + len > b->small_cap) {
-        while (b->small_len + len > b->small_cap) b->small_cap = b->small_cap ? 2 * b->small_cap : 256;
-        b->small = realloc(b->small, b->small_cap);
-    }
-    int last = b->niov - 1;
-    if (last >= 0 && b->iov_off[last] != (size_t)-1 &&
-        b->iov_off[last] + b->iov[last].iov_len == b->small_len) {
-        b->iov[last].iov_len += len;
-    } else {
-        seg_push(b, NULL, b->small_len, len);
-    }
-    memcpy(b->small + b->small_len, data, len);
-    b->small_len += len;
-    b->total += len;
-}
-
-void wbuf_init(wbuf *b, uint8_t type, uint64_t req_id) {
-    memset(b, 0, sizeof *b);
-    uint64_t zero = 0;
-    small_append(b, &zero, 8); /* frame length, filled at send time */
-    b->total = 0;
-    wbuf_u8(b, type);
-    wbuf_u64(b, req_id);
-}
-
-void wbuf_free(wbuf *b) {
-    free(b->small);
-    free(b->iov);
-    free(b->iov_off);
-    memset(b, 0, sizeof *b);
-}
-
-void wbuf_u8(wbuf *b, uint8_t v) { small_append(b, &v, 1); }
-void wbuf_u32(wbuf *b, uint32_t v) { small_append(b, &v, 4); } /* little-endian hosts only */
-void wbuf_u64(wbuf *b, uint64_t v) { small_append(b, &v, 8); }
-
-void wbuf_bytes(wbuf *b, const char *data, size_t len) {
-    wbuf_u64(b, len);
-    if (len == 0) return;
-    if (len < SMALL_LIMIT) {
-        small_append(b, data, len);
-    } else {
-        seg_push(b, data, 0, len);
-        b->total += len;
-    }
-}
-
-void wbuf_str(wbuf *b, const char *s) { wbuf_bytes(b, s, strlen(s)); }
-
-void wbuf_bytes_copy(wbuf *b, const char *data, size_t len) {
-    wbuf_u64(b, len);
-    if (len) small_append(b, data, len);
-}
-
-void wbuf_tensor(wbuf *b, const wire_tensor *t) {
-    wbuf_u8(b, t->dtype);
-    wbuf_u32(b, t->ndim);
-    for (uint32_t i = 0; i < t->ndim; i++) wbuf_u64(b, (uint64_t)t->dims[i]);
-    wbuf_bytes(b, t->data, t->nbytes);
-}
-
-void wbuf_tensor_shm(wbuf *b, const wire_tensor *t, size_t offset) {
-    wbuf_u8(b, t->dtype | WIRE_SHM);
-    wbuf_u32(b, t->ndim);
-    for (uint32_t i = 0; i < t->ndim; i++) wbuf_u64(b, (uint64_t)t->dims[i]);
-    wbuf_u64(b, offset);
-    wbuf_u64(b, t->nbytes);
-}
-
 int worker_send(ai_worker *w, wbuf *b) {
-    uint64_t total = b->total;
-    memcpy(b->small, &total, 8);
-    for (int i = 0; i < b->niov; i++)
-        if (b->iov_off[i] != (size_t)-1) b->iov[i].iov_base = b->small + b->iov_off[i];
+    wbuf_finish(b);
     struct iovec *iov = b->iov;
     int n = b->niov;
     while (n > 0) {
@@ -435,60 +342,4 @@ int worker_recv(ai_worker *w, char **out, size_t *len, long timeout_ms) {
     *out = buf;
     *len = flen;
     return 0;
-}
-
-/* ---------------------------------------------------------------- frame reading */
-
-static const char *take(rbuf *r, size_t n) {
-    if (r->bad || n > r->len - r->pos) {
-        r->bad = 1;
-        return NULL;
-    }
-    const char *p = r->p + r->pos;
-    r->pos += n;
-    return p;
-}
-
-uint8_t rbuf_u8(rbuf *r) {
-    const char *p = take(r, 1);
-    return p ? (uint8_t)p[0] : 0;
-}
-
-uint32_t rbuf_u32(rbuf *r) {
-    uint32_t v = 0;
-    const char *p = take(r, 4);
-    if (p) memcpy(&v, p, 4);
-    return v;
-}
-
-uint64_t rbuf_u64(rbuf *r) {
-    uint64_t v = 0;
-    const char *p = take(r, 8);
-    if (p) memcpy(&v, p, 8);
-    return v;
-}
-
-const char *rbuf_bytes(rbuf *r, size_t *len) {
-    uint64_t n = rbuf_u64(r);
-    const char *p = take(r, n);
-    *len = p ? n : 0;
-    return p ? p : "";
-}
-
-int rbuf_tensor(rbuf *r, wire_tensor *t) {
-    t->dtype = rbuf_u8(r);
-    t->ndim = rbuf_u32(r);
-    if (t->dtype == WIRE_ABSENT) return r->bad ? -1 : 0;
-    if (t->ndim > WIRE_MAX_DIMS) return -1;
-    for (uint32_t i = 0; i < t->ndim; i++) t->dims[i] = (int64_t)rbuf_u64(r);
-    if (t->dtype & WIRE_SHM) {
-        t->dtype &= (uint8_t)~WIRE_SHM;
-        uint64_t off = rbuf_u64(r), n = rbuf_u64(r);
-        if (r->bad || !r->shm || off > r->shm_len || n > r->shm_len - off) return -1;
-        t->data = r->shm + off;
-        t->nbytes = (size_t)n;
-        return 0;
-    }
-    t->data = rbuf_bytes(r, &t->nbytes);
-    return r->bad ? -1 : 0;
 }

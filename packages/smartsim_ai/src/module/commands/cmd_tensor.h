@@ -19,7 +19,4 @@ const char *ai_tensor_parse_format(RedisModuleString **argv, int argc, int *meta
 /* Replies as AI.TENSORGET does for the given format. */
 int ai_tensor_reply(RedisModuleCtx *ctx, const ai_tensor *t, int meta, ai_tensor_fmt fmt);
 
-int ai_cmd_tensorset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-int ai_cmd_tensorget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-
 #endif

@@ -6,11 +6,13 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "bind.h"
 #include "cmd_run.h"
+#include "commands.h"
 #include "errors.h"
 #include "keyspace.h"
 #include "model_type.h"
-#include "module.h"
+#include "reply.h"
 #include "run_queue.h"
 #include "stats.h"
 

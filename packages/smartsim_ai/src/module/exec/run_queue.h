@@ -11,18 +11,6 @@
 #include "request.h"
 #include "rm_api.h"
 
-typedef struct exec_settings {
-    int threads_per_queue;         /* THREADS_PER_QUEUE, default 1 */
-    long long exec_timeout_ms;     /* MODEL_EXECUTION_TIMEOUT, default 5000 */
-    int exec_timeout_explicit;     /* given as a module argument: applies to every backend */
-    long long load_timeout_ms;     /* MODEL_LOAD_TIMEOUT: compiling a model or script; 0 = none */
-    long long run_timeout_ms;      /* RUN_TIMEOUT: runs MODEL_EXECUTION_TIMEOUT leaves unbounded */
-    int workers_max;               /* WORKERS_MAX: worker processes alive at once, all devices */
-    long long idle_timeout_ms;     /* WORKER_IDLE_TIMEOUT: stop a worker idle this long; 0 never */
-} exec_settings;
-
-extern exec_settings g_exec_settings;
-
 /* Whether `device` is one RedisAI accepts for a model: CPU, GPU, CPU:<digits>, GPU:<digits>
  * (any case, fewer than 10 characters).  Stores on other strings are refused before any
  * queue or worker exists. */

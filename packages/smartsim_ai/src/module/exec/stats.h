@@ -17,8 +17,4 @@ void stats_unregister(const void *owner);
 /* One finished run of `owner`'s op. */
 void stats_record(const void *owner, long long duration_us, long long samples, int error);
 
-int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-int ai_cmd_modelscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-int ai_cmd_scriptscan(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-
 #endif
