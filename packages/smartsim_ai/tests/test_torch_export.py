@@ -21,6 +21,16 @@ torch = pytest.importorskip("torch")
 from smartsim_ai.worker.backends import torch as torch_backend  # noqa: E402
 from smartsim_ai.worker.backends import torch_export  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _grad_mode_restored():
+    """The backend turns autograd off for the whole process (a worker only infers); here it
+    runs inside pytest, whose next test in this process may train a model."""
+    enabled = torch.is_grad_enabled()
+    yield
+    torch.set_grad_enabled(enabled)
+
+
 pytestmark = pytest.mark.torch
 SENTINEL = "SMARTSIM_AI_PT2_PAYLOAD_RAN"
 
