@@ -121,6 +121,13 @@ class BatchLauncher(LocalLauncher):
     submit_timeout: ClassVar[float] = 120.0
     #: seconds :meth:`stop` waits for cancelled jobs to leave the queue
     stop_timeout: ClassVar[float] = 120.0
+    #: run commands a step run from the driver may use only inside a job
+    #: (:meth:`require_allocation`), the variable that says the driver is in one, what the
+    #: job is called and how to get one
+    allocation_commands: ClassVar[tuple[str, ...]] = ()
+    allocation_env: ClassVar[str] = ""
+    allocation_what: ClassVar[str] = "a job"
+    allocation_hint: ClassVar[str] = ""
 
     def __init__(self) -> None:
         super().__init__()
@@ -217,10 +224,13 @@ class BatchLauncher(LocalLauncher):
         run_settings: RunSettings,
         context: StepContext,
         wrap_command: Callable[[list[str]], list[str]] | None = None,
+        command: list[str] | None = None,
     ) -> Step:
-        """A batch job's member: its launch command, run by the script (not resolved here:
-        the job's PATH decides), with the settings' and the context's variables."""
-        command = run_settings.launch_command(context.env.keys())
+        """A batch job's member: its launch command (or ``command``), run by the script (not
+        resolved here: the job's PATH decides), with the settings' and the context's
+        variables."""
+        if command is None:
+            command = run_settings.launch_command(context.env.keys())
         if wrap_command is not None:
             command = list(wrap_command(list(command)))
         if not command:
@@ -228,6 +238,16 @@ class BatchLauncher(LocalLauncher):
         env = {k: str(v) for k, v in run_settings.env_vars.items() if v is not None}
         env.update(context.env)
         return Step(name=name, entity_name=name, command=command, context=context, env=env)
+
+    def require_allocation(self, name: str, run_settings: RunSettings) -> None:
+        """LauncherError when ``run_settings``' run command is one of
+        ``allocation_commands`` and the driver is not inside a job (no ``allocation_env``)."""
+        run_command = os.path.basename(run_settings.run_command or "")
+        if run_command in self.allocation_commands and not os.environ.get(self.allocation_env):
+            raise LauncherError(
+                f"{run_command} needs {self.allocation_what} to run {name}: the driver is not "
+                f"inside one (no {self.allocation_env}). {self.allocation_hint}"
+            )
 
     # ---- running -------------------------------------------------------------------------
     def run(self, step: Step) -> str:

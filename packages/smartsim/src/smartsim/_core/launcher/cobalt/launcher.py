@@ -48,6 +48,12 @@ class CobaltLauncher(BatchLauncher):
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "qsub.sh"
     job_name_limit: ClassVar[int] = 64
     cancel_accept: ClassVar[tuple[str, ...]] = _GONE
+    allocation_commands: ClassVar[tuple[str, ...]] = ("aprun",)
+    allocation_env: ClassVar[str] = "COBALT_JOBID"
+    allocation_what: ClassVar[str] = "a Cobalt allocation"
+    allocation_hint: ClassVar[str] = (
+        "Run the driver in a job (qsub -I, or a batch script), or give the entity batch_settings"
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,23 +76,10 @@ class CobaltLauncher(BatchLauncher):
         wrap_command: Callable[[list[str]], list[str]] | None = None,
     ) -> Step:
         """A batch member, or a step run from the driver (aprun needs an allocation)."""
-        aprun = os.path.basename(run_settings.run_command or "") == "aprun"
-        if aprun and not context.in_batch and not os.environ.get("COBALT_JOBID"):
-            raise LauncherError(
-                f"aprun needs a Cobalt allocation to run {name}: the driver is not inside one "
-                "(no COBALT_JOBID). Run the driver in a job (qsub -I, or a batch script), or "
-                "give the entity batch_settings"
-            )
-        if not context.in_batch:
-            return create_local_step(name, run_settings, context, wrap_command)
-        command = run_settings.launch_command(context.env.keys())
-        if wrap_command is not None:
-            command = list(wrap_command(list(command)))
-        if not command:
-            raise LauncherError(f"empty command for {name}")
-        env = {k: str(v) for k, v in run_settings.env_vars.items() if v is not None}
-        env.update(context.env)
-        return Step(name=name, entity_name=name, command=command, context=context, env=env)
+        if context.in_batch:
+            return self.member_step(name, run_settings, context, wrap_command)
+        self.require_allocation(name, run_settings)
+        return create_local_step(name, run_settings, context, wrap_command)
 
     # ---- batch hooks ---------------------------------------------------------------------
     def create_batch_step(

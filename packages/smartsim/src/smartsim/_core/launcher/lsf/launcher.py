@@ -51,6 +51,12 @@ class LSFLauncher(BatchLauncher):
     #: LSF keeps job names up to 4094 characters
     job_name_limit: ClassVar[int] = 4094
     cancel_accept: ClassVar[tuple[str, ...]] = _GONE
+    allocation_commands: ClassVar[tuple[str, ...]] = ("jsrun",)
+    allocation_env: ClassVar[str] = "LSB_JOBID"
+    allocation_what: ClassVar[str] = "an LSF allocation"
+    allocation_hint: ClassVar[str] = (
+        "Run the driver in a job (bsub -Is, or a batch script), or give the entity batch_settings"
+    )
     #: seconds a jskilled step gets to end before its jsrun process is terminated
     step_grace: ClassVar[float] = 10.0
     #: seconds to wait for a new jsrun step to appear in jslist
@@ -71,14 +77,9 @@ class LSFLauncher(BatchLauncher):
     ) -> Step:
         """A batch member, or a step run from the driver (jsrun needs an allocation)."""
         jsrun = os.path.basename(run_settings.run_command or "") == "jsrun"
-        if jsrun and not context.in_batch and not os.environ.get("LSB_JOBID"):
-            raise LauncherError(
-                f"jsrun needs an LSF allocation to run {name}: the driver is not inside one "
-                "(no LSB_JOBID). Run the driver in a job (bsub -Is, or a batch script), or "
-                "give the entity batch_settings"
-            )
         if context.in_batch:
             return self._member(name, run_settings, context, wrap_command)
+        self.require_allocation(name, run_settings)
         if not (jsrun and run_settings.mpmd):
             return create_local_step(name, run_settings, context, wrap_command)
         step = self._member(name, run_settings, context, wrap_command)
@@ -105,15 +106,8 @@ class LSFLauncher(BatchLauncher):
             with open(erf, "w") as fh:
                 fh.write(run_settings.erf_text())
             command = run_settings.mpmd_launch_command(erf, context.env.keys())
-        else:
-            command = run_settings.launch_command(context.env.keys())
-        if wrap_command is not None:
-            command = list(wrap_command(list(command)))
-        if not command:
-            raise LauncherError(f"empty command for {name}")
-        env = {k: str(v) for k, v in run_settings.env_vars.items() if v is not None}
-        env.update(context.env)
-        return Step(name=name, entity_name=name, command=command, context=context, env=env)
+            return self.member_step(name, run_settings, context, wrap_command, command)
+        return self.member_step(name, run_settings, context, wrap_command)
 
     def run_process(self, step: Step) -> str:
         """Start a step from the driver; a jsrun step's id is read from jslist."""

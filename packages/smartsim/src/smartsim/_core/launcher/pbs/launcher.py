@@ -70,8 +70,13 @@ class PBSLauncher(BatchLauncher):
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "qsub.sh"
     job_name_limit: ClassVar[int] = 236
     cancel_accept: ClassVar[tuple[str, ...]] = ("Job has finished", "Unknown Job Id")
-    #: run commands that need a PBS job around them (the driver runs inside one)
     allocation_commands: ClassVar[tuple[str, ...]] = ("aprun",)
+    allocation_env: ClassVar[str] = "PBS_JOBID"
+    allocation_what: ClassVar[str] = "a PBS job"
+    allocation_hint: ClassVar[str] = (
+        "Run the driver in a job (qsub -I, or a batch script), or give the entity "
+        "batch_settings so it is submitted with qsub"
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,13 +131,7 @@ class PBSLauncher(BatchLauncher):
         """A batch job's member, or a step the driver runs inside its PBS job."""
         if context.in_batch:
             return self.member_step(name, run_settings, context, wrap_command)
-        run_command = os.path.basename(run_settings.run_command or "")
-        if run_command in self.allocation_commands and "PBS_JOBID" not in os.environ:
-            raise LauncherError(
-                f"{run_command} needs a PBS job to run {name}: the driver is not inside one "
-                "(no PBS_JOBID). Run the driver in a job (qsub -I, or a batch script), or "
-                "give the entity batch_settings so it is submitted with qsub"
-            )
+        self.require_allocation(name, run_settings)
         return create_local_step(name, run_settings, context, wrap_command)
 
     # ---- batch hooks ---------------------------------------------------------------------

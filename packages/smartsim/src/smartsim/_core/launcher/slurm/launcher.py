@@ -122,18 +122,11 @@ class SlurmLauncher(BatchLauncher):
         context: StepContext,
         wrap_command: Callable[[list[str]], list[str]] | None,
     ) -> Step:
-        command = run_settings.launch_command(context.env.keys())
-        if wrap_command is not None:
-            command = list(wrap_command(list(command)))
-        if not command:
-            raise LauncherError(f"empty command for {name}")
-        env = {k: str(v) for k, v in run_settings.env_vars.items() if v is not None}
-        env.update(context.env)
         if _is_srun(run_settings) and getattr(run_settings, "alloc", None):
             logger.warning(
                 "%s runs in a batch job: its alloc=%s is ignored", name, run_settings.alloc
             )
-        return Step(name=name, entity_name=name, command=command, context=context, env=env)
+        return self.member_step(name, run_settings, context, wrap_command)
 
     def run_process(self, step: Step) -> str:
         """Start a step from the driver; srun steps are remembered for scancel on stop."""
