@@ -72,7 +72,10 @@ def test_batch_job_runs_steps_on_two_nodes(slurm_cluster, tmp_path):
     out = tmp_path / "job.out"
     run(["sbatch", "--wait", "-N2", "-o", str(out), "--wrap", "srun -l hostname"], env)
     lines = sorted(out.read_text().split("\n")[:-1])
-    assert lines == ["0: n1", "1: n2"]
+    # which two nodes depends on what other tests (under xdist) hold at the time
+    assert [line.split(": ")[0] for line in lines] == ["0", "1"]
+    hosts = [line.split(": ")[1] for line in lines]
+    assert len(set(hosts)) == 2 and set(hosts) <= set(slurm_cluster.nodes)
 
 
 @pytest.mark.slurm

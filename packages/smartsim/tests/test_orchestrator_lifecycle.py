@@ -126,8 +126,10 @@ def test_a_taken_cluster_bus_port_is_named_with_its_holder(exp, tmp_path):
     import os
     import socket
 
-    while True:  # a shard port whose bus port (+10000) we can take
+    while True:  # shard ports all free (no TIME_WAIT left by other tests) and a bus port to take
         port = free_port()
+        if not all(_free(port + i) and _free(port + i + 10000) for i in range(3)):
+            continue
         blocker = socket.socket()
         try:
             blocker.bind(("127.0.0.1", port + 1 + 10000))

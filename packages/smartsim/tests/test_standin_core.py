@@ -190,6 +190,10 @@ def test_close_kills_what_still_runs(standin_wlm, tmp_path, monkeypatch, procs):
     pids = tmp_path / "pids"
     run("toysub", script(tmp_path, f"echo $$ > {pids}; exec sleep 1000"))
     pid = procs.read_pids(str(pids), 1)[0]
+    # the script may run before its supervisor has recorded the job's process group
+    recorded = time.monotonic() + 10
+    while not any(j.get("pgid") for j in toy.store.jobs()) and time.monotonic() < recorded:
+        time.sleep(0.02)
     assert pid in toy.close()
     deadline = time.monotonic() + 5
     while procs.alive(pid) and time.monotonic() < deadline:
