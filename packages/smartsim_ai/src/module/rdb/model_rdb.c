@@ -5,11 +5,10 @@
  *          uint noutputs + names (NUL), uint total_len, uint n_chunks, chunks.
  *   v1:    as v2 without minbatchtimeout.
  *   v0:    tag saved with its NUL, no minbatchtimeout, one blob string.
- * The model is then handed to ai_model_prepare_hook (hooks.h) when one is set.
+ * The model is then handed to ai_model_prepare_hook (model.h) when one is set.
  */
 #include <stdio.h>
 
-#include "hooks.h"
 #include "model_type.h"
 #include "rdb_util.h"
 

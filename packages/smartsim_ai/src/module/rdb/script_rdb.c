@@ -4,9 +4,8 @@
  *          uint n_entry_points + names (NUL).
  *   v1-v2: device, tag, source (no entry points).
  *   v0:    as v1 with the tag saved with its NUL (stripped either way).
- * The script is then handed to ai_script_prepare_hook (hooks.h) when one is set.
+ * The script is then handed to ai_script_prepare_hook (script.h) when one is set.
  */
-#include "hooks.h"
 #include "model_type.h"
 #include "rdb_util.h"
 

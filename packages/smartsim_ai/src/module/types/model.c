@@ -4,7 +4,6 @@
 #include <strings.h>
 
 #include "alloc.h"
-#include "hooks.h"
 
 ai_model_prepare_fn ai_model_prepare_hook = NULL;
 void (*ai_model_release_hook)(ai_model *model) = NULL;

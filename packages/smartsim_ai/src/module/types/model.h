@@ -1,7 +1,8 @@
 /*
  * The stored model (AI__MODEL): what AI.MODELSTORE keeps and RDB/AOF persist.
  * Pure data, no module calls (memory from alloc.h).  Running a model is the
- * execution layer's business: it keeps its own state in `exec` (see hooks.h).
+ * execution layer's business: it keeps its own state in `exec` and is called through the two
+ * hooks at the end of this file.
  */
 #ifndef SMARTSIM_AI_MODEL_H
 #define SMARTSIM_AI_MODEL_H
@@ -59,5 +60,25 @@ size_t ai_model_mem_usage(const ai_model *m);
 
 /* Free a NUL-terminated string array of n entries (NULL-safe). */
 void ai_free_names(char **names, size_t n);
+
+/* The execution layer's hooks for models, set by its ai_exec_onload (exec/exec_main.c); until
+ * then storage just keeps the payload (RDB-loaded models are stored as they are).
+ *
+ * prepare: called when a model is loaded from RDB (or RESTOREd) under `key`: validate it with
+ * a worker, derive its input/output names, register its AI.INFO stats, create its device
+ * queue.  Return 0 to accept; non-zero rejects the load (RDB load then fails, as RedisAI's did
+ * when a model could not be rebuilt), after logging `*err` if set (an ai_alloc'ed string the
+ * caller frees).
+ *
+ * release: called once when the last reference goes, before the memory is freed, to release
+ * `exec` (and the AI.INFO stats entry).  May run on a server background thread (FLUSHALL
+ * ASYNC, lazyfree) or a worker thread holding the last reference: it must be thread-safe. */
+struct RedisModuleCtx;
+struct RedisModuleString;
+typedef int (*ai_model_prepare_fn)(struct RedisModuleCtx *ctx,
+                                   const struct RedisModuleString *key, ai_model *model,
+                                   char **err);
+extern ai_model_prepare_fn ai_model_prepare_hook;
+extern void (*ai_model_release_hook)(ai_model *model);
 
 #endif

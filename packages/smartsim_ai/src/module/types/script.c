@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "hooks.h"
+#include "model.h" /* ai_free_names */
 
 ai_script_prepare_fn ai_script_prepare_hook = NULL;
 void (*ai_script_release_hook)(ai_script *script) = NULL;

@@ -28,4 +28,14 @@ ai_script *ai_script_incref(ai_script *s);
 void ai_script_decref(ai_script *s); /* frees at zero (calls ai_script_release_hook first) */
 size_t ai_script_mem_usage(const ai_script *s);
 
+/* The execution layer's hooks for scripts: as ai_model_prepare_hook and ai_model_release_hook
+ * (model.h) are for models. */
+struct RedisModuleCtx;
+struct RedisModuleString;
+typedef int (*ai_script_prepare_fn)(struct RedisModuleCtx *ctx,
+                                    const struct RedisModuleString *key, ai_script *script,
+                                    char **err);
+extern ai_script_prepare_fn ai_script_prepare_hook;
+extern void (*ai_script_release_hook)(ai_script *script);
+
 #endif
