@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "exec_ids.h"
 #include "execute.h"
 #include "info.h"
 #include "hooks.h"
@@ -25,7 +26,7 @@
 static void release_model(ai_model *m) {
     if (m->exec) ai_exec_forget(ai_exec_model_id(m));
     stats_unregister(m);
-    ai_exec_release_id(m->exec);
+    if (ai_exec_release_id(m->exec)) run_queue_wake(m->device);
     ai_free(m->exec);
     m->exec = NULL;
 }
@@ -33,69 +34,9 @@ static void release_model(ai_model *m) {
 static void release_script(ai_script *s) {
     if (s->exec) ai_exec_forget(ai_exec_script_id(s));
     stats_unregister(s);
-    ai_exec_release_id(s->exec);
+    if (ai_exec_release_id(s->exec)) run_queue_wake(s->device);
     ai_free(s->exec);
     s->exec = NULL;
-}
-
-/* Old dumps (RDB v0/v1) carry no input/output names for non-TF models, nor does a store
- * replayed from the AOF: ask a one-off worker process to compile the model and report them
- * (synchronous: only while the server loads, when it answers no client anyway). */
-int ai_model_derive_names(ai_model *m, char **err) {
-    ai_worker w = {.fd = -1, .pid = -1};
-    snprintf(w.device, sizeof w.device, "%s", m->device);
-    char msg[512];
-    if (worker_spawn(&w, msg, sizeof msg) != 0) goto fail;
-    wbuf b;
-    wbuf_init(&b, WMSG_LOAD, 1);
-    wbuf_u64(&b, 1);
-    wbuf_u8(&b, WIRE_KIND_MODEL);
-    wbuf_str(&b, ai_backend_names[m->backend]);
-    wbuf_str(&b, m->device);
-    wbuf_u32(&b, 0);
-    wbuf_u32(&b, 0);
-    wbuf_u32(&b, 0);
-    wbuf_bytes(&b, m->blob, m->blob_len);
-    char *payload = NULL;
-    size_t len = 0;
-    int rc = worker_send(&w, &b);
-    if (rc == 0) rc = worker_recv(&w, &payload, &len, 300000);
-    wbuf_free(&b);
-    worker_kill(&w, NULL, 0);
-    if (rc != 0) {
-        snprintf(msg, sizeof msg, "the worker died while compiling the model");
-        goto fail;
-    }
-    rbuf r = {payload, len, 0, 0, NULL, 0};
-    int type = rbuf_u8(&r);
-    rbuf_u64(&r);
-    if (type != WMSG_LOADED) {
-        size_t mlen = 0;
-        const char *e = type == WMSG_ERROR ? rbuf_bytes(&r, &mlen) : "unexpected reply";
-        snprintf(msg, sizeof msg, "%.*s", (int)(mlen ? mlen : strlen(e)), e);
-        free(payload);
-        goto fail;
-    }
-    char *names[2][256];
-    size_t n[2];
-    for (int k = 0; k < 2; k++) {
-        n[k] = rbuf_u32(&r);
-        if (n[k] > 256) n[k] = 256;
-        for (size_t i = 0; i < n[k]; i++) {
-            size_t l;
-            const char *s = rbuf_bytes(&r, &l);
-            names[k][i] = ai_strndup(s, l);
-        }
-    }
-    ai_model_set_names(m, n[0], (const char *const *)names[0], n[1],
-                       (const char *const *)names[1]);
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < n[k]; i++) ai_free(names[k][i]);
-    free(payload);
-    return 0;
-fail:
-    *err = ai_strndup(msg, strlen(msg));
-    return -1;
 }
 
 /* RESTORE of such a model: a command, so its main thread must not wait for a worker (a Python
@@ -109,6 +50,7 @@ static void name_in_background(RedisModuleCtx *ctx, const RedisModuleString *key
     r->argv[0] = RedisModule_CreateStringFromString(NULL, key);
     r->argc = 1;
     r->key = r->argv[0];
+    r->detached_done = ai_request_detached_done;
     if (run_queue_push(ctx, m->device, r) != 0) ai_request_free(ctx, r);
 }
 

@@ -15,11 +15,11 @@ void execute_request(ai_worker *w, ai_request *r);
 int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
                   ai_tensor **outputs, size_t noutputs);
 
-/* The version a worker reported for `backend` (into out); 0 when none has loaded it yet. */
 /* Name a model's inputs/outputs by loading it in a one-off worker, on the calling thread
  * (server loading only); -1 with *err (ai_free) when it does not load. */
 int ai_model_derive_names(ai_model *m, char **err);
 
+/* The version a worker reported for `backend` (into out); 0 when none has loaded it yet. */
 int execute_backend_version(ai_backend backend, char *out, size_t cap);
 
 /* Make sure the worker process is up (restarting it with a back-off); 0 when it is. */

@@ -71,6 +71,8 @@ typedef struct ai_request {
     int argc;
     /* custom reply (STORE commands); NULL: the generic SINGLE/DAG reply */
     int (*on_reply)(RedisModuleCtx *ctx, struct ai_request *r);
+    /* no client (bc NULL: a background load): called by the run queue when it has run */
+    void (*detached_done)(struct ai_request *r);
     /* run-queue bookkeeping */
     struct ai_request *next;
     int batch_size; /* dim 0 of the batchable op's inputs, 0 when not batchable */
@@ -84,19 +86,21 @@ int ai_request_slot(ai_request *r, ai_tensor *t);
 /* Keep argv (retained) for verbatim replication from the reply callback. */
 void ai_request_keep_argv(RedisModuleCtx *ctx, ai_request *r, RedisModuleString **argv, int argc);
 
+/* An op's error (any thread): formatted, CR/LF made spaces (one RESP error line). */
+void ai_op_fail(ai_op *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Submission: the layer above the run queues (defined in submit.c, which alone of the
+ * two depends on run_queue.h; commands reach it through this header). */
+
 /* Block the client and queue the request on `device`'s run queue; replies an error and frees
  * the request when that is impossible.  Always returns REDISMODULE_OK (for the handler).
  * A STORE where the client cannot block is published at once and loaded in the background
- * (request.c, store_without_waiting). */
+ * (submit.c, store_without_waiting). */
 int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device);
 
 /* A request queued without a client (bc == NULL: a background load after such a store) has
- * run: log its error or publish the names its backend derived, then free it (any thread). */
+ * run: log its error or publish the names its backend derived, then free it (any thread).
+ * The detached_done of such requests. */
 void ai_request_detached_done(ai_request *r);
-
-/* Helpers for op results (any thread). */
-void ai_op_fail(ai_op *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-long long ai_now_ms(void);
 
 #endif

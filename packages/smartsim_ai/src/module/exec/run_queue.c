@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include "run_queue.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "batching.h"
+#include "clock.h"
 #include "config.h"
+#include "exec_ids.h"
 #include "execute.h"
 #include "info.h"
 #include "worker_channel.h"
-
 
 typedef struct run_queue run_queue;
 
@@ -48,18 +47,11 @@ struct run_queue {
     run_queue *next;
 };
 
-/* Lock order: a queue's mu, then pool_mu.  pool_mu guards the queue list (written by the
- * main thread), the worker slots and the per-device object counts. */
+/* Lock order: a queue's mu, then pool_mu (then exec_ids.c's own).  pool_mu guards the queue
+ * list (written by the main thread) and the worker slots. */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static run_queue *queues;
 static int slots_used;
-
-typedef struct device_objects {
-    char device[32];
-    long n;
-    struct device_objects *next;
-} device_objects;
-static device_objects *objects; /* live models/scripts (with a worker id) per device */
 
 int ai_device_is_valid(const char *dev) {
     size_t len = strlen(dev);
@@ -91,7 +83,7 @@ static void queue_remove(run_queue *q, ai_request *prev, ai_request *r) {
 
 void run_queue_finish(ai_request *r) {
     if (!r->bc) { /* a background load (request.h) */
-        ai_request_detached_done(r);
+        r->detached_done(r);
         return;
     }
     RedisModule_BlockedClientMeasureTimeEnd(r->bc);
@@ -179,12 +171,6 @@ static size_t pop_locked(run_queue *q, ai_request **out, int *wait_short) {
 
 /* ---------------------------------------------------------------- worker slots */
 
-static long device_objects_locked(const char *device) {
-    for (device_objects *d = objects; d; d = d->next)
-        if (strcmp(d->device, device) == 0) return d->n;
-    return 0;
-}
-
 /* Stop t's worker and give its slot back; pool_mu is held and t is not busy. */
 static void reclaim_locked(queue_thread *t, const char *why) {
     if (!t->has_slot) return;
@@ -255,7 +241,7 @@ static long long maybe_reclaim(queue_thread *t) {
     if (t->has_slot && !t->busy && !t->q->head) {
         long long idle = ai_now_ms() - t->last_ms;
         long long limit = ai_config.worker_idle_timeout;
-        if (!t->q->eager && device_objects_locked(t->q->device) == 0) {
+        if (!t->q->eager && ai_exec_device_objects(t->q->device) == 0) {
             reclaim_locked(t, "no model or script uses its device any more");
         } else if (limit > 0 && idle >= limit) {
             char why[64];
@@ -329,15 +315,9 @@ static void *queue_main(void *arg) {
     return NULL;
 }
 
-static void upper_device(const char *device, char *out, size_t cap) {
-    size_t i = 0;
-    for (; device[i] && i + 1 < cap; i++) out[i] = (char)toupper((unsigned char)device[i]);
-    out[i] = '\0';
-}
-
 static run_queue *find_queue(const char *device) {
     char up[32];
-    upper_device(device, up, sizeof up);
+    ai_exec_device_name(device, up, sizeof up);
     for (run_queue *q = queues; q; q = q->next)
         if (strcmp(q->device, up) == 0) return q;
     return NULL;
@@ -352,10 +332,10 @@ static int reuse_queue(const char *device) {
         if (q->eager) continue;
         pthread_mutex_lock(&q->mu);
         pthread_mutex_lock(&pool_mu);
-        int idle = !q->head && q->running == 0 && device_objects_locked(q->device) == 0;
+        int idle = !q->head && q->running == 0 && ai_exec_device_objects(q->device) == 0;
         if (idle) {
             for (int i = 0; i < q->nthreads; i++) reclaim_locked(&q->threads[i], "device renamed");
-            upper_device(device, q->device, sizeof q->device);
+            ai_exec_device_name(device, q->device, sizeof q->device);
             for (int i = 0; i < q->nthreads; i++)
                 snprintf(q->threads[i].worker.device, sizeof q->threads[i].worker.device, "%s",
                          q->device);
@@ -372,7 +352,7 @@ static int ensure_queue(const char *device, int eager) {
     if (!eager && reuse_queue(device)) return 0;
     run_queue *q = calloc(1, sizeof *q);
     if (!q) return -1;
-    upper_device(device, q->device, sizeof q->device);
+    ai_exec_device_name(device, q->device, sizeof q->device);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     q->eager = eager;
@@ -447,78 +427,13 @@ void run_queue_info_cpu(RedisModuleInfoCtx *ctx) {
     }
 }
 
-/* ---------------------------------------------------------------- object ids */
-
-typedef struct exec_obj {
-    uint64_t id;
-    char device[32]; /* upper-cased: whose queue may stop its workers when none is left */
-} exec_obj;
-
-static uint64_t next_obj_id = 1;
-
-static void count_object(const char *device, long delta) {
-    run_queue *q = NULL;
+void run_queue_wake(const char *device) {
     pthread_mutex_lock(&pool_mu);
-    device_objects *d = objects;
-    while (d && strcmp(d->device, device) != 0) d = d->next;
-    if (!d && delta > 0 && (d = calloc(1, sizeof *d)) != NULL) {
-        snprintf(d->device, sizeof d->device, "%s", device);
-        d->next = objects;
-        objects = d;
-    }
-    if (d) d->n += delta;
-    if (d && d->n <= 0) {
-        q = find_queue(device);
-        device_objects **p = &objects;
-        while (*p != d) p = &(*p)->next;
-        *p = d->next;
-        free(d);
-    }
+    run_queue *q = find_queue(device);
     pthread_mutex_unlock(&pool_mu);
     if (q) { /* the device's last object is gone: let its threads stop their workers */
         pthread_mutex_lock(&q->mu);
         pthread_cond_broadcast(&q->cv);
         pthread_mutex_unlock(&q->mu);
     }
-}
-
-static uint64_t ensure_id(void **exec, const char *device) {
-    if (!*exec) {
-        exec_obj *o = ai_calloc(1, sizeof *o);
-        o->id = __atomic_fetch_add(&next_obj_id, 1, __ATOMIC_RELAXED);
-        upper_device(device ? device : "", o->device, sizeof o->device);
-        count_object(o->device, 1);
-        *exec = o;
-    }
-    return ((exec_obj *)*exec)->id;
-}
-
-uint64_t ai_exec_model_id(ai_model *m) { return ensure_id(&m->exec, m->device); }
-uint64_t ai_exec_script_id(ai_script *s) { return ensure_id(&s->exec, s->device); }
-
-void ai_exec_release_id(void *exec) {
-    if (exec) count_object(((exec_obj *)exec)->device, -1);
-}
-
-static pthread_mutex_t forgotten_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t *forgotten;
-static size_t n_forgotten, cap_forgotten;
-
-void ai_exec_forget(uint64_t id) {
-    pthread_mutex_lock(&forgotten_mu);
-    if (n_forgotten == cap_forgotten) {
-        size_t cap = cap_forgotten ? 2 * cap_forgotten : 64;
-        uint64_t *grown = realloc(forgotten, cap * sizeof *grown);
-        if (grown) forgotten = grown, cap_forgotten = cap;
-    }
-    if (n_forgotten < cap_forgotten) forgotten[n_forgotten++] = id;
-    pthread_mutex_unlock(&forgotten_mu);
-}
-
-size_t ai_exec_forgotten(size_t *cursor, uint64_t *out, size_t cap) {
-    pthread_mutex_lock(&forgotten_mu);
-    size_t n = 0;
-    while (*cursor < n_forgotten && n < cap) out[n++] = forgotten[(*cursor)++];
-    pthread_mutex_unlock(&forgotten_mu);
-    return n;
 }

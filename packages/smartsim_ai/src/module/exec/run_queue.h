@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "exec_ids.h" /* the object ids commands give their models and scripts */
 #include "request.h"
 #include "rm_api.h"
 
@@ -23,21 +24,14 @@ int run_queue_ensure_eager(const char *device);
 /* Append a request; its client is already blocked.  Returns -1 when no queue could be made.
  * A request with a TIMEOUT is answered +TIMEDOUT at its deadline if still queued then. */
 int run_queue_push(RedisModuleCtx *ctx, const char *device, ai_request *r);
-/* Hand a finished request back to the main thread (UnblockClient). */
+/* Hand a finished request back to the main thread (UnblockClient), or to its detached_done
+ * when it has no client. */
 void run_queue_finish(ai_request *r);
+/* `device` has no model or script left (ai_exec_release_id): wake its queue's threads so that
+ * they stop their workers (any thread). */
+void run_queue_wake(const char *device);
 
 /* INFO MODULES ai_cpu: per worker thread CPU (queue_<DEVICE>_bthread_n<i>_used_cpu_total). */
 void run_queue_info_cpu(RedisModuleInfoCtx *ctx);
-
-/* Worker-side object ids: a model/script is known to workers by a process-unique id kept in
- * its `exec` field. */
-uint64_t ai_exec_model_id(ai_model *m);
-uint64_t ai_exec_script_id(ai_script *s);
-/* An object's worker state is being freed (its device may now have none left). */
-void ai_exec_release_id(void *exec);
-/* Tell every worker to drop the object (called when the object is freed; any thread). */
-void ai_exec_forget(uint64_t id);
-/* Ids freed since `*cursor`; returns how many were copied into out (at most cap). */
-size_t ai_exec_forgotten(size_t *cursor, uint64_t *out, size_t cap);
 
 #endif

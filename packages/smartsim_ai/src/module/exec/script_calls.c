@@ -13,7 +13,7 @@
 #include "alloc.h"
 #include "errors.h"
 #include "model_type.h"
-#include "run_queue.h"
+#include "exec_ids.h"
 
 static RedisModuleCtx *ctx_of(script_calls *sc) {
     if (!sc->ctx) sc->ctx = RedisModule_GetThreadSafeContext(sc->bc);

@@ -11,7 +11,8 @@
 #ifndef SMARTSIM_AI_SCRIPT_CALLS_H
 #define SMARTSIM_AI_SCRIPT_CALLS_H
 
-#include "request.h"
+#include "model.h"
+#include "rm_api.h"
 #include "worker_channel.h"
 
 typedef struct script_calls {
