@@ -4,7 +4,8 @@
 included) with the fields they carry.  The Python side (``smartsim_ai.worker.protocol``) must
 decode every frame to its fields and encode the fields back to the same bytes; the C side
 (``src/module/exec/worker_protocol.c/.h``, built alone with ``golden/worker_frames.c``) must encode
-the frames the module sends and decode the frames the worker sends to the same fields.  A
+the frames the module sends, through the very message encoders (``wmsg_*``, ``wval_*``) the
+module uses, and decode the frames the worker sends to the same fields.  A
 change of a message code, a dtype code, the shared-memory flag or a layout on either side
 fails here, not in a server.
 """
@@ -152,6 +153,26 @@ def test_the_golden_set_covers_every_message_code_and_dtype() -> None:
     assert dtypes == set(protocol.DTYPES)
     assert any(uses_shm(f["fields"]) for f in FRAMES if f["direction"] == "to_worker")
     assert any(uses_shm(f["fields"]) for f in FRAMES if f["direction"] == "to_module")
+
+
+def test_the_module_builds_frames_only_through_the_message_encoders() -> None:
+    """Every frame the module sends is built by a ``wmsg_*`` function of worker_protocol.c, and
+    the golden C side calls every such encoder: a layout written inline elsewhere in the module
+    would escape the golden frames."""
+    module = MODULE_SRC.parent
+    inline = [
+        f"{path.relative_to(module)}:{n}"
+        for path in sorted(module.rglob("*.c"))
+        if path.name != "worker_protocol.c"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bwbuf_(init|u8|u32|u64|str|bytes|bytes_copy|tensor)\(", line)
+    ]
+    assert inline == []
+    header = (MODULE_SRC / "worker_protocol.h").read_text()
+    encoders = set(re.findall(r"^void (w(?:msg|val)_\w+)\(", header, re.M))
+    assert {"wmsg_load", "wmsg_run_model", "wmsg_run_script", "wmsg_unload"} <= encoders
+    golden_c = (HERE / "golden" / "worker_frames.c").read_text()
+    assert {e for e in encoders if f"{e}(" not in golden_c} == set()
 
 
 def test_frame_length_prefixes_are_right() -> None:

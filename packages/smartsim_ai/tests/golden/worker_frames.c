@@ -3,7 +3,7 @@
  * src/module/exec/worker_protocol.c alone:
  *
  *   worker_frames encode NAME          the golden frame NAME (module -> worker) as the module's
- *                                      frame functions build it, in hex
+ *                                      message encoders (wmsg_*, wval_*) build it, in hex
  *   worker_frames decode HEX [REGION]  a frame (worker -> module) read with the module's frame
  *                                      functions, as the JSON fields of worker_frames.json;
  *                                      REGION (hex): the worker's out region
@@ -25,111 +25,90 @@ static const char *const dtype_names[WIRE_DTYPE_COUNT] = {
 
 /* ------------------------------------------------------------------------------- encoding */
 
-static void strs(wbuf *b, int n, const char *const *items) {
-    wbuf_u32(b, (uint32_t)n);
-    for (int i = 0; i < n; i++) wbuf_str(b, items[i]);
-}
-
 static wire_tensor tensor(uint8_t dtype, uint32_t ndim, const int64_t *dims, const void *data,
-                          size_t nbytes) {
+                          size_t nbytes, size_t shm_offset) {
     wire_tensor t;
     t.dtype = dtype;
     t.ndim = ndim;
     for (uint32_t i = 0; i < ndim; i++) t.dims[i] = dims[i];
     t.data = data;
     t.nbytes = nbytes;
+    t.shm_offset = shm_offset;
     return t;
 }
 
+/* Each frame through the module's own message encoders (worker_protocol.h, wmsg_*). */
 static int encode(const char *name, wbuf *b) {
     static const char *const x[] = {"x"}, *const y[] = {"y"};
+    static wire_tensor ts[3]; /* big: not on the stack */
     if (!strcmp(name, "load_model")) {
-        wbuf_init(b, WMSG_LOAD, 1);
-        wbuf_u64(b, 3);
-        wbuf_u8(b, WIRE_KIND_MODEL);
-        wbuf_str(b, "TORCH");
-        wbuf_str(b, "CPU");
-        strs(b, 1, x);
-        strs(b, 1, y);
-        strs(b, 0, NULL);
-        wbuf_bytes(b, "\x01\x02\x03\x04", 4);
+        wire_object o = {.obj_id = 3, .kind = WIRE_KIND_MODEL, .backend = "TORCH",
+                         .device = "CPU", .ninputs = 1, .inputs = x, .noutputs = 1,
+                         .outputs = y, .blob = "\x01\x02\x03\x04", .blob_len = 4};
+        wmsg_load(b, 1, &o);
     } else if (!strcmp(name, "load_script")) {
         static const char src[] = "def f(a):\n    return a\n";
-        wbuf_init(b, WMSG_LOAD, 2);
-        wbuf_u64(b, 4);
-        wbuf_u8(b, WIRE_KIND_SCRIPT);
-        wbuf_str(b, "TORCH");
-        wbuf_str(b, "CPU");
-        strs(b, 0, NULL);
-        strs(b, 0, NULL);
-        strs(b, 0, NULL);
-        wbuf_bytes(b, src, sizeof src - 1);
+        wire_object o = {.obj_id = 4, .kind = WIRE_KIND_SCRIPT, .backend = "TORCH",
+                         .device = "CPU", .blob = src, .blob_len = sizeof src - 1};
+        wmsg_load(b, 2, &o);
+    } else if (!strcmp(name, "load_script_entry_points")) {
+        static const char src[] = "def f(a):\n    return a\n\ndef g(a, b):\n    return a + b\n";
+        static const char *const fg[] = {"f", "g"};
+        wire_object o = {.obj_id = 5, .kind = WIRE_KIND_SCRIPT, .backend = "TORCH",
+                         .device = "GPU:0", .nentry_points = 2, .entry_points = fg,
+                         .blob = src, .blob_len = sizeof src - 1};
+        wmsg_load(b, 9, &o);
     } else if (!strcmp(name, "run_model")) {
         static const float f[] = {1.0f, 2.0f};
         static const int64_t i64[] = {-1, 7}, d12[] = {1, 2}, d2[] = {2};
-        wbuf_init(b, WMSG_RUN_MODEL, 3);
-        wbuf_u64(b, 3);
-        wbuf_u32(b, 2);
-        wire_tensor t = tensor(WIRE_DTYPE_FLOAT, 2, d12, f, sizeof f);
-        wbuf_tensor(b, &t);
-        t = tensor(WIRE_DTYPE_INT64, 1, d2, i64, sizeof i64);
-        wbuf_tensor(b, &t);
+        ts[0] = tensor(WIRE_DTYPE_FLOAT, 2, d12, f, sizeof f, WIRE_INLINE);
+        ts[1] = tensor(WIRE_DTYPE_INT64, 1, d2, i64, sizeof i64, WIRE_INLINE);
+        wmsg_run_model(b, 3, 3, 2, ts);
     } else if (!strcmp(name, "run_model_shm")) {
         static const int64_t d4[] = {4}, d2[] = {2}, d12[] = {1, 2};
-        wbuf_init(b, WMSG_RUN_MODEL, 4);
-        wbuf_u64(b, 3);
-        wbuf_u32(b, 3);
-        wire_tensor t = tensor(WIRE_DTYPE_UINT8, 1, d4, NULL, 4);
-        wbuf_tensor_shm(b, &t, 0);
-        t = tensor(WIRE_DTYPE_STRING, 1, d2, "a\0bc\0", 5);
-        wbuf_tensor(b, &t);
-        t = tensor(WIRE_DTYPE_INT32, 2, d12, NULL, 8);
-        wbuf_tensor_shm(b, &t, WIRE_SHM_ALIGN); /* the first one's 4 bytes, aligned */
+        ts[0] = tensor(WIRE_DTYPE_UINT8, 1, d4, NULL, 4, 0);
+        ts[1] = tensor(WIRE_DTYPE_STRING, 1, d2, "a\0bc\0", 5, WIRE_INLINE);
+        /* the first one's 4 bytes, aligned */
+        ts[2] = tensor(WIRE_DTYPE_INT32, 2, d12, NULL, 8, WIRE_SHM_ALIGN);
+        wmsg_run_model(b, 4, 3, 3, ts);
     } else if (!strcmp(name, "run_script")) {
         static const int64_t d2[] = {2}, d0[] = {0};
         static const char *const k[] = {"k"}, *const one[] = {"1"};
-        wbuf_init(b, WMSG_RUN_SCRIPT, 5);
-        wbuf_u64(b, 4);
-        wbuf_str(b, "f");
-        strs(b, 1, k);
-        strs(b, 1, one);
-        wbuf_u32(b, 1);
-        wbuf_u32(b, 2);
-        wire_tensor t = tensor(WIRE_DTYPE_BOOL, 1, d2, "\x01\x00", 2);
-        wbuf_tensor(b, &t);
-        t = tensor(WIRE_DTYPE_INT8, 1, d0, "", 0);
-        wbuf_tensor(b, &t);
+        ts[0] = tensor(WIRE_DTYPE_BOOL, 1, d2, "\x01\x00", 2, WIRE_INLINE);
+        ts[1] = tensor(WIRE_DTYPE_INT8, 1, d0, "", 0, WIRE_INLINE);
+        wire_script_run run = {.obj_id = 4, .function = "f", .nkeys = 1, .keys = k, .nargs = 1,
+                               .args = one, .n_outputs = 1, .ntensors = 2, .tensors = ts};
+        wmsg_run_script(b, 5, &run);
     } else if (!strcmp(name, "unload")) {
-        wbuf_init(b, WMSG_UNLOAD, 6);
-        wbuf_u64(b, 3);
+        wmsg_unload(b, 6, 3);
     } else if (!strcmp(name, "ping")) {
-        wbuf_init(b, WMSG_PING, 7);
+        wmsg_ping(b, 7);
     } else if (!strcmp(name, "call_reply")) {
-        wbuf_init(b, WMSG_CALL_REPLY, 0);
-        wbuf_u8(b, WVAL_ARRAY);
-        wbuf_u32(b, 5);
-        wbuf_u8(b, WVAL_STR);
-        wbuf_bytes_copy(b, "OK", 2);
-        wbuf_u8(b, WVAL_INT);
-        wbuf_u64(b, 5);
-        wbuf_u8(b, WVAL_INT);
-        wbuf_u64(b, (uint64_t)-2);
-        wbuf_u8(b, WVAL_NIL);
-        wbuf_u8(b, WVAL_ERROR);
-        wbuf_bytes_copy(b, "ERR no", 6);
+        wmsg_call_reply(b);
+        wval_array(b, 5);
+        wval_str(b, "OK", 2);
+        wval_int(b, 5);
+        wval_int(b, -2);
+        wval_nil(b);
+        wval_error(b, "ERR no", 6);
+    } else if (!strcmp(name, "call_reply_nested")) {
+        wmsg_call_reply(b);
+        wval_array(b, 2);
+        wval_array(b, 1);
+        wval_str(b, "", 0);
+        wval_array(b, 0);
+    } else if (!strcmp(name, "call_reply_error")) {
+        static const char msg[] = "NOPERM User u has no permissions to run the 'flushall' command";
+        wmsg_call_reply(b);
+        wval_error(b, msg, sizeof msg - 1);
     } else if (!strcmp(name, "model_info") || !strcmp(name, "model_info_no_blob")) {
         int blob = !strcmp(name, "model_info");
-        wbuf_init(b, WMSG_MODEL_INFO, 0);
-        wbuf_u64(b, 3);
-        wbuf_str(b, blob ? "TORCH" : "ONNX");
-        wbuf_str(b, blob ? "CPU" : "GPU:1");
-        strs(b, blob, x);
-        strs(b, 1, y);
-        wbuf_u8(b, (uint8_t)blob);
-        if (blob) wbuf_bytes(b, "\x01\x02", 2);
+        wire_object o = {.obj_id = 3, .backend = blob ? "TORCH" : "ONNX",
+                         .device = blob ? "CPU" : "GPU:1", .ninputs = (size_t)blob, .inputs = x,
+                         .noutputs = 1, .outputs = y, .blob = "\x01\x02", .blob_len = 2};
+        wmsg_model_info(b, &o, blob);
     } else if (!strcmp(name, "error_to_worker")) {
-        wbuf_init(b, WMSG_ERROR, 0);
-        wbuf_str(b, "ERR the model was not looked up by this script");
+        wmsg_error(b, "ERR the model was not looked up by this script");
     } else {
         return -1;
     }
@@ -194,8 +173,7 @@ static int tensors_field(rbuf *r) {
         for (uint32_t d = 0; d < t.ndim; d++) printf("%s%lld", d ? ", " : "", (long long)t.dims[d]);
         printf("], \"hex\": ");
         json_hex(t.data, t.nbytes);
-        if (r->shm && t.data >= r->shm && t.data < r->shm + r->shm_len)
-            printf(", \"shm_offset\": %zu", (size_t)(t.data - r->shm));
+        if (t.shm_offset != WIRE_INLINE) printf(", \"shm_offset\": %zu", t.shm_offset);
         putchar('}');
     }
     putchar(']');

@@ -176,38 +176,31 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
     return type;
 }
 
-static void add_names(wbuf *b, char **names, size_t n) {
-    wbuf_u32(b, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) wbuf_str(b, names[i]);
-}
-
-static void build_load_model(wbuf *b, ai_model *m) {
-    wbuf_init(b, WMSG_LOAD, next_req_id++);
-    wbuf_u64(b, ai_exec_model_id(m));
-    wbuf_u8(b, WIRE_KIND_MODEL);
-    wbuf_str(b, ai_backend_names[m->backend]);
-    wbuf_str(b, m->device);
+/* A model as LOAD describes it: its input/output names only for TF (the others' backends
+ * derive them); `obj_id` names it in the worker. */
+static wire_object wire_model(ai_model *m, uint64_t obj_id) {
+    wire_object o = {.obj_id = obj_id,
+                     .kind = WIRE_KIND_MODEL,
+                     .backend = ai_backend_names[m->backend],
+                     .device = m->device,
+                     .blob = m->blob,
+                     .blob_len = m->blob_len};
     if (m->backend == AI_BACKEND_TF) {
-        add_names(b, m->inputs, m->ninputs);
-        add_names(b, m->outputs, m->noutputs);
-    } else {
-        wbuf_u32(b, 0);
-        wbuf_u32(b, 0);
+        o.ninputs = m->ninputs, o.inputs = (const char *const *)m->inputs;
+        o.noutputs = m->noutputs, o.outputs = (const char *const *)m->outputs;
     }
-    wbuf_u32(b, 0);
-    wbuf_bytes(b, m->blob, m->blob_len);
+    return o;
 }
 
-static void build_load_script(wbuf *b, ai_script *s) {
-    wbuf_init(b, WMSG_LOAD, next_req_id++);
-    wbuf_u64(b, ai_exec_script_id(s));
-    wbuf_u8(b, WIRE_KIND_SCRIPT);
-    wbuf_str(b, "TORCH");
-    wbuf_str(b, s->device);
-    wbuf_u32(b, 0);
-    wbuf_u32(b, 0);
-    add_names(b, s->entry_points, s->n_entry_points);
-    wbuf_bytes(b, s->source, s->source_len);
+static wire_object wire_script(ai_script *s) {
+    return (wire_object){.obj_id = ai_exec_script_id(s),
+                         .kind = WIRE_KIND_SCRIPT,
+                         .backend = "TORCH",
+                         .device = s->device,
+                         .nentry_points = s->n_entry_points,
+                         .entry_points = (const char *const *)s->entry_points,
+                         .blob = s->source,
+                         .blob_len = s->source_len};
 }
 
 static char **read_names(rbuf *r, size_t *n) {
@@ -251,10 +244,8 @@ int execute_backend_version(ai_backend backend, char *out, size_t cap) {
 /* Send a LOAD; 0 when loaded (names returned when wanted), -1 on error (op failed). */
 static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int keep_names) {
     wbuf b;
-    if (m)
-        build_load_model(&b, m);
-    else
-        build_load_script(&b, s);
+    wire_object o = m ? wire_model(m, ai_exec_model_id(m)) : wire_script(s);
+    wmsg_load(&b, next_req_id++, &o);
     char *payload = NULL;
     rbuf r;
     int type = roundtrip(w, op, &b, (long)ai_config.model_load_timeout, &payload, &r,
@@ -287,6 +278,7 @@ static void wire_of(const ai_tensor *t, wire_tensor *wt) {
     for (int i = 0; i < t->ndims; i++) wt->dims[i] = t->dims[i];
     wt->data = t->data;
     wt->nbytes = t->nbytes;
+    wt->shm_offset = WIRE_INLINE;
 }
 
 static int goes_by_shm(const ai_tensor *t) {
@@ -294,27 +286,26 @@ static int goes_by_shm(const ai_tensor *t) {
            t->nbytes >= (size_t)ai_config.shm_threshold;
 }
 
-/* The tensors of a run: SHM_THRESHOLD bytes and more copied into the worker's in region (its
- * previous content is no longer read: one request at a time per worker), the rest inline. */
-static void add_tensors(ai_worker *w, wbuf *b, ai_tensor **ts, size_t n) {
+/* The tensors of a run as they travel (an ai_alloc'ed array): SHM_THRESHOLD bytes and more
+ * copied into the worker's in region (its previous content is no longer read: one request at
+ * a time per worker), the rest inline. */
+static wire_tensor *wire_tensors(ai_worker *w, ai_tensor **ts, size_t n) {
     size_t need = 0;
     for (size_t i = 0; i < n; i++)
         if (goes_by_shm(ts[i]))
             need += (ts[i]->nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
     int shm = need > 0 && worker_shm_reserve(w, need) == 0;
+    wire_tensor *wts = ai_alloc((n ? n : 1) * sizeof *wts);
     size_t off = 0;
-    wbuf_u32(b, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
-        wire_tensor wt;
-        wire_of(ts[i], &wt);
+        wire_of(ts[i], &wts[i]);
         if (shm && goes_by_shm(ts[i])) {
-            memcpy(w->shm_in.map + off, wt.data, wt.nbytes);
-            wbuf_tensor_shm(b, &wt, off);
-            off += (wt.nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
-        } else {
-            wbuf_tensor(b, &wt);
+            memcpy(w->shm_in.map + off, wts[i].data, wts[i].nbytes);
+            wts[i].shm_offset = off;
+            off += (wts[i].nbytes + WIRE_SHM_ALIGN - 1) & ~(size_t)(WIRE_SHM_ALIGN - 1);
         }
     }
+    return wts;
 }
 
 #ifndef MADV_POPULATE_WRITE
@@ -393,8 +384,35 @@ static long time_left(long long deadline) {
     return left < 1 ? 1 : (long)left;
 }
 
-int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
-                  ai_tensor **outputs, size_t noutputs) {
+static int is_callback(int type) {
+    return type == WMSG_CALL || type == WMSG_MODEL_LOOKUP || type == WMSG_MODEL_FETCH;
+}
+
+/* Answer a script's callbacks (redis.execute / redisAI.model_execute) until the worker sends
+ * something else; returns that message's type (-1 when the channel broke). */
+static int serve_callbacks(ai_worker *w, ai_op *op, ai_request *req, int type, char **payload,
+                           rbuf *r, long long deadline, limit_kind kind) {
+    script_calls sc = {.bc = req->bc, .user = req->user};
+    while (is_callback(type)) {
+        int sent = script_calls_serve(&sc, w, type, r);
+        free(*payload);
+        *payload = NULL;
+        if (sent != 0) {
+            worker_failed(w, op, -1, kind);
+            type = -1;
+            break;
+        }
+        type = roundtrip(w, op, NULL, time_left(deadline), payload, r, kind);
+    }
+    script_calls_end(&sc);
+    return type;
+}
+
+/* Run a model (req NULL) or the script op of `req` through the worker: send the run, serve the
+ * script's callbacks, read the outputs.  An object the worker does not know (it restarted) is
+ * loaded and the run sent again, once. */
+static int run_object(ai_worker *w, ai_op *op, ai_model *model, ai_request *req,
+                      ai_tensor **inputs, size_t ninputs, ai_tensor **outputs, size_t noutputs) {
     for (int attempt = 0; attempt < 2; attempt++) {
         char err[256];
         if (execute_ensure_worker(w, err, sizeof err) != 0) { /* its regions before the frame */
@@ -402,21 +420,37 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
             return -1;
         }
         wbuf b;
-        wbuf_init(&b, WMSG_RUN_MODEL, next_req_id++);
-        wbuf_u64(&b, ai_exec_model_id(model));
-        add_tensors(w, &b, inputs, ninputs);
+        wire_tensor *wts = wire_tensors(w, inputs, ninputs);
+        if (model) {
+            wmsg_run_model(&b, next_req_id++, ai_exec_model_id(model), ninputs, wts);
+        } else {
+            wire_script_run run = {.obj_id = ai_exec_script_id(op->script),
+                                   .function = op->fn,
+                                   .nkeys = op->nkeys,
+                                   .keys = (const char *const *)op->keys,
+                                   .nargs = op->nargs,
+                                   .args = (const char *const *)op->args,
+                                   .n_outputs = (uint32_t)noutputs,
+                                   .ntensors = ninputs,
+                                   .tensors = wts};
+            wmsg_run_script(&b, next_req_id++, &run);
+        }
+        ai_free(wts); /* the frame holds the dims and points at the tensors' bytes */
         char *payload = NULL;
         rbuf r;
         limit_kind kind;
         long limit = run_limit(model, &kind);
+        /* one deadline for the whole run, a script's callbacks into the server included */
+        long long deadline = limit > 0 ? ai_now_ms() + limit : 0;
         int type = roundtrip(w, op, &b, limit, &payload, &r, kind);
         wbuf_free(&b);
+        if (!model) type = serve_callbacks(w, op, req, type, &payload, &r, deadline, kind);
         int rc = -1;
         if (type == WMSG_RESULT) {
             rc = read_outputs(op, &r, outputs, noutputs);
         } else if (type == WMSG_UNKNOWN) {
             free(payload);
-            if (load_object(w, op, model, NULL, 0) != 0) return -1;
+            if (load_object(w, op, model, model ? NULL : op->script, 0) != 0) return -1;
             continue;
         } else if (type >= 0 && type != WMSG_ERROR) {
             ai_op_fail(op, "ERR unexpected reply %d from the worker", type);
@@ -424,66 +458,14 @@ int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, 
         free(payload);
         return rc;
     }
-    ai_op_fail(op, "ERR the worker lost the model while running it");
+    ai_op_fail(op, model ? "ERR the worker lost the model while running it"
+                         : "ERR the worker lost the script while running it");
     return -1;
 }
 
-static int is_callback(int type) {
-    return type == WMSG_CALL || type == WMSG_MODEL_LOOKUP || type == WMSG_MODEL_FETCH;
-}
-
-static int execute_script(ai_worker *w, ai_request *req, ai_op *op, ai_tensor **inputs,
-                          ai_tensor **outputs) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        char err[256];
-        if (execute_ensure_worker(w, err, sizeof err) != 0) { /* its regions before the frame */
-            ai_op_fail(op, "ERR %s", err);
-            return -1;
-        }
-        wbuf b;
-        wbuf_init(&b, WMSG_RUN_SCRIPT, next_req_id++);
-        wbuf_u64(&b, ai_exec_script_id(op->script));
-        wbuf_str(&b, op->fn);
-        add_names(&b, op->keys, op->nkeys);
-        add_names(&b, op->args, op->nargs);
-        wbuf_u32(&b, (uint32_t)op->nout);
-        add_tensors(w, &b, inputs, op->nin);
-        char *payload = NULL;
-        rbuf r;
-        /* one deadline for the whole run, callbacks into the server included */
-        limit_kind kind;
-        long limit = run_limit(NULL, &kind);
-        long long deadline = limit > 0 ? ai_now_ms() + limit : 0;
-        int type = roundtrip(w, op, &b, limit, &payload, &r, kind);
-        wbuf_free(&b);
-        script_calls sc = {.bc = req->bc, .user = req->user};
-        while (is_callback(type)) { /* redis.execute / redisAI.model_execute from the script */
-            int sent = script_calls_serve(&sc, w, type, &r);
-            free(payload);
-            payload = NULL;
-            if (sent != 0) {
-                worker_failed(w, op, -1, kind);
-                type = -1;
-                break;
-            }
-            type = roundtrip(w, op, NULL, time_left(deadline), &payload, &r, kind);
-        }
-        script_calls_end(&sc);
-        int rc = -1;
-        if (type == WMSG_RESULT) {
-            rc = read_outputs(op, &r, outputs, op->nout);
-        } else if (type == WMSG_UNKNOWN) {
-            free(payload);
-            if (load_object(w, op, NULL, op->script, 0) != 0) return -1;
-            continue;
-        } else if (type >= 0 && type != WMSG_ERROR) {
-            ai_op_fail(op, "ERR unexpected reply %d from the worker", type);
-        }
-        free(payload);
-        return rc;
-    }
-    ai_op_fail(op, "ERR the worker lost the script while running it");
-    return -1;
+int execute_model(ai_worker *w, ai_op *op, ai_model *model, ai_tensor **inputs, size_t ninputs,
+                  ai_tensor **outputs, size_t noutputs) {
+    return run_object(w, op, model, NULL, inputs, ninputs, outputs, noutputs);
 }
 
 /* Drop objects freed since this thread last looked. */
@@ -495,8 +477,7 @@ static void send_unloads(ai_worker *w) {
         if (w->pid <= 0) continue; /* a fresh worker holds nothing */
         for (size_t i = 0; i < n; i++) {
             wbuf b;
-            wbuf_init(&b, WMSG_UNLOAD, next_req_id++);
-            wbuf_u64(&b, ids[i]);
+            wmsg_unload(&b, next_req_id++, ids[i]);
             char *payload = NULL;
             size_t len;
             int rc = worker_send(w, &b);
@@ -549,7 +530,7 @@ static void run_ops(ai_worker *w, ai_request *r) {
             if (rc == 0) {
                 rc = op->kind == AI_OP_MODEL
                          ? execute_model(w, op, op->model, ins, op->nin, outs, op->nout)
-                         : execute_script(w, r, op, ins, outs);
+                         : run_object(w, op, NULL, r, ins, op->nin, outs, op->nout);
             }
             if (rc == 0) {
                 for (size_t k = 0; k < op->nout; k++) {
@@ -577,15 +558,8 @@ int ai_model_derive_names(ai_model *m, char **err) {
     char msg[512];
     if (worker_spawn(&w, msg, sizeof msg) != 0) goto fail;
     wbuf b;
-    wbuf_init(&b, WMSG_LOAD, 1);
-    wbuf_u64(&b, 1);
-    wbuf_u8(&b, WIRE_KIND_MODEL);
-    wbuf_str(&b, ai_backend_names[m->backend]);
-    wbuf_str(&b, m->device);
-    wbuf_u32(&b, 0);
-    wbuf_u32(&b, 0);
-    wbuf_u32(&b, 0);
-    wbuf_bytes(&b, m->blob, m->blob_len);
+    wire_object o = wire_model(m, 1); /* a non-TF model: no names sent */
+    wmsg_load(&b, 1, &o);
     char *payload = NULL;
     size_t len = 0;
     int rc = worker_send(&w, &b);
@@ -606,21 +580,12 @@ int ai_model_derive_names(ai_model *m, char **err) {
         free(payload);
         goto fail;
     }
-    char *names[2][256];
-    size_t n[2];
-    for (int k = 0; k < 2; k++) {
-        n[k] = rbuf_u32(&r);
-        if (n[k] > 256) n[k] = 256;
-        for (size_t i = 0; i < n[k]; i++) {
-            size_t l;
-            const char *s = rbuf_bytes(&r, &l);
-            names[k][i] = ai_strndup(s, l);
-        }
-    }
-    ai_model_set_names(m, n[0], (const char *const *)names[0], n[1],
-                       (const char *const *)names[1]);
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < n[k]; i++) ai_free(names[k][i]);
+    size_t n_in = 0, n_out = 0;
+    char **in = read_names(&r, &n_in);
+    char **out = read_names(&r, &n_out);
+    ai_model_set_names(m, n_in, (const char *const *)in, n_out, (const char *const *)out);
+    ai_free_names(in, n_in);
+    ai_free_names(out, n_out);
     free(payload);
     return 0;
 fail:

@@ -20,31 +20,29 @@ static RedisModuleCtx *ctx_of(script_calls *sc) {
     return sc->ctx;
 }
 
+/* A command's reply as a CALL_REPLY value (copied: the reply is freed before the send). */
 static void add_value(wbuf *b, RedisModuleCallReply *reply, int depth) {
     int type = RedisModule_CallReplyType(reply);
     size_t len = 0;
-    if (type == REDISMODULE_REPLY_STRING || type == REDISMODULE_REPLY_ERROR) {
+    if (type == REDISMODULE_REPLY_STRING) {
         const char *s = RedisModule_CallReplyStringPtr(reply, &len);
-        wbuf_u8(b, type == REDISMODULE_REPLY_STRING ? WVAL_STR : WVAL_ERROR);
-        wbuf_bytes_copy(b, s, len); /* the reply is freed before the frame is sent */
+        wval_str(b, s, len);
+    } else if (type == REDISMODULE_REPLY_ERROR) {
+        const char *s = RedisModule_CallReplyStringPtr(reply, &len);
+        wval_error(b, s, len);
     } else if (type == REDISMODULE_REPLY_INTEGER) {
-        wbuf_u8(b, WVAL_INT);
-        wbuf_u64(b, (uint64_t)RedisModule_CallReplyInteger(reply));
+        wval_int(b, (int64_t)RedisModule_CallReplyInteger(reply));
     } else if (type == REDISMODULE_REPLY_ARRAY && depth < 32) {
         size_t n = RedisModule_CallReplyLength(reply);
-        wbuf_u8(b, WVAL_ARRAY);
-        wbuf_u32(b, (uint32_t)n);
+        wval_array(b, (uint32_t)n);
         for (size_t i = 0; i < n; i++)
             add_value(b, RedisModule_CallReplyArrayElement(reply, i), depth + 1);
     } else {
-        wbuf_u8(b, WVAL_NIL);
+        wval_nil(b);
     }
 }
 
-static void add_error_value(wbuf *b, const char *msg) {
-    wbuf_u8(b, WVAL_ERROR);
-    wbuf_bytes_copy(b, msg, strlen(msg));
-}
+static void add_error_value(wbuf *b, const char *msg) { wval_error(b, msg, strlen(msg)); }
 
 /* Commands scripts may call: data commands only (docs/security.md lists them and why).
  * Lower case, sorted (bsearch). */
@@ -201,16 +199,19 @@ static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
     ai_free(cmd);
 }
 
-static void add_model_info(wbuf *b, ai_model *m, int with_blob) {
-    wbuf_u64(b, ai_exec_model_id(m));
-    wbuf_str(b, ai_backend_names[m->backend]);
-    wbuf_str(b, m->device);
-    wbuf_u32(b, (uint32_t)m->ninputs);
-    for (size_t i = 0; i < m->ninputs; i++) wbuf_str(b, m->inputs[i]);
-    wbuf_u32(b, (uint32_t)m->noutputs);
-    for (size_t i = 0; i < m->noutputs; i++) wbuf_str(b, m->outputs[i]);
-    wbuf_u8(b, (uint8_t)with_blob);
-    if (with_blob) wbuf_bytes(b, m->blob, m->blob_len); /* the held reference keeps it */
+/* MODEL_INFO for a model the script looked up (its names, and its blob when fetched: the
+ * held reference keeps it until the frame is sent). */
+static void model_info(wbuf *b, ai_model *m, int with_blob) {
+    wire_object o = {.obj_id = ai_exec_model_id(m),
+                     .backend = ai_backend_names[m->backend],
+                     .device = m->device,
+                     .ninputs = m->ninputs,
+                     .inputs = (const char *const *)m->inputs,
+                     .noutputs = m->noutputs,
+                     .outputs = (const char *const *)m->outputs,
+                     .blob = m->blob,
+                     .blob_len = m->blob_len};
+    wmsg_model_info(b, &o, with_blob);
 }
 
 /* The model at `key` (a new reference, kept in sc), or NULL with *err set. */
@@ -266,32 +267,26 @@ static ai_model *lookup_model(script_calls *sc, const char *key, size_t len, con
 int script_calls_serve(script_calls *sc, ai_worker *w, int type, rbuf *r) {
     wbuf b;
     if (type == WMSG_CALL) {
-        wbuf_init(&b, WMSG_CALL_REPLY, 0);
+        wmsg_call_reply(&b);
         serve_call(sc, &b, r);
     } else if (type == WMSG_MODEL_LOOKUP) {
         size_t len;
         const char *key = rbuf_bytes(r, &len);
         const char *err = NULL;
         ai_model *m = lookup_model(sc, key, len, &err);
-        if (m) {
-            wbuf_init(&b, WMSG_MODEL_INFO, 0);
-            add_model_info(&b, m, 0);
-        } else {
-            wbuf_init(&b, WMSG_ERROR, 0);
-            wbuf_str(&b, err);
-        }
+        if (m)
+            model_info(&b, m, 0);
+        else
+            wmsg_error(&b, err);
     } else { /* WMSG_MODEL_FETCH */
         uint64_t id = rbuf_u64(r);
         ai_model *m = NULL;
         for (size_t i = 0; i < sc->nmodels && !m; i++)
             if (ai_exec_model_id(sc->models[i]) == id) m = sc->models[i];
-        if (m) {
-            wbuf_init(&b, WMSG_MODEL_INFO, 0);
-            add_model_info(&b, m, 1);
-        } else {
-            wbuf_init(&b, WMSG_ERROR, 0);
-            wbuf_str(&b, "ERR the model was not looked up by this script");
-        }
+        if (m)
+            model_info(&b, m, 1);
+        else
+            wmsg_error(&b, "ERR the model was not looked up by this script");
     }
     int rc = worker_send(w, &b);
     wbuf_free(&b);

@@ -79,18 +79,16 @@ void wbuf_bytes_copy(wbuf *b, const char *data, size_t len) {
 }
 
 void wbuf_tensor(wbuf *b, const wire_tensor *t) {
-    wbuf_u8(b, t->dtype);
+    int shm = t->shm_offset != WIRE_INLINE;
+    wbuf_u8(b, shm ? t->dtype | WIRE_SHM : t->dtype);
     wbuf_u32(b, t->ndim);
     for (uint32_t i = 0; i < t->ndim; i++) wbuf_u64(b, (uint64_t)t->dims[i]);
-    wbuf_bytes(b, t->data, t->nbytes);
-}
-
-void wbuf_tensor_shm(wbuf *b, const wire_tensor *t, size_t offset) {
-    wbuf_u8(b, t->dtype | WIRE_SHM);
-    wbuf_u32(b, t->ndim);
-    for (uint32_t i = 0; i < t->ndim; i++) wbuf_u64(b, (uint64_t)t->dims[i]);
-    wbuf_u64(b, offset);
-    wbuf_u64(b, t->nbytes);
+    if (shm) {
+        wbuf_u64(b, t->shm_offset);
+        wbuf_u64(b, t->nbytes);
+    } else {
+        wbuf_bytes(b, t->data, t->nbytes);
+    }
 }
 
 size_t wbuf_finish(wbuf *b) {
@@ -99,6 +97,94 @@ size_t wbuf_finish(wbuf *b) {
     for (int i = 0; i < b->niov; i++)
         if (b->iov_off[i] != (size_t)-1) b->iov[i].iov_base = b->small + b->iov_off[i];
     return (size_t)total + 8;
+}
+
+/* ---------------------------------------------------------------- messages the module sends */
+
+static void strs(wbuf *b, size_t n, const char *const *items) {
+    wbuf_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) wbuf_str(b, items[i]);
+}
+
+static void tensors(wbuf *b, size_t n, const wire_tensor *ts) {
+    wbuf_u32(b, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) wbuf_tensor(b, &ts[i]);
+}
+
+void wmsg_load(wbuf *b, uint64_t req_id, const wire_object *o) {
+    wbuf_init(b, WMSG_LOAD, req_id);
+    wbuf_u64(b, o->obj_id);
+    wbuf_u8(b, o->kind);
+    wbuf_str(b, o->backend);
+    wbuf_str(b, o->device);
+    strs(b, o->ninputs, o->inputs);
+    strs(b, o->noutputs, o->outputs);
+    strs(b, o->nentry_points, o->entry_points);
+    wbuf_bytes(b, o->blob, o->blob_len);
+}
+
+void wmsg_run_model(wbuf *b, uint64_t req_id, uint64_t obj_id, size_t ntensors,
+                    const wire_tensor *ts) {
+    wbuf_init(b, WMSG_RUN_MODEL, req_id);
+    wbuf_u64(b, obj_id);
+    tensors(b, ntensors, ts);
+}
+
+void wmsg_run_script(wbuf *b, uint64_t req_id, const wire_script_run *run) {
+    wbuf_init(b, WMSG_RUN_SCRIPT, req_id);
+    wbuf_u64(b, run->obj_id);
+    wbuf_str(b, run->function);
+    strs(b, run->nkeys, run->keys);
+    strs(b, run->nargs, run->args);
+    wbuf_u32(b, run->n_outputs);
+    tensors(b, run->ntensors, run->tensors);
+}
+
+void wmsg_unload(wbuf *b, uint64_t req_id, uint64_t obj_id) {
+    wbuf_init(b, WMSG_UNLOAD, req_id);
+    wbuf_u64(b, obj_id);
+}
+
+void wmsg_ping(wbuf *b, uint64_t req_id) { wbuf_init(b, WMSG_PING, req_id); }
+
+void wmsg_call_reply(wbuf *b) { wbuf_init(b, WMSG_CALL_REPLY, 0); }
+
+void wval_nil(wbuf *b) { wbuf_u8(b, WVAL_NIL); }
+
+void wval_str(wbuf *b, const char *s, size_t len) {
+    wbuf_u8(b, WVAL_STR);
+    wbuf_bytes_copy(b, s, len);
+}
+
+void wval_int(wbuf *b, int64_t v) {
+    wbuf_u8(b, WVAL_INT);
+    wbuf_u64(b, (uint64_t)v);
+}
+
+void wval_array(wbuf *b, uint32_t n) {
+    wbuf_u8(b, WVAL_ARRAY);
+    wbuf_u32(b, n);
+}
+
+void wval_error(wbuf *b, const char *msg, size_t len) {
+    wbuf_u8(b, WVAL_ERROR);
+    wbuf_bytes_copy(b, msg, len);
+}
+
+void wmsg_model_info(wbuf *b, const wire_object *o, int with_blob) {
+    wbuf_init(b, WMSG_MODEL_INFO, 0);
+    wbuf_u64(b, o->obj_id);
+    wbuf_str(b, o->backend);
+    wbuf_str(b, o->device);
+    strs(b, o->ninputs, o->inputs);
+    strs(b, o->noutputs, o->outputs);
+    wbuf_u8(b, (uint8_t)(with_blob != 0));
+    if (with_blob) wbuf_bytes(b, o->blob, o->blob_len);
+}
+
+void wmsg_error(wbuf *b, const char *message) {
+    wbuf_init(b, WMSG_ERROR, 0);
+    wbuf_str(b, message);
 }
 
 /* ---------------------------------------------------------------- frame reading */
@@ -140,6 +226,7 @@ const char *rbuf_bytes(rbuf *r, size_t *len) {
 }
 
 int rbuf_tensor(rbuf *r, wire_tensor *t) {
+    t->shm_offset = WIRE_INLINE;
     t->dtype = rbuf_u8(r);
     t->ndim = rbuf_u32(r);
     if (t->dtype == WIRE_ABSENT) return r->bad ? -1 : 0;
@@ -151,6 +238,7 @@ int rbuf_tensor(rbuf *r, wire_tensor *t) {
         if (r->bad || !r->shm || off > r->shm_len || n > r->shm_len - off) return -1;
         t->data = r->shm + off;
         t->nbytes = (size_t)n;
+        t->shm_offset = (size_t)off;
         return 0;
     }
     t->data = rbuf_bytes(r, &t->nbytes);

@@ -97,7 +97,12 @@ typedef struct wire_tensor {
     int64_t dims[WIRE_MAX_DIMS];
     const char *data;
     size_t nbytes;
+    /* WIRE_INLINE: the bytes travel in the frame; else where they lie in the sender's region
+     * (sending: already copied there, data unused; read: data points there) */
+    size_t shm_offset;
 } wire_tensor;
+
+#define WIRE_INLINE ((size_t)-1)
 
 /* Output buffer for building a frame: small fields are copied, big blobs are iovecs. */
 typedef struct wbuf {
@@ -117,12 +122,60 @@ void wbuf_u64(wbuf *b, uint64_t v);
 void wbuf_bytes(wbuf *b, const char *data, size_t len); /* references data, no copy if big */
 void wbuf_str(wbuf *b, const char *s);
 void wbuf_bytes_copy(wbuf *b, const char *data, size_t len); /* always copies */
+/* Inline, or (shm_offset set) flagged WIRE_SHM with its offset and length. */
 void wbuf_tensor(wbuf *b, const wire_tensor *t);
-/* A tensor whose bytes were put at `offset` of the worker's in region. */
-void wbuf_tensor_shm(wbuf *b, const wire_tensor *t, size_t offset);
 /* Completes the frame (its length prefix, the iovecs' addresses): b->iov[0..niov) is then the
  * whole frame.  Returns the frame's byte count, prefix included. */
 size_t wbuf_finish(wbuf *b);
+
+/* ------------------------------------------------------------ messages the module sends
+ * Each function builds one whole frame into b (wbuf_init included; the caller sends it, then
+ * wbuf_free's it) from plain values, so that the golden test holds the module's own encoders
+ * to the frames of tests/golden/worker_frames.json.  Big byte runs (blobs, tensor bytes) are
+ * referenced, not copied: they must outlive the send.  Replies to a script's callbacks carry
+ * request id 0 (one run at a time per worker). */
+
+/* A model or script as LOAD and MODEL_INFO describe it. */
+typedef struct wire_object {
+    uint64_t obj_id;
+    uint8_t kind; /* WIRE_KIND_* (LOAD only) */
+    const char *backend, *device;
+    size_t ninputs, noutputs, nentry_points; /* inputs/outputs: TF models' names (LOAD) */
+    const char *const *inputs, *const *outputs;
+    const char *const *entry_points; /* scripts' (LOAD only) */
+    const char *blob;                /* the model's bytes or the script's source */
+    size_t blob_len;
+} wire_object;
+
+/* A script run (RUN_SCRIPT). */
+typedef struct wire_script_run {
+    uint64_t obj_id;
+    const char *function;
+    size_t nkeys, nargs;
+    const char *const *keys, *const *args;
+    uint32_t n_outputs;
+    size_t ntensors;
+    const wire_tensor *tensors;
+} wire_script_run;
+
+void wmsg_load(wbuf *b, uint64_t req_id, const wire_object *o);
+void wmsg_run_model(wbuf *b, uint64_t req_id, uint64_t obj_id, size_t ntensors,
+                    const wire_tensor *tensors);
+void wmsg_run_script(wbuf *b, uint64_t req_id, const wire_script_run *run);
+void wmsg_unload(wbuf *b, uint64_t req_id, uint64_t obj_id);
+void wmsg_ping(wbuf *b, uint64_t req_id);
+/* CALL_REPLY: the frame's head; then exactly one value, written with wval_* (copied: the
+ * server's reply is freed before the frame is sent). */
+void wmsg_call_reply(wbuf *b);
+void wval_nil(wbuf *b);
+void wval_str(wbuf *b, const char *s, size_t len);
+void wval_int(wbuf *b, int64_t v);
+void wval_array(wbuf *b, uint32_t n); /* then its n values */
+void wval_error(wbuf *b, const char *msg, size_t len);
+/* MODEL_INFO (answers MODEL_LOOKUP without the blob, MODEL_FETCH with it). */
+void wmsg_model_info(wbuf *b, const wire_object *o, int with_blob);
+/* ERROR (answers MODEL_LOOKUP or MODEL_FETCH that failed). */
+void wmsg_error(wbuf *b, const char *message);
 
 /* Reading fields of a received payload; on overrun r->bad is set and zeroes are returned. */
 typedef struct rbuf {
@@ -137,7 +190,7 @@ uint8_t rbuf_u8(rbuf *r);
 uint32_t rbuf_u32(rbuf *r);
 uint64_t rbuf_u64(rbuf *r);
 const char *rbuf_bytes(rbuf *r, size_t *len);
-/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm */
+/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm (shm_offset) */
 int rbuf_tensor(rbuf *r, wire_tensor *t);
 
 #endif
