@@ -2,7 +2,13 @@
  * Every error reply of the `ai` module, byte for byte as RedisAI 1.2.7 sends it
  * (../../../../shared/reference/redisai-commands.md), typos and missing "ERR "
  * prefixes included, so that conformance tests can cite them.  Strings marked
- * "ours" have no RedisAI counterpart (RedisAI crashed or misbehaved there).
+ * "ours" have no RedisAI counterpart (RedisAI crashed or misbehaved there, or the
+ * failure is one of this engine's worker processes).
+ *
+ * First the errors of parsing each command (commands/), then those that arise while a
+ * request runs (exec/): worker processes and time limits, batching, the calls a script
+ * makes back into the server.  A name ending in _FMT is a printf format.  Log lines
+ * (RedisModule_Log, worker_log) are not here: only what a client or a script receives.
  */
 #ifndef SMARTSIM_AI_ERRORS_H
 #define SMARTSIM_AI_ERRORS_H
@@ -14,6 +20,8 @@
 #define AI_ERR_SCRIPT_KEY_EMPTY "ERR script key is empty"
 #define AI_ERR_IN_TRANSACTION "ERR Cannot run RedisAI command within a transaction or a LUA script"
 #define AI_ERR_OOM "ERR out of memory" /* ours */
+/* the server's text, with RedisAI's upper-case command name */
+#define AI_ERR_ARITY_FMT "ERR wrong number of arguments for '%s' command"
 
 /* AI.TENSORSET / AI.TENSORGET */
 #define AI_ERR_INVALID_DTYPE "ERR invalid data type"
@@ -82,9 +90,6 @@
 #define AI_ERR_INVALID_ARGUMENT_FMT "Invalid argument: %s"
 #define AI_ERR_TIMEOUT_MISSING "ERR No value provided for TIMEOUT"
 #define AI_ERR_TIMEOUT_INVALID "ERR Invalid value for TIMEOUT"
-#define AI_ERR_BATCH_SIZE_OUTPUT "ERR Model did not generate the expected batch size"
-#define AI_ERR_TF_BATCH_SIZE_OUTPUT \
-    "ERR Tensorflow batching error: model did not generate the expected batch size"
 
 /* AI.SCRIPTSTORE / AI.SCRIPTSET / AI.SCRIPTGET */
 #define AI_ERR_MISSING_ENTRY_POINTS "ERR Insufficient arguments, missing script entry points"
@@ -151,5 +156,76 @@
 
 /* AI.INFO */
 #define AI_ERR_NO_RUN_INFO "ERR cannot find run info for key"
+
+/* ------------------------------------------------------------ while a request runs (exec/) */
+
+/* Submitting a run (exec/submit.c); ours. */
+#define AI_ERR_CANNOT_BLOCK "ERR could not block the client for this run"
+#define AI_ERR_NO_RUN_QUEUE_FMT "ERR could not create the run queue for device %s"
+
+/* Worker processes (exec/execute.c, run_queue.c, worker_channel.c); ours unless marked. */
+#define AI_ERR_WORKER_FMT "ERR %s" /* a worker that cannot start: one of the next two */
+#define AI_ERR_WORKER_SOCKETPAIR_FMT "socketpair: %s"
+#define AI_ERR_WORKER_SPAWN_FMT "cannot start the worker %s: %s (set the PYTHON module argument)"
+#define AI_ERR_WORKERS_BUSY_FMT                                                              \
+    "ERR no worker process for device %s: WORKERS_MAX (%lld) worker processes are running " \
+    "and all are busy; retry later, or raise the module argument WORKERS_MAX"
+#define AI_ERR_WORKER_EXITED_FMT                                                              \
+    "ERR the worker process for device %s exited before answering (%s): check that %s can " \
+    "import smartsim_ai (module argument WORKER_PYTHON) and see the server log"
+/* pid, device, how it ended, then AI_ERR_WORKER_RESTARTED or AI_ERR_WORKER_NOT_RESTARTED */
+#define AI_ERR_WORKER_DIED_FMT \
+    "ERR the worker process %d for device %s died (%s) while running this request; %s"
+#define AI_ERR_WORKER_RESTARTED "it has been restarted, retry the command"
+#define AI_ERR_WORKER_NOT_RESTARTED "restarting it failed"
+#define AI_ERR_WORKER_LOAD_REPLY_FMT "ERR unexpected reply %d from the worker to a load"
+#define AI_ERR_WORKER_REPLY_FMT "ERR unexpected reply %d from the worker"
+#define AI_ERR_WORKER_MALFORMED_RESULT "ERR malformed result from the worker"
+#define AI_ERR_WORKER_LOST_MODEL "ERR the worker lost the model while running it"
+#define AI_ERR_WORKER_LOST_SCRIPT "ERR the worker lost the script while running it"
+#define AI_ERR_OUTPUT_COUNT "ERR Model did not generate the expected number of outputs" /* RedisAI's */
+#define AI_ERR_OUTPUT_NOT_STORABLE                                                       \
+    "ERR the model produced an output this database cannot store (a zero-sized dimension " \
+    "or an inconsistent buffer)"
+#define AI_ERR_OP_FAILED "ERR the op failed"
+
+/* Time limits (exec/execute.c): the worker is killed and restarted; ours, but for the first
+ * words of MODEL_EXECUTION_TIMEOUT's, RedisAI's ONNX timeout error. */
+#define AI_ERR_MODEL_EXECUTION_TIMEOUT_FMT                                                   \
+    "ERR Exiting due to terminate flag being set to true: the run took longer than "        \
+    "MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted"
+#define AI_ERR_SCRIPT_EXECUTION_TIMEOUT_FMT                                                  \
+    "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker process " \
+    "was restarted"
+#define AI_ERR_RUN_TIMEOUT_FMT                                                                \
+    "ERR the run took longer than RUN_TIMEOUT (%lld ms) and was stopped; its worker process " \
+    "was restarted (raise the module argument RUN_TIMEOUT for longer runs, 0: no limit)"
+#define AI_ERR_LOAD_TIMEOUT_FMT                                                                \
+    "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s (backend " \
+    "import included); its worker process was restarted"
+
+/* Auto-batching (exec/batching.c) */
+#define AI_ERR_BATCH_SIZE_OUTPUT "ERR Model did not generate the expected batch size"
+#define AI_ERR_TF_BATCH_SIZE_OUTPUT \
+    "ERR Tensorflow batching error: model did not generate the expected batch size"
+#define AI_ERR_BATCHED_RUN_FAILED "ERR the batched run failed" /* ours */
+
+/* A script's calls into the server (exec/script_calls.c): errors its redis.execute(...) or
+ * redisAI.model_execute(...) gets; ours, modelled on the server's ACL errors. */
+#define AI_ERR_CALL_NO_ACL_API                                                       \
+    "ERR this server lacks the module ACL API (Valkey or Redis >= 7.0 has it): scripts " \
+    "cannot call it"
+#define AI_ERR_CALL_USER_GONE_FMT "NOPERM the user '%s' that ran this script no longer exists"
+#define AI_ERR_CALL_INVALID "Invalid argument" /* strerror(EINVAL): a call without a command */
+#define AI_ERR_CALL_NOT_ALLOWED_FMT                                                        \
+    "ERR scripts may not call '%s': only data commands are allowed (see the engine's " \
+    "docs/security.md)"
+#define AI_ERR_CALL_UNKNOWN_COMMAND_FMT "ERR unknown command '%s'" /* the server's text */
+#define AI_ERR_CALL_NOPERM_COMMAND_FMT                                                      \
+    "NOPERM User %s has no permissions to run the '%s' command or to access one of its keys " \
+    "(called from a script)"
+#define AI_ERR_CALL_NOPERM_MODEL_KEY_FMT \
+    "NOPERM User %s has no permissions to access the model key '%.*s' (called from a script)"
+#define AI_ERR_CALL_MODEL_NOT_LOOKED_UP "ERR the model was not looked up by this script"
 
 #endif

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errors.h"
+
 int ai_reply_arity(RedisModuleCtx *ctx, const char *upper_name) {
     char msg[128];
-    snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", upper_name);
+    snprintf(msg, sizeof(msg), AI_ERR_ARITY_FMT, upper_name);
     return RedisModule_ReplyWithError(ctx, msg);
 }
 

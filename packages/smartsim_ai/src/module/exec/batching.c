@@ -136,7 +136,7 @@ void batching_execute(ai_worker *w, ai_request **reqs, size_t n) {
     ai_op run = {0};
     run.kind = AI_OP_MODEL;
     if (execute_model(w, &run, lead->model, ins, nin, outs, nout) != 0) {
-        fail_all(reqs, n, run.error ? run.error : "ERR the batched run failed");
+        fail_all(reqs, n, run.error ? run.error : AI_ERR_BATCHED_RUN_FAILED);
         ai_free(run.error);
         goto done;
     }

@@ -16,6 +16,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "config.h"
+#include "errors.h"
 #include "exec_ids.h"
 #include "script_calls.h"
 
@@ -74,30 +75,17 @@ typedef enum {
 static void fail_timeout(ai_op *op, limit_kind limit) {
     switch (limit) {
     case LIMIT_RUN_MODEL:
-        ai_op_fail(op,
-                   "ERR Exiting due to terminate flag being set to true: the run took longer "
-                   "than MODEL_EXECUTION_TIMEOUT (%lld ms), its worker process was restarted",
-                   ai_config.model_execution_timeout);
+        ai_op_fail(op, AI_ERR_MODEL_EXECUTION_TIMEOUT_FMT, ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN_SCRIPT:
-        ai_op_fail(op,
-                   "ERR the script ran longer than MODEL_EXECUTION_TIMEOUT (%lld ms); its worker "
-                   "process was restarted",
-                   ai_config.model_execution_timeout);
+        ai_op_fail(op, AI_ERR_SCRIPT_EXECUTION_TIMEOUT_FMT, ai_config.model_execution_timeout);
         break;
     case LIMIT_RUN:
-        ai_op_fail(op,
-                   "ERR the run took longer than RUN_TIMEOUT (%lld ms) and was stopped; its worker "
-                   "process was restarted (raise the module argument RUN_TIMEOUT for longer runs, "
-                   "0: no limit)",
-                   ai_config.run_timeout);
+        ai_op_fail(op, AI_ERR_RUN_TIMEOUT_FMT, ai_config.run_timeout);
         break;
     case LIMIT_LOAD_MODEL:
     case LIMIT_LOAD_SCRIPT:
-        ai_op_fail(op,
-                   "ERR the worker took longer than MODEL_LOAD_TIMEOUT (%lld ms) to load the %s "
-                   "(backend import included); its worker process was restarted",
-                   ai_config.model_load_timeout,
+        ai_op_fail(op, AI_ERR_LOAD_TIMEOUT_FMT, ai_config.model_load_timeout,
                    limit == LIMIT_LOAD_MODEL ? "model" : "script");
         break;
     }
@@ -117,18 +105,11 @@ static void worker_failed(ai_worker *w, ai_op *op, int rc, limit_kind limit) {
     if (rc == -2) {
         fail_timeout(op, limit);
     } else if (!w_answered) {
-        ai_op_fail(op,
-                   "ERR the worker process for device %s exited before answering (%s): check that "
-                   "%s can import smartsim_ai (module argument WORKER_PYTHON) and see the server "
-                   "log",
-                   w->device, why[0] ? why : "channel closed", ai_config.worker_exe);
+        ai_op_fail(op, AI_ERR_WORKER_EXITED_FMT, w->device, why[0] ? why : "channel closed", ai_config.worker_exe);
     } else {
-        ai_op_fail(op,
-                   "ERR the worker process %d for device %s died (%s) while running this "
-                   "request; %s",
-                   (int)pid, w->device, why[0] ? why : "channel closed",
-                   restarted ? "it has been restarted, retry the command"
-                             : "restarting it failed");
+        ai_op_fail(op, AI_ERR_WORKER_DIED_FMT, (int)pid, w->device,
+                   why[0] ? why : "channel closed",
+                   restarted ? AI_ERR_WORKER_RESTARTED : AI_ERR_WORKER_NOT_RESTARTED);
     }
 }
 
@@ -138,7 +119,7 @@ static int roundtrip(ai_worker *w, ai_op *op, wbuf *b, long timeout_ms, char **p
                      rbuf *r, limit_kind limit) {
     char err[256];
     if (execute_ensure_worker(w, err, sizeof err) != 0) {
-        ai_op_fail(op, "ERR %s", err);
+        ai_op_fail(op, AI_ERR_WORKER_FMT, err);
         return -1;
     }
     size_t len = 0;
@@ -266,7 +247,7 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
             ai_free_names(out, n_out);
         }
     } else if (type >= 0 && type != WMSG_ERROR) {
-        ai_op_fail(op, "ERR unexpected reply %d from the worker to a load", type);
+        ai_op_fail(op, AI_ERR_WORKER_LOAD_REPLY_FMT, type);
     }
     free(payload);
     return rc;
@@ -334,20 +315,20 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
     op->duration_us = (long long)rbuf_u64(r);
     uint32_t n = rbuf_u32(r);
     if (noutputs && n != noutputs) {
-        ai_op_fail(op, "ERR Model did not generate the expected number of outputs"); /* RedisAI's */
+        ai_op_fail(op, AI_ERR_OUTPUT_COUNT);
         return -1;
     }
     for (uint32_t i = 0; i < n; i++) {
         wire_tensor wt;
         if (rbuf_tensor(r, &wt) != 0) {
-            ai_op_fail(op, "ERR malformed result from the worker");
+            ai_op_fail(op, AI_ERR_WORKER_MALFORMED_RESULT);
             return -1;
         }
         if (i >= noutputs) continue;
         outputs[i] = NULL;
         if (wt.dtype == WIRE_ABSENT) continue;
         if (wt.dtype >= AI_DTYPE_COUNT) {
-            ai_op_fail(op, "ERR unsupported dtype");
+            ai_op_fail(op, AI_ERR_UNSUPPORTED_DTYPE);
             return -1;
         }
         ai_tensor_status st;
@@ -358,8 +339,7 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
         }
         if (!t) {
             for (uint32_t j = 0; j < i; j++) ai_tensor_decref(outputs[j]), outputs[j] = NULL;
-            ai_op_fail(op, "ERR the model produced an output this database cannot store "
-                           "(a zero-sized dimension or an inconsistent buffer)");
+            ai_op_fail(op, AI_ERR_OUTPUT_NOT_STORABLE);
             return -1;
         }
         outputs[i] = t;
@@ -416,7 +396,7 @@ static int run_object(ai_worker *w, ai_op *op, ai_model *model, ai_request *req,
     for (int attempt = 0; attempt < 2; attempt++) {
         char err[256];
         if (execute_ensure_worker(w, err, sizeof err) != 0) { /* its regions before the frame */
-            ai_op_fail(op, "ERR %s", err);
+            ai_op_fail(op, AI_ERR_WORKER_FMT, err);
             return -1;
         }
         wbuf b;
@@ -453,13 +433,12 @@ static int run_object(ai_worker *w, ai_op *op, ai_model *model, ai_request *req,
             if (load_object(w, op, model, model ? NULL : op->script, 0) != 0) return -1;
             continue;
         } else if (type >= 0 && type != WMSG_ERROR) {
-            ai_op_fail(op, "ERR unexpected reply %d from the worker", type);
+            ai_op_fail(op, AI_ERR_WORKER_REPLY_FMT, type);
         }
         free(payload);
         return rc;
     }
-    ai_op_fail(op, model ? "ERR the worker lost the model while running it"
-                         : "ERR the worker lost the script while running it");
+    ai_op_fail(op, "%s", model ? AI_ERR_WORKER_LOST_MODEL : AI_ERR_WORKER_LOST_SCRIPT);
     return -1;
 }
 
@@ -522,7 +501,7 @@ static void run_ops(ai_worker *w, ai_request *r) {
             for (size_t k = 0; k < op->nin; k++) {
                 ins[k] = r->slots[op->in[k]];
                 if (!ins[k]) {
-                    ai_op_fail(op, "ERR INPUT key cannot be found in DAG");
+                    ai_op_fail(op, AI_ERR_DAG_INPUT_NOT_FOUND);
                     rc = -1;
                 }
             }
@@ -542,7 +521,7 @@ static void run_ops(ai_worker *w, ai_request *r) {
         }
         }
         if (rc != 0) {
-            if (op->status == 0) ai_op_fail(op, "ERR the op failed");
+            if (op->status == 0) ai_op_fail(op, AI_ERR_OP_FAILED);
             return;
         }
         op->status = 1;

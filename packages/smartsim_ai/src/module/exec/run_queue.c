@@ -18,6 +18,7 @@
 #include "batching.h"
 #include "clock.h"
 #include "config.h"
+#include "errors.h"
 #include "exec_ids.h"
 #include "execute.h"
 #include "info.h"
@@ -201,11 +202,8 @@ static int acquire_worker(queue_thread *t, char *err, size_t errlen) {
             if (!victim) {
                 t->busy = 0;
                 pthread_mutex_unlock(&pool_mu);
-                snprintf(err, errlen,
-                         "ERR no worker process for device %s: WORKERS_MAX (%lld) worker processes "
-                         "are running and all are busy; retry later, or raise the module argument "
-                         "WORKERS_MAX",
-                         t->worker.device, ai_config.workers_max);
+                snprintf(err, errlen, AI_ERR_WORKERS_BUSY_FMT, t->worker.device,
+                         ai_config.workers_max);
                 return -1;
             }
             reclaim_locked(victim, "WORKERS_MAX reached, its slot went to another device");

@@ -12,8 +12,8 @@
 
 #include "alloc.h"
 #include "errors.h"
-#include "model_type.h"
 #include "exec_ids.h"
+#include "model_type.h"
 
 static RedisModuleCtx *ctx_of(script_calls *sc) {
     if (!sc->ctx) sc->ctx = RedisModule_GetThreadSafeContext(sc->bc);
@@ -106,24 +106,21 @@ char *script_calls_capture_user(RedisModuleCtx *ctx) {
 static RedisModuleUser *script_user(script_calls *sc, RedisModuleCtx *ctx, char *error,
                                     size_t cap) {
     if (!*sc->user) {
-        snprintf(error, cap,
-                 "ERR this server lacks the module ACL API (Valkey or Redis >= 7.0 has it): "
-                 "scripts cannot call it");
+        snprintf(error, cap, AI_ERR_CALL_NO_ACL_API);
         return NULL;
     }
     RedisModuleString *name = RedisModule_CreateString(ctx, sc->user, strlen(sc->user));
     RedisModuleUser *user = RedisModule_GetModuleUserFromUserName(name);
     RedisModule_FreeString(ctx, name);
     if (!user)
-        snprintf(error, cap, "NOPERM the user '%s' that ran this script no longer exists",
-                 sc->user);
+        snprintf(error, cap, AI_ERR_CALL_USER_GONE_FMT, sc->user);
     return user;
 }
 
 static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
     uint32_t argc = rbuf_u32(r);
     if (r->bad || argc == 0 || argc > (1u << 20)) {
-        add_error_value(b, "Invalid argument");
+        add_error_value(b, AI_ERR_CALL_INVALID);
         return;
     }
     RedisModuleCtx *ctx = ctx_of(sc);
@@ -136,10 +133,7 @@ static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
         size_t i = 0;
         for (; cmd[i] && i < sizeof upper - 1; i++) upper[i] = (char)toupper((unsigned char)cmd[i]);
         upper[i] = '\0';
-        snprintf(error, sizeof error,
-                 "ERR scripts may not call '%s': only data commands are allowed (see the "
-                 "engine's docs/security.md)",
-                 upper);
+        snprintf(error, sizeof error, AI_ERR_CALL_NOT_ALLOWED_FMT, upper);
         add_error_value(b, error);
         ai_free(cmd);
         return;
@@ -164,12 +158,9 @@ static void serve_call(script_calls *sc, wbuf *b, rbuf *r) {
                    REDISMODULE_OK) {
             refused = 1;
             if (errno == ENOENT)
-                snprintf(error, sizeof error, "ERR unknown command '%s'", cmd);
+                snprintf(error, sizeof error, AI_ERR_CALL_UNKNOWN_COMMAND_FMT, cmd);
             else
-                snprintf(error, sizeof error,
-                         "NOPERM User %s has no permissions to run the '%s' command or to "
-                         "access one of its keys (called from a script)",
-                         sc->user, cmd);
+                snprintf(error, sizeof error, AI_ERR_CALL_NOPERM_COMMAND_FMT, sc->user, cmd);
         }
     }
     if (!refused) {
@@ -224,10 +215,7 @@ static ai_model *lookup_model(script_calls *sc, const char *key, size_t len, con
         RedisModuleUser *user = script_user(sc, ctx, error, sizeof error);
         if (user && RedisModule_ACLCheckKeyPermissions(user, name, REDISMODULE_CMD_KEY_ACCESS) !=
                         REDISMODULE_OK) {
-            snprintf(error, sizeof error,
-                     "NOPERM User %s has no permissions to access the model key '%.*s' "
-                     "(called from a script)",
-                     sc->user,
+            snprintf(error, sizeof error, AI_ERR_CALL_NOPERM_MODEL_KEY_FMT, sc->user,
                      (int)(len > 200 ? 200 : len), key);
             RedisModule_FreeModuleUser(user);
             user = NULL;
@@ -286,7 +274,7 @@ int script_calls_serve(script_calls *sc, ai_worker *w, int type, rbuf *r) {
         if (m)
             model_info(&b, m, 1);
         else
-            wmsg_error(&b, "ERR the model was not looked up by this script");
+            wmsg_error(&b, AI_ERR_CALL_MODEL_NOT_LOOKED_UP);
     }
     int rc = worker_send(w, &b);
     wbuf_free(&b);

@@ -100,16 +100,8 @@ void stats_record(const void *owner, long long duration_us, long long samples, i
     pthread_mutex_unlock(&mu);
 }
 
-static int wrong_arity(RedisModuleCtx *ctx, const char *name) {
-    char msg[96];
-    strcpy(msg, "ERR wrong number of arguments for '");
-    strcat(msg, name);
-    strcat(msg, "' command");
-    return RedisModule_ReplyWithError(ctx, msg);
-}
-
 int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 2 || argc > 3) return wrong_arity(ctx, "AI.INFO");
+    if (argc < 2 || argc > 3) return ai_reply_arity(ctx, "AI.INFO");
     size_t len;
     const char *name = RedisModule_StringPtrLen(argv[1], &len);
     pthread_mutex_lock(&mu);
@@ -151,7 +143,7 @@ int ai_cmd_info(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 }
 
 static int scan(RedisModuleCtx *ctx, int argc, int scripts, const char *name) {
-    if (argc != 1) return wrong_arity(ctx, name);
+    if (argc != 1) return ai_reply_arity(ctx, name);
     RedisModule_Log(ctx, REDISMODULE_LOGLEVEL_WARNING, "%s is experimental", name);
     pthread_mutex_lock(&mu);
     long n = 0;

@@ -179,11 +179,11 @@ int ai_request_submit(RedisModuleCtx *ctx, ai_request *r, const char *device) {
     if (!r->bc && r->reply == AI_REPLY_STORE) return store_without_waiting(ctx, r, device);
     if (!r->bc) {
         ai_request_free(ctx, r);
-        return RedisModule_ReplyWithError(ctx, "ERR could not block the client for this run");
+        return RedisModule_ReplyWithError(ctx, AI_ERR_CANNOT_BLOCK);
     }
     RedisModule_BlockedClientMeasureTimeStart(r->bc);
     if (run_queue_push(ctx, device, r) != 0) {
-        ai_op_fail(&r->ops[0], "ERR could not create the run queue for device %s", device);
+        ai_op_fail(&r->ops[0], AI_ERR_NO_RUN_QUEUE_FMT, device);
         RedisModule_UnblockClient(r->bc, r);
     }
     return REDISMODULE_OK;

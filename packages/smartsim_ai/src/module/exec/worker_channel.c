@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errors.h"
 
 extern char **environ;
 
@@ -158,7 +159,7 @@ void worker_shm_trim(ai_worker *w) {
 int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        snprintf(err, errlen, AI_ERR_WORKER_SOCKETPAIR_FMT, strerror(errno));
         return -1;
     }
     int big = 4 << 20;
@@ -238,8 +239,7 @@ int worker_spawn(ai_worker *w, char *err, size_t errlen) {
     if (rc != 0) {
         close(sv[0]);
         shm_close(w);
-        snprintf(err, errlen, "cannot start the worker %s: %s (set the PYTHON module argument)",
-                 ai_config.worker_exe, strerror(rc));
+        snprintf(err, errlen, AI_ERR_WORKER_SPAWN_FMT, ai_config.worker_exe, strerror(rc));
         return -1;
     }
     w->fd = sv[0];
