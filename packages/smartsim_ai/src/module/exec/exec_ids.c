@@ -80,15 +80,11 @@ static uint64_t ensure_id(void **exec, const char *device) {
 uint64_t ai_exec_model_id(ai_model *m) { return ensure_id(&m->exec, m->device); }
 uint64_t ai_exec_script_id(ai_script *s) { return ensure_id(&s->exec, s->device); }
 
-int ai_exec_release_id(void *exec) {
-    return exec ? count_object(((exec_obj *)exec)->device, -1) : 0;
-}
-
 static pthread_mutex_t forgotten_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t *forgotten;
 static size_t n_forgotten, cap_forgotten;
 
-void ai_exec_forget(uint64_t id) {
+static void forget(uint64_t id) {
     pthread_mutex_lock(&forgotten_mu);
     if (n_forgotten == cap_forgotten) {
         size_t cap = cap_forgotten ? 2 * cap_forgotten : 64;
@@ -97,6 +93,16 @@ void ai_exec_forget(uint64_t id) {
     }
     if (n_forgotten < cap_forgotten) forgotten[n_forgotten++] = id;
     pthread_mutex_unlock(&forgotten_mu);
+}
+
+int ai_exec_release(void **exec) {
+    exec_obj *o = *exec;
+    if (!o) return 0;
+    forget(o->id);
+    int emptied = count_object(o->device, -1);
+    ai_free(o);
+    *exec = NULL;
+    return emptied;
 }
 
 size_t ai_exec_forgotten(size_t *cursor, uint64_t *out, size_t cap) {

@@ -19,13 +19,12 @@ void ai_exec_device_name(const char *device, char *out, size_t cap);
 /* The object's id, made (and counted for its device) on first use. */
 uint64_t ai_exec_model_id(ai_model *m);
 uint64_t ai_exec_script_id(ai_script *s);
-/* An object's worker state is being freed: uncount it.  Returns 1 when its device has no
- * object left (its run queue may then stop its workers: run_queue_wake). */
-int ai_exec_release_id(void *exec);
+/* An object's last reference went: tell every worker to drop it (ai_exec_forgotten), uncount
+ * it and free *exec (set to NULL).  Returns 1 when its device has no object left (its run
+ * queue may then stop its workers: run_queue_wake). */
+int ai_exec_release(void **exec);
 /* How many live objects name `device` (upper-cased). */
 long ai_exec_device_objects(const char *device);
-/* Tell every worker to drop the object (called when the object is freed). */
-void ai_exec_forget(uint64_t id);
 /* Ids freed since `*cursor`; returns how many were copied into out (at most cap). */
 size_t ai_exec_forgotten(size_t *cursor, uint64_t *out, size_t cap);
 

@@ -23,20 +23,15 @@
 
 #define DEFAULT_EXEC_TIMEOUT_MS 5000
 
+/* The release hooks (model.h, script.h): workers drop the object, its AI.INFO entry goes. */
 static void release_model(ai_model *m) {
-    if (m->exec) ai_exec_forget(ai_exec_model_id(m));
     stats_unregister(m);
-    if (ai_exec_release_id(m->exec)) run_queue_wake(m->device);
-    ai_free(m->exec);
-    m->exec = NULL;
+    if (ai_exec_release(&m->exec)) run_queue_wake(m->device);
 }
 
 static void release_script(ai_script *s) {
-    if (s->exec) ai_exec_forget(ai_exec_script_id(s));
     stats_unregister(s);
-    if (ai_exec_release_id(s->exec)) run_queue_wake(s->device);
-    ai_free(s->exec);
-    s->exec = NULL;
+    if (ai_exec_release(&s->exec)) run_queue_wake(s->device);
 }
 
 /* RESTORE of such a model: a command, so its main thread must not wait for a worker (a Python

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "reply.h"
 
 ai_request *ai_request_new(ai_reply_kind reply, size_t nops) {
     ai_request *r = ai_calloc(1, sizeof *r);
@@ -76,10 +77,8 @@ void ai_op_fail(ai_op *op, const char *fmt, ...) {
     char buf[16384];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    ai_format_error(buf, sizeof buf, 0, fmt, ap);
     va_end(ap);
-    for (char *p = buf; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
     ai_free(op->error);
     op->error = ai_strndup(buf, strlen(buf));
     op->status = -1;

@@ -27,7 +27,7 @@ int run_queue_push(RedisModuleCtx *ctx, const char *device, ai_request *r);
 /* Hand a finished request back to the main thread (UnblockClient), or to its detached_done
  * when it has no client. */
 void run_queue_finish(ai_request *r);
-/* `device` has no model or script left (ai_exec_release_id): wake its queue's threads so that
+/* `device` has no model or script left (ai_exec_release): wake its queue's threads so that
  * they stop their workers (any thread). */
 void run_queue_wake(const char *device);
 
