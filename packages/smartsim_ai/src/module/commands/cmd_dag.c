@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "args.h"
 #include "bind.h"
 #include "cmd_run.h"
 #include "cmd_tensor.h"
@@ -29,7 +30,6 @@ static int is_sep(RedisModuleString *s) {
 static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString **argv,
                     int argc, ai_request *r, ai_op *op, struct dag_names *names) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    long long timeout = 0;
     if (strcasecmp(cmd, "AI.TENSORSET") == 0) {
         if (argc < 4) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TENSORSET_ARITY), -1;
         const char *err = NULL;
@@ -68,10 +68,10 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
                -1;
     if (is_se && kind->readonly)
         return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_SCRIPTEXECUTE_RO), -1;
-    if (is_me) return ai_parse_modelexecute(ctx, argv, argc, r, op, names, &timeout);
-    if (is_se) return ai_parse_scriptexecute(ctx, argv, argc, r, op, names, &timeout);
-    if (is_mr) return ai_parse_modelrun(ctx, argv, argc, r, op, names, &timeout);
-    if (is_sr) return ai_parse_scriptrun(ctx, argv, argc, r, op, names, &timeout);
+    if (is_me) return ai_op_modelexecute(ctx, argv, argc, r, op, names);
+    if (is_se) return ai_op_scriptexecute(ctx, argv, argc, r, op, names);
+    if (is_mr) return ai_op_modelrun(ctx, argv, argc, r, op, names);
+    if (is_sr) return ai_op_scriptrun(ctx, argv, argc, r, op, names);
     return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_UNSUPPORTED_OP), -1;
 }
 

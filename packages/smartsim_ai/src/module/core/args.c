@@ -1,6 +1,7 @@
 /* Argument helpers of the command parsers (args.h). */
 #include "args.h"
 
+#include <stdio.h>
 #include <strings.h>
 
 #include "alloc.h"
@@ -16,11 +17,35 @@ char *ai_arg_dup(RedisModuleString *arg) {
     return ai_strndup(s, len);
 }
 
+char **ai_arg_dup_all(RedisModuleString **argv, size_t n) {
+    if (n == 0) return NULL;
+    char **copies = ai_calloc(n, sizeof(char *));
+    for (size_t i = 0; i < n; i++) copies[i] = ai_arg_dup(argv[i]);
+    return copies;
+}
+
 int ai_count_fits(long long count, int argc, int at) {
     return count >= 0 && count <= (long long)argc - at;
 }
 
 long long ai_clamp_timeout(long long ms) { return ms > AI_TIMEOUT_MAX_MS ? AI_TIMEOUT_MAX_MS : ms; }
+
+char *ai_vformat_error(char *buf, size_t size, const char *fmt, va_list ap) {
+    vsnprintf(buf, size, fmt, ap);
+    /* Client arguments are echoed here: a CR or LF would end the RESP error line (the
+     * servers map them too; this does not rely on it), other control bytes garble logs. */
+    for (char *p = buf; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    return buf;
+}
+
+char *ai_format_error(char *buf, size_t size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ai_vformat_error(buf, size, fmt, ap);
+    va_end(ap);
+    return buf;
+}
 
 int ai_run_refused(RedisModuleCtx *ctx) {
     int flags = RedisModule_GetContextFlags(ctx);

@@ -2,10 +2,15 @@
 #ifndef SMARTSIM_AI_ARGS_H
 #define SMARTSIM_AI_ARGS_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include "rm_api.h"
 
 int ai_arg_is(RedisModuleString *arg, const char *keyword); /* case-insensitive */
 char *ai_arg_dup(RedisModuleString *arg);                   /* ai_alloc'ed C string */
+/* ai_alloc'ed copies of argv[0..n) (ai_free_names frees them); NULL when n is 0. */
+char **ai_arg_dup_all(RedisModuleString **argv, size_t n);
 /* Whether `count` names can follow from argv[at] in argv[0..argc): 0 <= count <= argc - at,
  * compared without overflow (a count near 2^63 must not wrap past the check). */
 int ai_count_fits(long long count, int argc, int at);
@@ -13,6 +18,11 @@ int ai_count_fits(long long count, int argc, int at);
  * from one (now + timeout) can overflow. */
 #define AI_TIMEOUT_MAX_MS 1000000000000LL
 long long ai_clamp_timeout(long long ms);
+/* Formats an error into buf[0..size) as ai_reply_errorf sends it: control bytes of echoed
+ * client arguments become spaces.  Returns buf. */
+char *ai_format_error(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *ai_vformat_error(char *buf, size_t size, const char *fmt, va_list ap);
 /* The run commands (MODELEXECUTE, SCRIPTEXECUTE, DAG* and their deprecated forms) block the
  * client, which MULTI, Lua and a module's RedisModule_Call cannot: as RedisAI, they are
  * refused there before any other check.  Replies and returns 1 when refused. */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
+
 int ai_reply_arity(RedisModuleCtx *ctx, const char *upper_name) {
     char msg[128];
     snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", upper_name);
@@ -42,11 +44,7 @@ int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    ai_vformat_error(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    /* Client arguments are echoed here: a CR or LF would end the RESP error line (the
-     * servers map them too; this does not rely on it), other control bytes garble logs. */
-    for (char *p = buf; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
     return RedisModule_ReplyWithError(ctx, buf);
 }
