@@ -50,32 +50,32 @@ static char *concat_blob(RedisModuleString **parts, size_t n, size_t *total) {
     return blob;
 }
 
-/* A parsed store: the model built from its arguments and queued for loading. */
-static int submit_model(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
-                        const ai_model_store_args *a) {
-    char **in = ai_arg_dup_all(a->in, a->nin), **out = ai_arg_dup_all(a->out, a->nout);
+/* After the arity check: the parse, then the model built from its arguments and queued for
+ * loading. */
+static int store_model(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                       const char *(*parse)(RedisModuleString **, int, ai_model_store_args *)) {
+    ai_model_store_args a;
+    const char *err = parse(argv, argc, &a);
+    if (err) return RedisModule_ReplyWithError(ctx, err);
+    char **in = ai_arg_dup_all(a.in, a.nin), **out = ai_arg_dup_all(a.out, a.nout);
     size_t blob_len;
-    char *blob = concat_blob(a->blob, a->nblob, &blob_len);
-    ai_model *m = ai_model_new(a->backend, a->device, a->tag, a->tag_len, a->batch, a->minbatch,
-                               a->minbatchtimeout, a->nin, in, a->nout, out, blob, blob_len);
-    ai_free_names(in, a->nin);
-    ai_free_names(out, a->nout);
+    char *blob = concat_blob(a.blob, a.nblob, &blob_len);
+    ai_model *m = ai_model_new(a.backend, a.device, a.tag, a.tag_len, a.batch, a.minbatch,
+                               a.minbatchtimeout, a.nin, in, a.nout, out, blob, blob_len);
+    ai_free_names(in, a.nin);
+    ai_free_names(out, a.nout);
     ai_exec_model_id(m);
     return ai_store_submit(ctx, argv, argc, AI_OP_LOAD_MODEL, m, m->device, modelstore_reply);
 }
 
 int ai_cmd_modelstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 6) return ai_reply_arity(ctx, "AI.MODELSTORE");
-    ai_model_store_args a;
-    const char *err = ai_parse_modelstore(argv, argc, &a);
-    return err ? RedisModule_ReplyWithError(ctx, err) : submit_model(ctx, argv, argc, &a);
+    return store_model(ctx, argv, argc, ai_parse_modelstore);
 }
 
 int ai_cmd_modelset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4) return ai_reply_arity(ctx, "AI.MODELSET");
-    ai_model_store_args a;
-    const char *err = ai_parse_modelset(argv, argc, &a);
-    return err ? RedisModule_ReplyWithError(ctx, err) : submit_model(ctx, argv, argc, &a);
+    return store_model(ctx, argv, argc, ai_parse_modelset);
 }
 
 /* ---------------------------------------------------------------- get / del */

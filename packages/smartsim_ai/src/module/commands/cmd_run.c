@@ -24,12 +24,12 @@ typedef struct run_op_spec {
                          ai_run_args *a, char *err);
 } run_op_spec;
 
-static const run_op_spec MODELEXECUTE = {"AI.MODELEXECUTE", 8, &ai_model_kind,
-                                         ai_parse_modelexecute};
-static const run_op_spec MODELRUN = {"AI.MODELRUN", 6, &ai_model_kind, ai_parse_modelrun};
-static const run_op_spec SCRIPTEXECUTE = {"AI.SCRIPTEXECUTE", 3, &ai_script_kind,
-                                          ai_parse_scriptexecute};
-static const run_op_spec SCRIPTRUN = {"AI.SCRIPTRUN", 3, &ai_script_kind, ai_parse_scriptrun};
+static const run_op_spec SPECS[] = {
+    [AI_RUN_MODELEXECUTE] = {"AI.MODELEXECUTE", 8, &ai_model_kind, ai_parse_modelexecute},
+    [AI_RUN_MODELRUN] = {"AI.MODELRUN", 6, &ai_model_kind, ai_parse_modelrun},
+    [AI_RUN_SCRIPTEXECUTE] = {"AI.SCRIPTEXECUTE", 3, &ai_script_kind, ai_parse_scriptexecute},
+    [AI_RUN_SCRIPTRUN] = {"AI.SCRIPTRUN", 3, &ai_script_kind, ai_parse_scriptrun},
+};
 
 /* Whether a model's input/output names are known: TF's are given, the other backends derive
  * them when a worker loads the model, which a store inside MULTI or Lua does not wait for
@@ -39,8 +39,9 @@ static int names_known(const ai_model *m) {
     return m->backend == AI_BACKEND_TF || m->ninputs > 0 || m->noutputs > 0;
 }
 
-static int build_op(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                    ai_op *op, struct dag_names *dag, const run_op_spec *spec) {
+int ai_build_run_op(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
+                    ai_op *op, struct dag_names *dag, ai_run_op which) {
+    const run_op_spec *spec = &SPECS[which];
     if (argc < spec->min_argc) return ai_reply_arity(ctx, spec->name), -1;
     void *value = ai_stored_get(ctx, spec->kind, argv[1]);
     if (!value) return -1;
@@ -77,33 +78,13 @@ static int build_op(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_
     return rc;
 }
 
-int ai_op_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                       ai_op *op, struct dag_names *dag) {
-    return build_op(ctx, argv, argc, r, op, dag, &MODELEXECUTE);
-}
-
-int ai_op_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                   ai_op *op, struct dag_names *dag) {
-    return build_op(ctx, argv, argc, r, op, dag, &MODELRUN);
-}
-
-int ai_op_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                        ai_op *op, struct dag_names *dag) {
-    return build_op(ctx, argv, argc, r, op, dag, &SCRIPTEXECUTE);
-}
-
-int ai_op_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                    ai_op *op, struct dag_names *dag) {
-    return build_op(ctx, argv, argc, r, op, dag, &SCRIPTRUN);
-}
-
 /* A run command: a request of one op, queued on its model's or script's device. */
 static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
-                       const run_op_spec *spec) {
+                       ai_run_op which) {
     if (ai_run_refused(ctx)) return REDISMODULE_OK;
     ai_request *r = ai_request_new(AI_REPLY_SINGLE, 1);
     ai_op *op = &r->ops[0];
-    if (build_op(ctx, argv, argc, r, op, NULL, spec) != 0) {
+    if (ai_build_run_op(ctx, argv, argc, r, op, NULL, which) != 0) {
         ai_request_free(ctx, r);
         return REDISMODULE_OK;
     }
@@ -111,17 +92,17 @@ static int run_command(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
 }
 
 int ai_cmd_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    return run_command(ctx, argv, argc, &MODELEXECUTE);
+    return run_command(ctx, argv, argc, AI_RUN_MODELEXECUTE);
 }
 
 int ai_cmd_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    return run_command(ctx, argv, argc, &MODELRUN);
+    return run_command(ctx, argv, argc, AI_RUN_MODELRUN);
 }
 
 int ai_cmd_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    return run_command(ctx, argv, argc, &SCRIPTEXECUTE);
+    return run_command(ctx, argv, argc, AI_RUN_SCRIPTEXECUTE);
 }
 
 int ai_cmd_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    return run_command(ctx, argv, argc, &SCRIPTRUN);
+    return run_command(ctx, argv, argc, AI_RUN_SCRIPTRUN);
 }

@@ -1,9 +1,9 @@
 /*
- * The run ops MODELEXECUTE, MODELRUN, SCRIPTEXECUTE and SCRIPTRUN: their commands (declared
- * in commands.h) and DAG ops build them through these.  Each checks the arity, looks the model
- * or script up, parses the rest (parse.h) and binds the names: the op's tensors in a
- * standalone command, the DAG's names (dag != NULL) once every op of a DAG has parsed.
- * Replies and returns -1 on an error; 0 when the op is ready.
+ * The run ops MODELEXECUTE, MODELRUN, SCRIPTEXECUTE and SCRIPTRUN, built for their commands
+ * (cmd_run.c, declared in commands.h) and for DAG ops (cmd_dag.c) by ai_build_run_op: it
+ * checks the arity, looks the model or script up, parses the rest (parse.h) and binds the
+ * names: the op's tensors in a standalone command, the DAG's names (dag != NULL) once every
+ * op of the DAG has parsed.  It replies and returns -1 on an error; 0 when the op is ready.
  */
 #ifndef SMARTSIM_AI_CMD_RUN_H
 #define SMARTSIM_AI_CMD_RUN_H
@@ -12,15 +12,14 @@
 #include "rm_api.h"
 
 struct dag_names;
-typedef int (*ai_run_op_builder)(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
-                                 ai_request *r, ai_op *op, struct dag_names *dag);
-int ai_op_modelexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                       ai_op *op, struct dag_names *dag);
-int ai_op_modelrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                   ai_op *op, struct dag_names *dag);
-int ai_op_scriptexecute(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                        ai_op *op, struct dag_names *dag);
-int ai_op_scriptrun(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
-                    ai_op *op, struct dag_names *dag);
+typedef enum {
+    AI_RUN_MODELEXECUTE,
+    AI_RUN_MODELRUN,
+    AI_RUN_SCRIPTEXECUTE,
+    AI_RUN_SCRIPTRUN,
+} ai_run_op;
+
+int ai_build_run_op(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, ai_request *r,
+                    ai_op *op, struct dag_names *dag, ai_run_op which);
 
 #endif

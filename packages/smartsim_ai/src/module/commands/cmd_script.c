@@ -22,30 +22,30 @@ static int scriptstore_reply(RedisModuleCtx *ctx, ai_request *r) {
     return ai_store_publish(ctx, r, &ai_script_kind, s, "TORCH", s->device, s->tag, s->tag_len);
 }
 
-/* A parsed store: the script built from its arguments and queued for compiling. */
-static int submit_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
-                         const ai_script_store_args *a) {
-    char **eps = ai_arg_dup_all(a->entry_points, a->n_entry_points);
+/* After the arity check: the parse, then the script built from its arguments and queued for
+ * compiling. */
+static int store_script(RedisModuleCtx *ctx, RedisModuleString **argv, int argc,
+                        const char *(*parse)(RedisModuleString **, int, ai_script_store_args *)) {
+    ai_script_store_args a;
+    const char *err = parse(argv, argc, &a);
+    if (err) return RedisModule_ReplyWithError(ctx, err);
+    char **eps = ai_arg_dup_all(a.entry_points, a.n_entry_points);
     size_t slen;
-    const char *src = RedisModule_StringPtrLen(a->source, &slen);
-    ai_script *s = ai_script_new(a->device, a->tag, a->tag_len, src, slen, a->n_entry_points, eps);
-    ai_free_names(eps, a->n_entry_points);
+    const char *src = RedisModule_StringPtrLen(a.source, &slen);
+    ai_script *s = ai_script_new(a.device, a.tag, a.tag_len, src, slen, a.n_entry_points, eps);
+    ai_free_names(eps, a.n_entry_points);
     ai_exec_script_id(s);
     return ai_store_submit(ctx, argv, argc, AI_OP_LOAD_SCRIPT, s, s->device, scriptstore_reply);
 }
 
 int ai_cmd_scriptstore(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 8) return ai_reply_arity(ctx, "AI.SCRIPTSTORE");
-    ai_script_store_args a;
-    const char *err = ai_parse_scriptstore(argv, argc, &a);
-    return err ? RedisModule_ReplyWithError(ctx, err) : submit_script(ctx, argv, argc, &a);
+    return store_script(ctx, argv, argc, ai_parse_scriptstore);
 }
 
 int ai_cmd_scriptset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc != 5 && argc != 7) return ai_reply_arity(ctx, "AI.SCRIPTSET");
-    ai_script_store_args a;
-    const char *err = ai_parse_scriptset(argv, argc, &a);
-    return err ? RedisModule_ReplyWithError(ctx, err) : submit_script(ctx, argv, argc, &a);
+    return store_script(ctx, argv, argc, ai_parse_scriptset);
 }
 
 /* ---------------------------------------------------------------- get / del */

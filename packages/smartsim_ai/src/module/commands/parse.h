@@ -1,8 +1,8 @@
 /*
  * The pure parsers of the model and script commands: each reads a command's arguments into a
- * struct and returns NULL, or the error RedisAI 1.2.7 sends (an errors.h string; a *_FMT
- * error is formatted into the caller's `err` buffer of AI_PARSE_ERR_MAX bytes, which is then
- * returned).  They never reply, open keys or create server objects: they only read argument
+ * struct and returns NULL, or the error RedisAI 1.2.7 sends (an errors.h string; a run op's
+ * *_FMT error is formatted into the caller's `err` buffer of AI_PARSE_ERR_MAX bytes, which is
+ * then returned).  They never reply, open keys or create server objects: they only read argument
  * bytes and numbers (RedisModule_StringPtrLen / StringToLongLong), so they run without a
  * server (tests/test_parsers.py).  Names, blobs and sources in the structs point into argv.
  *

@@ -15,7 +15,7 @@
 
 static const char *arg_text(RedisModuleString *arg) { return RedisModule_StringPtrLen(arg, NULL); }
 
-/* TIMEOUT's value at argv[i]: a positive integer (then clamped), else NULL. */
+/* A TIMEOUT value: a positive integer, clamped into *out (0); -1 otherwise. */
 static int parse_timeout(RedisModuleString *arg, long long *out) {
     if (RedisModule_StringToLongLong(arg, out) != REDISMODULE_OK || *out <= 0) return -1;
     *out = ai_clamp_timeout(*out);

@@ -175,14 +175,25 @@ const char *ai_parse_modelset(RedisModuleString **argv, int argc, ai_model_store
 
 /* ---------------------------------------------------------------- AI.SCRIPTSTORE / SET */
 
-const char *ai_parse_scriptstore(RedisModuleString **argv, int argc, ai_script_store_args *a) {
+/* The device, then TAG t when `tag_allowed`: returns where the rest starts. */
+static int script_head(RedisModuleString **argv, int tag_allowed, ai_script_store_args *a) {
     memset(a, 0, sizeof *a);
     a->device = RedisModule_StringPtrLen(argv[2], NULL);
-    int i = 3;
-    if (ai_arg_is(argv[i], "TAG")) { /* argc >= 8: argv[4] exists */
-        a->tag = RedisModule_StringPtrLen(argv[i + 1], &a->tag_len);
-        i += 2;
-    }
+    if (!tag_allowed || !ai_arg_is(argv[3], "TAG")) return 3;
+    a->tag = RedisModule_StringPtrLen(argv[4], &a->tag_len);
+    return 5;
+}
+
+/* SOURCE src at argv[i], then the device's check (before any queue or worker exists for it). */
+static const char *script_source(RedisModuleString **argv, int argc, int i,
+                                 ai_script_store_args *a) {
+    if (i + 1 >= argc || !ai_arg_is(argv[i], "SOURCE")) return AI_ERR_MISSING_SOURCE;
+    a->source = argv[i + 1];
+    return ai_device_is_valid(a->device) ? NULL : AI_ERR_UNSUPPORTED_DEVICE;
+}
+
+const char *ai_parse_scriptstore(RedisModuleString **argv, int argc, ai_script_store_args *a) {
+    int i = script_head(argv, 1, a); /* argc >= 8: argv[4] exists */
     if (i >= argc || !ai_arg_is(argv[i], "ENTRY_POINTS")) return AI_ERR_MISSING_ENTRY_POINTS;
     long long n;
     if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &n) != REDISMODULE_OK || n < 0)
@@ -191,24 +202,9 @@ const char *ai_parse_scriptstore(RedisModuleString **argv, int argc, ai_script_s
     if (!ai_count_fits(n, argc, i)) return AI_ERR_MISSING_ENTRY_POINTS;
     a->entry_points = argv + i;
     a->n_entry_points = (size_t)n;
-    i += (int)n;
-    if (i + 1 >= argc || !ai_arg_is(argv[i], "SOURCE")) return AI_ERR_MISSING_SOURCE;
-    a->source = argv[i + 1];
-    /* before any queue or worker exists for it */
-    if (!ai_device_is_valid(a->device)) return AI_ERR_UNSUPPORTED_DEVICE;
-    return NULL;
+    return script_source(argv, argc, i + (int)n, a);
 }
 
 const char *ai_parse_scriptset(RedisModuleString **argv, int argc, ai_script_store_args *a) {
-    memset(a, 0, sizeof *a);
-    a->device = RedisModule_StringPtrLen(argv[2], NULL);
-    int i = 3;
-    if (argc == 7 && ai_arg_is(argv[i], "TAG")) {
-        a->tag = RedisModule_StringPtrLen(argv[i + 1], &a->tag_len);
-        i += 2;
-    }
-    if (i + 1 >= argc || !ai_arg_is(argv[i], "SOURCE")) return AI_ERR_MISSING_SOURCE;
-    a->source = argv[i + 1];
-    if (!ai_device_is_valid(a->device)) return AI_ERR_UNSUPPORTED_DEVICE;
-    return NULL;
+    return script_source(argv, argc, script_head(argv, argc == 7, a), a);
 }

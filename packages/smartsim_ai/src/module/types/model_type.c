@@ -17,8 +17,8 @@ RedisModuleType *ai_script_type = NULL;
 
 /* ---- what both kinds share ---- */
 
-static int register_type(RedisModuleCtx *ctx, const ai_stored_kind *kind,
-                         RedisModuleTypeMethods methods) {
+int ai_stored_type_register(RedisModuleCtx *ctx, const ai_stored_kind *kind) {
+    RedisModuleTypeMethods methods = kind->methods;
     methods.version = AI_TYPE_METHOD_VERSION;
     *kind->type = RedisModule_CreateDataType(ctx, kind->type_name, 4, &methods);
     return *kind->type ? REDISMODULE_OK : REDISMODULE_ERR;
@@ -137,20 +137,19 @@ static void *model_copy(RedisModuleString *from, RedisModuleString *to, const vo
 }
 
 const ai_stored_kind ai_model_kind = {
-    AI_MODEL_TYPE_NAME, &ai_model_type, AI_ERR_MODEL_KEY_EMPTY, 0, model_retain, model_free,
+    .type_name = AI_MODEL_TYPE_NAME,
+    .type = &ai_model_type,
+    .empty_err = AI_ERR_MODEL_KEY_EMPTY,
+    .is_script = 0,
+    .retain = model_retain,
+    .release = model_free,
+    .methods = {.rdb_load = ai_model_rdb_load,
+                .rdb_save = model_rdb_save,
+                .aof_rewrite = model_aof_rewrite,
+                .mem_usage = model_mem_usage,
+                .free = model_free,
+                .copy = model_copy},
 };
-
-int ai_model_type_register(RedisModuleCtx *ctx) {
-    return register_type(ctx, &ai_model_kind,
-                         (RedisModuleTypeMethods){
-                             .rdb_load = ai_model_rdb_load,
-                             .rdb_save = model_rdb_save,
-                             .aof_rewrite = model_aof_rewrite,
-                             .mem_usage = model_mem_usage,
-                             .free = model_free,
-                             .copy = model_copy,
-                         });
-}
 
 /* ---- AI_SCRIPT ---- */
 
@@ -189,17 +188,16 @@ static void *script_copy(RedisModuleString *from, RedisModuleString *to, const v
 }
 
 const ai_stored_kind ai_script_kind = {
-    AI_SCRIPT_TYPE_NAME, &ai_script_type, AI_ERR_SCRIPT_KEY_EMPTY, 1, script_retain, script_free,
+    .type_name = AI_SCRIPT_TYPE_NAME,
+    .type = &ai_script_type,
+    .empty_err = AI_ERR_SCRIPT_KEY_EMPTY,
+    .is_script = 1,
+    .retain = script_retain,
+    .release = script_free,
+    .methods = {.rdb_load = ai_script_rdb_load,
+                .rdb_save = script_rdb_save,
+                .aof_rewrite = script_aof_rewrite,
+                .mem_usage = script_mem_usage,
+                .free = script_free,
+                .copy = script_copy},
 };
-
-int ai_script_type_register(RedisModuleCtx *ctx) {
-    return register_type(ctx, &ai_script_kind,
-                         (RedisModuleTypeMethods){
-                             .rdb_load = ai_script_rdb_load,
-                             .rdb_save = script_rdb_save,
-                             .aof_rewrite = script_aof_rewrite,
-                             .mem_usage = script_mem_usage,
-                             .free = script_free,
-                             .copy = script_copy,
-                         });
-}

@@ -12,9 +12,6 @@
 extern RedisModuleType *ai_model_type;
 extern RedisModuleType *ai_script_type;
 
-int ai_model_type_register(RedisModuleCtx *ctx);
-int ai_script_type_register(RedisModuleCtx *ctx);
-
 /* What the commands and the keyspace need to know of a stored kind (model or script). */
 typedef struct ai_stored_kind {
     const char *type_name;  /* AI__MODEL / AI_SCRIPT */
@@ -23,9 +20,13 @@ typedef struct ai_stored_kind {
     int is_script;          /* for AI.INFO's stats */
     void *(*retain)(void *value); /* ai_model_incref / ai_script_incref */
     void (*release)(void *value); /* ai_model_decref / ai_script_decref */
+    RedisModuleTypeMethods methods; /* RDB, AOF, MEMORY USAGE, COPY, free */
 } ai_stored_kind;
 
 extern const ai_stored_kind ai_model_kind, ai_script_kind;
+
+/* Creates the kind's data type (OnLoad). */
+int ai_stored_type_register(RedisModuleCtx *ctx, const ai_stored_kind *kind);
 
 /* New reference to the value of `kind` at `keyname`, or NULL after replying the kind's
  * empty-key error or WRONGTYPE. */
