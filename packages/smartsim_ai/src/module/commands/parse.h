@@ -51,11 +51,12 @@ const char *ai_parse_modelset(RedisModuleString **argv, int argc, ai_model_store
 const char *ai_parse_scriptstore(RedisModuleString **argv, int argc, ai_script_store_args *a);
 const char *ai_parse_scriptset(RedisModuleString **argv, int argc, ai_script_store_args *a);
 
-/* What a run op's parse needs to know from its key lookup and its place. */
+/* What a run op's parse needs to know from its key lookup and its place.  The model's input
+ * and output counts are -1 for a script, and for a model whose names a worker has not derived
+ * yet (request.h): then the given counts are not checked. */
 typedef struct ai_run_known {
-    int in_dag;          /* a DAG op: a TIMEOUT is refused once the op parsed */
-    long long model_nin; /* the model's input/output counts when known, else -1: until a */
-    long long model_nout; /* worker derived them (request.h) the counts are not checked */
+    int in_dag; /* a DAG op: a TIMEOUT is refused once the op parsed */
+    long long model_nin, model_nout;
 } ai_run_known;
 
 /* A run op: AI.MODELEXECUTE key INPUTS n ... OUTPUTS n ... [TIMEOUT ms], AI.MODELRUN key
@@ -67,8 +68,8 @@ typedef struct ai_run_args {
     size_t nin, nout;
     RedisModuleString **keys, **args; /* SCRIPTEXECUTE's KEYS and ARGS */
     size_t nkeys, nargs;
-    long long timeout;           /* ms, clamped (ai_clamp_timeout); 0 when none */
-    RedisModuleString **owned;   /* SCRIPTRUN: the array in/out point into */
+    long long timeout;         /* ms, clamped (ai_clamp_timeout); 0 when none */
+    RedisModuleString **owned; /* SCRIPTRUN: the array in/out point into */
 } ai_run_args;
 
 const char *ai_parse_modelexecute(RedisModuleString **argv, int argc, const ai_run_known *known,
