@@ -85,8 +85,13 @@ int dag_names_defer(struct dag_names *d, ai_op *op, RedisModuleString **ins, siz
     op->in = ai_calloc(nin ? nin : 1, sizeof(int));
     op->out = ai_calloc(nout ? nout : 1, sizeof(int));
     dag_binding *b = dag_names_new_binding(d, op);
-    b->ins = ins, b->nin = nin;
-    b->outs = outs, b->nout = nout;
+    /* copies: a parser's arrays may be gone by the time the names are bound (SCRIPTRUN's
+     * lists are freed once its op is built) */
+    b->names = ai_alloc((nin + nout ? nin + nout : 1) * sizeof(RedisModuleString *));
+    if (nin) memcpy(b->names, ins, nin * sizeof(RedisModuleString *));
+    if (nout) memcpy(b->names + nin, outs, nout * sizeof(RedisModuleString *));
+    b->ins = b->names, b->nin = nin;
+    b->outs = b->names + nin, b->nout = nout;
     return 0;
 }
 
@@ -121,6 +126,7 @@ void dag_names_free(struct dag_names *d) {
     ai_free(d->len);
     ai_free(d->slot);
     ai_free(d->index);
+    for (size_t k = 0; k < d->nbind; k++) ai_free(d->bind[k].names);
     ai_free(d->bind);
 }
 

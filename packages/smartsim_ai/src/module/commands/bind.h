@@ -12,7 +12,8 @@
 /* One op's names, bound once every op has parsed (in op order: SSA versions). */
 typedef struct dag_binding {
     ai_op *op;
-    RedisModuleString **ins, **outs; /* the op's arguments (the command's argv) */
+    RedisModuleString **ins, **outs; /* the op's names, pointing into `names` */
+    RedisModuleString **names;        /* a copy of the parser's arrays, freed with the DAG */
     size_t nin, nout;
     RedisModuleString *get;   /* TENSORGET: the name read into op->get_slot */
     RedisModuleString *set;   /* TENSORSET: the name given set_slot */

@@ -7,12 +7,14 @@
 #include <strings.h>
 
 #include "alloc.h"
+#include "args.h"
 #include "bind.h"
 #include "cmd_run.h"
 #include "cmd_tensor.h"
 #include "commands.h"
 #include "errors.h"
 #include "reply.h"
+#include "submit.h"
 #include "tensor_type.h"
 
 typedef struct dag_kind {
@@ -29,7 +31,6 @@ static int is_sep(RedisModuleString *s) {
 static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString **argv,
                     int argc, ai_request *r, ai_op *op, struct dag_names *names) {
     const char *cmd = RedisModule_StringPtrLen(argv[0], NULL);
-    long long timeout = 0;
     if (strcasecmp(cmd, "AI.TENSORSET") == 0) {
         if (argc < 4) return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_TENSORSET_ARITY), -1;
         const char *err = NULL;
@@ -54,24 +55,26 @@ static int parse_op(RedisModuleCtx *ctx, const dag_kind *kind, RedisModuleString
         op->get_fmt = (int)fmt | (meta ? AI_FMT_META : 0);
         return 0;
     }
-    int is_me = strcasecmp(cmd, "AI.MODELEXECUTE") == 0;
-    int is_se = strcasecmp(cmd, "AI.SCRIPTEXECUTE") == 0;
-    int is_mr = strcasecmp(cmd, "AI.MODELRUN") == 0;
-    int is_sr = strcasecmp(cmd, "AI.SCRIPTRUN") == 0;
-    if (!kind->deprecated && (is_mr || is_sr))
-        return ai_reply_errorf(ctx, AI_ERR_DAG_DEPRECATED_OP_FMT,
-                               is_mr ? "AI.MODELRUN" : "AI.SCRIPTRUN"),
-               -1;
-    if (kind->deprecated && (is_me || is_se))
-        return ai_reply_errorf(ctx, AI_ERR_DAGRUN_NEW_OP_FMT,
-                               is_me ? "AI.MODELEXECUTE" : "AI.SCRIPTEXECUTE"),
-               -1;
-    if (is_se && kind->readonly)
-        return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_SCRIPTEXECUTE_RO), -1;
-    if (is_me) return ai_parse_modelexecute(ctx, argv, argc, r, op, names, &timeout);
-    if (is_se) return ai_parse_scriptexecute(ctx, argv, argc, r, op, names, &timeout);
-    if (is_mr) return ai_parse_modelrun(ctx, argv, argc, r, op, names, &timeout);
-    if (is_sr) return ai_parse_scriptrun(ctx, argv, argc, r, op, names, &timeout);
+    static const struct {
+        const char *name;
+        ai_run_op which;
+        int deprecated;
+    } run_ops[] = {{"AI.MODELEXECUTE", AI_RUN_MODELEXECUTE, 0},
+                   {"AI.SCRIPTEXECUTE", AI_RUN_SCRIPTEXECUTE, 0},
+                   {"AI.MODELRUN", AI_RUN_MODELRUN, 1},
+                   {"AI.SCRIPTRUN", AI_RUN_SCRIPTRUN, 1}};
+    for (size_t k = 0; k < sizeof run_ops / sizeof *run_ops; k++) {
+        if (strcasecmp(cmd, run_ops[k].name) != 0) continue;
+        if (run_ops[k].deprecated != kind->deprecated) /* MODELRUN in DAGEXECUTE and so on */
+            return ai_reply_errorf(ctx,
+                                   kind->deprecated ? AI_ERR_DAGRUN_NEW_OP_FMT
+                                                    : AI_ERR_DAG_DEPRECATED_OP_FMT,
+                                   run_ops[k].name),
+                   -1;
+        if (run_ops[k].which == AI_RUN_SCRIPTEXECUTE && kind->readonly)
+            return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_SCRIPTEXECUTE_RO), -1;
+        return ai_build_run_op(ctx, argv, argc, r, op, names, run_ops[k].which);
+    }
     return RedisModule_ReplyWithError(ctx, AI_ERR_DAG_UNSUPPORTED_OP), -1;
 }
 

@@ -16,6 +16,13 @@ char *ai_arg_dup(RedisModuleString *arg) {
     return ai_strndup(s, len);
 }
 
+char **ai_arg_dup_all(RedisModuleString **argv, size_t n) {
+    if (n == 0) return NULL;
+    char **copies = ai_calloc(n, sizeof(char *));
+    for (size_t i = 0; i < n; i++) copies[i] = ai_arg_dup(argv[i]);
+    return copies;
+}
+
 int ai_count_fits(long long count, int argc, int at) {
     return count >= 0 && count <= (long long)argc - at;
 }

@@ -6,6 +6,8 @@
 
 int ai_arg_is(RedisModuleString *arg, const char *keyword); /* case-insensitive */
 char *ai_arg_dup(RedisModuleString *arg);                   /* ai_alloc'ed C string */
+/* ai_alloc'ed copies of argv[0..n) (ai_free_names frees them); NULL when n is 0. */
+char **ai_arg_dup_all(RedisModuleString **argv, size_t n);
 /* Whether `count` names can follow from argv[at] in argv[0..argc): 0 <= count <= argc - at,
  * compared without overflow (a count near 2^63 must not wrap past the check). */
 int ai_count_fits(long long count, int argc, int at);

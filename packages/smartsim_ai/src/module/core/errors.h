@@ -13,6 +13,9 @@
 #ifndef SMARTSIM_AI_ERRORS_H
 #define SMARTSIM_AI_ERRORS_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 /* Shared by every command. */
 #define AI_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define AI_ERR_TENSOR_KEY_EMPTY "ERR tensor key is empty or in a different shard"
@@ -166,7 +169,7 @@
 /* Worker processes (exec/execute.c, run_queue.c, worker_channel.c); ours unless marked. */
 #define AI_ERR_WORKER_FMT "ERR %s" /* a worker that cannot start: one of the next two */
 #define AI_ERR_WORKER_SOCKETPAIR_FMT "socketpair: %s"
-#define AI_ERR_WORKER_SPAWN_FMT "cannot start the worker %s: %s (set the PYTHON module argument)"
+#define AI_ERR_WORKER_SPAWN_FMT "cannot start the worker %s: %s (set the WORKER_PYTHON module argument)"
 #define AI_ERR_WORKERS_BUSY_FMT                                                              \
     "ERR no worker process for device %s: WORKERS_MAX (%lld) worker processes are running " \
     "and all are busy; retry later, or raise the module argument WORKERS_MAX"
@@ -227,5 +230,14 @@
 #define AI_ERR_CALL_NOPERM_MODEL_KEY_FMT \
     "NOPERM User %s has no permissions to access the model key '%.*s' (called from a script)"
 #define AI_ERR_CALL_MODEL_NOT_LOOKED_UP "ERR the model was not looked up by this script"
+
+/* Formats an error text into buf[0..size) as one RESP error line: CR and LF become spaces,
+ * and with `all_controls` every other control byte too (client arguments echoed in parse
+ * errors; worker errors keep their tabs).  Returns buf. */
+char *ai_vformat_error(char *buf, size_t size, int all_controls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+/* ai_vformat_error with all_controls set: the parsers' formatted errors (parse.h). */
+char *ai_format_error(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

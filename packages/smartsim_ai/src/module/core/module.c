@@ -99,8 +99,8 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS);
     if (ai_config_load_args(ctx, argv, argc) != REDISMODULE_OK) return REDISMODULE_ERR;
     if (ai_tensor_type_register(ctx) != REDISMODULE_OK ||
-        ai_model_type_register(ctx) != REDISMODULE_OK ||
-        ai_script_type_register(ctx) != REDISMODULE_OK) {
+        ai_stored_type_register(ctx, &ai_model_kind) != REDISMODULE_OK ||
+        ai_stored_type_register(ctx, &ai_script_kind) != REDISMODULE_OK) {
         RedisModule_Log(ctx, "warning", "ai: cannot create the AI_TENSOR/AI__MODEL/AI_SCRIPT types");
         return REDISMODULE_ERR;
     }

@@ -40,20 +40,11 @@ void ai_reply_prepare_ok(RedisModuleCtx *ctx) {
     RedisModule_Log(ctx, "notice", "ai: UNWATCH did not answer +OK; using the plain +OK reply");
 }
 
-void ai_format_error(char *buf, size_t cap, int all_controls, const char *fmt, va_list ap) {
-    vsnprintf(buf, cap, fmt, ap);
-    /* A CR or LF would end the RESP error line (the servers map them too; this does not rely
-     * on it); other control bytes of echoed client arguments garble logs. */
-    for (char *p = buf; *p; p++)
-        if (*p == '\n' || *p == '\r' || (all_controls && ((unsigned char)*p < 0x20 || *p == 0x7f)))
-            *p = ' ';
-}
-
 int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    ai_format_error(buf, sizeof buf, 1, fmt, ap);
+    ai_vformat_error(buf, sizeof buf, 1, fmt, ap);
     va_end(ap);
     return RedisModule_ReplyWithError(ctx, buf);
 }

@@ -19,11 +19,6 @@ int ai_reply_ok(RedisModuleCtx *ctx);
 /* Captures the server's own +OK reply for ai_reply_ok (OnLoad only). */
 void ai_reply_prepare_ok(RedisModuleCtx *ctx);
 
-/* An error text formatted into buf (cap bytes) as one RESP error line: CR and LF become
- * spaces, and with `all_controls` every other control byte too (echoed client arguments). */
-void ai_format_error(char *buf, size_t cap, int all_controls, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
 /* An error reply from a format; control bytes of echoed client arguments become spaces. */
 int ai_reply_errorf(RedisModuleCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -14,11 +14,12 @@
 #include "config.h"
 #include "exec_ids.h"
 #include "execute.h"
-#include "info.h"
 #include "hooks.h"
+#include "info.h"
 #include "request.h"
 #include "run_queue.h"
 #include "stats.h"
+#include "submit.h"
 #include "worker_channel.h"
 
 #define DEFAULT_EXEC_TIMEOUT_MS 5000
@@ -36,7 +37,7 @@ static void release_script(ai_script *s) {
 
 /* RESTORE of such a model: a command, so its main thread must not wait for a worker (a Python
  * start and a backend import: seconds); a worker names it in the background, as after a store
- * inside MULTI (request.h: ai_request_detached_done). */
+ * inside MULTI (submit.h: ai_request_detached_done). */
 static void name_in_background(RedisModuleCtx *ctx, const RedisModuleString *key, ai_model *m) {
     ai_request *r = ai_request_new(AI_REPLY_STORE, 1);
     r->ops[0].kind = AI_OP_LOAD_MODEL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "errors.h"
 #include "reply.h"
 
 ai_request *ai_request_new(ai_reply_kind reply, size_t nops) {
@@ -77,7 +78,7 @@ void ai_op_fail(ai_op *op, const char *fmt, ...) {
     char buf[16384];
     va_list ap;
     va_start(ap, fmt);
-    ai_format_error(buf, sizeof buf, 0, fmt, ap);
+    ai_vformat_error(buf, sizeof buf, 0, fmt, ap);
     va_end(ap);
     ai_free(op->error);
     op->error = ai_strndup(buf, strlen(buf));

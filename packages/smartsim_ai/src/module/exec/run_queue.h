@@ -12,11 +12,6 @@
 #include "request.h"
 #include "rm_api.h"
 
-/* Whether `device` is one RedisAI accepts for a model: CPU, GPU, CPU:<digits>, GPU:<digits>
- * (any case, fewer than 10 characters).  Stores on other strings are refused before any
- * queue or worker exists. */
-int ai_device_is_valid(const char *device);
-
 /* Create `device`'s queue if it does not exist yet (main thread).  Its workers start on the
  * first request (`eager`: now, as the CPU queue at load). */
 int run_queue_ensure(const char *device);

@@ -2,8 +2,8 @@
  * Submitting run requests (main thread): blocking the client and queueing the request on its
  * device's run queue (or, where a client cannot block, a store published at once and loaded
  * in the background), and the reply callback that stores outputs, replicates them as
- * AI.TENSORSET ... BLOB and records AI.INFO statistics.  The top of the execution layer:
- * request.h declares what it defines (ai_request_submit, ai_request_detached_done).
+ * AI.TENSORSET ... BLOB and records AI.INFO statistics.  The top of the execution layer
+ * (submit.h).
  */
 #include <string.h>
 
@@ -16,6 +16,7 @@
 #include "run_queue.h"
 #include "script_calls.h"
 #include "stats.h"
+#include "submit.h"
 #include "tensor_type.h"
 
 static void record_stats(ai_request *r) {

@@ -96,16 +96,13 @@ static void *load(RedisModuleIO *io, int encver, layout lay) {
     ai_free(tag);
     ai_free_names(inputs, ninputs);
     ai_free_names(outputs, noutputs);
-    if (ai_model_prepare_hook) {
-        char *err = NULL;
-        RedisModuleCtx *ctx = RedisModule_GetContextFromIO(io);
-        if (ai_model_prepare_hook(ctx, RedisModule_GetKeyNameFromIO(io), m, &err) != 0) {
-            RedisModule_LogIOError(io, "warning", "ai: a model (RDB encoding %d) failed to load: %s",
-                                   encver, err ? err : "rejected by the execution layer");
-            if (err) ai_free(err);
-            ai_model_decref(m);
-            return NULL;
-        }
+    char *err = NULL;
+    RedisModuleCtx *ctx = RedisModule_GetContextFromIO(io);
+    if (ai_model_prepare_hook &&
+        ai_model_prepare_hook(ctx, RedisModule_GetKeyNameFromIO(io), m, &err) != 0) {
+        rdb_log_refused(io, "model", encver, err);
+        ai_model_decref(m);
+        return NULL;
     }
     return m;
 }

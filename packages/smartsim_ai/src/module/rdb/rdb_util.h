@@ -1,4 +1,4 @@
-/* Small defensive readers shared by the model and script RDB loaders. */
+/* Small defensive readers, and the refusal log, shared by the model and script RDB loaders. */
 #ifndef SMARTSIM_AI_RDB_UTIL_H
 #define SMARTSIM_AI_RDB_UTIL_H
 
@@ -44,6 +44,14 @@ static inline char **rdb_load_names(RedisModuleIO *io, uint64_t count, int *fail
         names[i] = name;
     }
     return names;
+}
+
+/* Logs a value the execution layer's prepare hook (hooks.h) refused, with its message `err`
+ * (ai_alloc'ed or NULL; freed here). */
+static inline void rdb_log_refused(RedisModuleIO *io, const char *what, int encver, char *err) {
+    RedisModule_LogIOError(io, "warning", "ai: a %s (RDB encoding %d) failed to load: %s", what,
+                           encver, err ? err : "rejected by the execution layer");
+    if (err) ai_free(err);
 }
 
 #endif

@@ -34,16 +34,13 @@ static void *load(RedisModuleIO *io, int encver, int has_entry_points) {
     ai_free(tag);
     ai_free(source);
     ai_free_names(names, n);
-    if (ai_script_prepare_hook) {
-        char *err = NULL;
-        RedisModuleCtx *ctx = RedisModule_GetContextFromIO(io);
-        if (ai_script_prepare_hook(ctx, RedisModule_GetKeyNameFromIO(io), s, &err) != 0) {
-            RedisModule_LogIOError(io, "warning", "ai: a script (RDB encoding %d) failed to load: %s",
-                                   encver, err ? err : "rejected by the execution layer");
-            if (err) ai_free(err);
-            ai_script_decref(s);
-            return NULL;
-        }
+    char *err = NULL;
+    RedisModuleCtx *ctx = RedisModule_GetContextFromIO(io);
+    if (ai_script_prepare_hook &&
+        ai_script_prepare_hook(ctx, RedisModule_GetKeyNameFromIO(io), s, &err) != 0) {
+        rdb_log_refused(io, "script", encver, err);
+        ai_script_decref(s);
+        return NULL;
     }
     return s;
 }

@@ -1,6 +1,7 @@
 /*
- * AI__MODEL type methods: RDB save (encoding 4), AOF rewrite as AI.MODELSTORE,
- * MEMORY USAGE, COPY (a new reference) and free.
+ * The AI__MODEL and AI_SCRIPT types: their methods (RDB save at encoding 4, AOF rewrite as
+ * AI.MODELSTORE / AI.SCRIPTSTORE, MEMORY USAGE, COPY as a new reference, free), and the
+ * keyspace access both kinds share (ai_stored_get / ai_stored_put through ai_stored_kind).
  */
 #include "model_type.h"
 
@@ -12,32 +13,32 @@
 #include "keyspace.h"
 
 RedisModuleType *ai_model_type = NULL;
+RedisModuleType *ai_script_type = NULL;
+
+/* ---- what both kinds share ---- */
+
+int ai_stored_type_register(RedisModuleCtx *ctx, const ai_stored_kind *kind) {
+    RedisModuleTypeMethods methods = kind->methods;
+    methods.version = AI_TYPE_METHOD_VERSION;
+    *kind->type = RedisModule_CreateDataType(ctx, kind->type_name, 4, &methods);
+    return *kind->type ? REDISMODULE_OK : REDISMODULE_ERR;
+}
+
+void *ai_stored_get(RedisModuleCtx *ctx, const ai_stored_kind *kind, RedisModuleString *keyname) {
+    void *value = ai_key_get_value(ctx, keyname, *kind->type, kind->empty_err);
+    return value ? kind->retain(value) : NULL;
+}
+
+int ai_stored_put(RedisModuleCtx *ctx, const ai_stored_kind *kind, RedisModuleString *keyname,
+                  void *value) {
+    kind->retain(value);
+    if (ai_key_set_value(ctx, keyname, *kind->type, value) == REDISMODULE_OK) return REDISMODULE_OK;
+    kind->release(value);
+    return REDISMODULE_ERR;
+}
 
 static void save_cstring(RedisModuleIO *io, const char *s) {
     RedisModule_SaveStringBuffer(io, s, strlen(s) + 1); /* RedisAI keeps the NUL */
-}
-
-static void model_rdb_save(RedisModuleIO *io, void *value) {
-    const ai_model *m = value;
-    RedisModule_SaveUnsigned(io, (uint64_t)m->backend);
-    save_cstring(io, m->device);
-    RedisModule_SaveStringBuffer(io, m->tag, m->tag_len);
-    RedisModule_SaveUnsigned(io, m->batchsize);
-    RedisModule_SaveUnsigned(io, m->minbatchsize);
-    RedisModule_SaveUnsigned(io, m->minbatchtimeout);
-    RedisModule_SaveUnsigned(io, m->ninputs);
-    for (size_t i = 0; i < m->ninputs; i++) save_cstring(io, m->inputs[i]);
-    RedisModule_SaveUnsigned(io, m->noutputs);
-    for (size_t i = 0; i < m->noutputs; i++) save_cstring(io, m->outputs[i]);
-    /* Chunks of MODEL_CHUNK_SIZE, the last one len % chunk (may be empty), as RedisAI. */
-    size_t chunk = (size_t)ai_config.model_chunk_size;
-    size_t n_chunks = m->blob_len / chunk + 1;
-    RedisModule_SaveUnsigned(io, m->blob_len);
-    RedisModule_SaveUnsigned(io, n_chunks);
-    for (size_t i = 0; i < n_chunks; i++) {
-        size_t len = i < n_chunks - 1 ? chunk : m->blob_len % chunk;
-        RedisModule_SaveStringBuffer(io, m->blob + i * chunk, len);
-    }
 }
 
 /* A growable argv of server strings for AOF rewrite. */
@@ -69,6 +70,31 @@ static void emit_and_free(RedisModuleIO *aof, const char *cmd, RedisModuleString
     RedisModule_EmitAOF(aof, cmd, "sv", key, b->v, b->n);
     for (size_t i = 0; i < b->n; i++) RedisModule_FreeString(NULL, b->v[i]);
     RedisModule_Free(b->v);
+}
+
+/* ---- AI__MODEL ---- */
+
+static void model_rdb_save(RedisModuleIO *io, void *value) {
+    const ai_model *m = value;
+    RedisModule_SaveUnsigned(io, (uint64_t)m->backend);
+    save_cstring(io, m->device);
+    RedisModule_SaveStringBuffer(io, m->tag, m->tag_len);
+    RedisModule_SaveUnsigned(io, m->batchsize);
+    RedisModule_SaveUnsigned(io, m->minbatchsize);
+    RedisModule_SaveUnsigned(io, m->minbatchtimeout);
+    RedisModule_SaveUnsigned(io, m->ninputs);
+    for (size_t i = 0; i < m->ninputs; i++) save_cstring(io, m->inputs[i]);
+    RedisModule_SaveUnsigned(io, m->noutputs);
+    for (size_t i = 0; i < m->noutputs; i++) save_cstring(io, m->outputs[i]);
+    /* Chunks of MODEL_CHUNK_SIZE, the last one len % chunk (may be empty), as RedisAI. */
+    size_t chunk = (size_t)ai_config.model_chunk_size;
+    size_t n_chunks = m->blob_len / chunk + 1;
+    RedisModule_SaveUnsigned(io, m->blob_len);
+    RedisModule_SaveUnsigned(io, n_chunks);
+    for (size_t i = 0; i < n_chunks; i++) {
+        size_t len = i < n_chunks - 1 ? chunk : m->blob_len % chunk;
+        RedisModule_SaveStringBuffer(io, m->blob + i * chunk, len);
+    }
 }
 
 static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
@@ -105,41 +131,27 @@ static void model_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *
 
 static size_t model_mem_usage(const void *value) { return ai_model_mem_usage(value); }
 static void model_free(void *value) { ai_model_decref(value); }
+static void *model_retain(void *value) { return ai_model_incref(value); }
 static void *model_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
-    (void)from;
-    (void)to;
     return ai_model_incref((ai_model *)value);
 }
 
-int ai_model_type_register(RedisModuleCtx *ctx) {
-    RedisModuleTypeMethods methods = {
-        .version = AI_TYPE_METHOD_VERSION,
-        .rdb_load = ai_model_rdb_load,
-        .rdb_save = model_rdb_save,
-        .aof_rewrite = model_aof_rewrite,
-        .mem_usage = model_mem_usage,
-        .free = model_free,
-        .copy = model_copy,
-    };
-    ai_model_type = RedisModule_CreateDataType(ctx, AI_MODEL_TYPE_NAME, 4, &methods);
-    return ai_model_type ? REDISMODULE_OK : REDISMODULE_ERR;
-}
-
-ai_model *ai_model_get_from_key(RedisModuleCtx *ctx, RedisModuleString *keyname) {
-    ai_model *m = ai_key_get_value(ctx, keyname, ai_model_type, AI_ERR_MODEL_KEY_EMPTY);
-    return m ? ai_model_incref(m) : NULL;
-}
-
-int ai_model_store(RedisModuleCtx *ctx, RedisModuleString *keyname, ai_model *m) {
-    ai_model_incref(m);
-    if (ai_key_set_value(ctx, keyname, ai_model_type, m) == REDISMODULE_OK) return REDISMODULE_OK;
-    ai_model_decref(m);
-    return REDISMODULE_ERR;
-}
+const ai_stored_kind ai_model_kind = {
+    .type_name = AI_MODEL_TYPE_NAME,
+    .type = &ai_model_type,
+    .empty_err = AI_ERR_MODEL_KEY_EMPTY,
+    .is_script = 0,
+    .retain = model_retain,
+    .release = model_free,
+    .methods = {.rdb_load = ai_model_rdb_load,
+                .rdb_save = model_rdb_save,
+                .aof_rewrite = model_aof_rewrite,
+                .mem_usage = model_mem_usage,
+                .free = model_free,
+                .copy = model_copy},
+};
 
 /* ---- AI_SCRIPT ---- */
-
-RedisModuleType *ai_script_type = NULL;
 
 static void script_rdb_save(RedisModuleIO *io, void *value) {
     const ai_script *s = value;
@@ -170,34 +182,22 @@ static void script_aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void 
 
 static size_t script_mem_usage(const void *value) { return ai_script_mem_usage(value); }
 static void script_free(void *value) { ai_script_decref(value); }
+static void *script_retain(void *value) { return ai_script_incref(value); }
 static void *script_copy(RedisModuleString *from, RedisModuleString *to, const void *value) {
-    (void)from;
-    (void)to;
     return ai_script_incref((ai_script *)value);
 }
 
-int ai_script_type_register(RedisModuleCtx *ctx) {
-    RedisModuleTypeMethods methods = {
-        .version = AI_TYPE_METHOD_VERSION,
-        .rdb_load = ai_script_rdb_load,
-        .rdb_save = script_rdb_save,
-        .aof_rewrite = script_aof_rewrite,
-        .mem_usage = script_mem_usage,
-        .free = script_free,
-        .copy = script_copy,
-    };
-    ai_script_type = RedisModule_CreateDataType(ctx, AI_SCRIPT_TYPE_NAME, 4, &methods);
-    return ai_script_type ? REDISMODULE_OK : REDISMODULE_ERR;
-}
-
-ai_script *ai_script_get_from_key(RedisModuleCtx *ctx, RedisModuleString *keyname) {
-    ai_script *s = ai_key_get_value(ctx, keyname, ai_script_type, AI_ERR_SCRIPT_KEY_EMPTY);
-    return s ? ai_script_incref(s) : NULL;
-}
-
-int ai_script_store(RedisModuleCtx *ctx, RedisModuleString *keyname, ai_script *s) {
-    ai_script_incref(s);
-    if (ai_key_set_value(ctx, keyname, ai_script_type, s) == REDISMODULE_OK) return REDISMODULE_OK;
-    ai_script_decref(s);
-    return REDISMODULE_ERR;
-}
+const ai_stored_kind ai_script_kind = {
+    .type_name = AI_SCRIPT_TYPE_NAME,
+    .type = &ai_script_type,
+    .empty_err = AI_ERR_SCRIPT_KEY_EMPTY,
+    .is_script = 1,
+    .retain = script_retain,
+    .release = script_free,
+    .methods = {.rdb_load = ai_script_rdb_load,
+                .rdb_save = script_rdb_save,
+                .aof_rewrite = script_aof_rewrite,
+                .mem_usage = script_mem_usage,
+                .free = script_free,
+                .copy = script_copy},
+};

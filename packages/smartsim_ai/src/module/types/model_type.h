@@ -12,18 +12,30 @@
 extern RedisModuleType *ai_model_type;
 extern RedisModuleType *ai_script_type;
 
-int ai_model_type_register(RedisModuleCtx *ctx);
-int ai_script_type_register(RedisModuleCtx *ctx);
+/* What the commands and the keyspace need to know of a stored kind (model or script). */
+typedef struct ai_stored_kind {
+    const char *type_name;  /* AI__MODEL / AI_SCRIPT */
+    RedisModuleType **type; /* &ai_model_type / &ai_script_type, set at registration */
+    const char *empty_err;  /* "ERR model key is empty" / "ERR script key is empty" */
+    int is_script;          /* for AI.INFO's stats */
+    void *(*retain)(void *value); /* ai_model_incref / ai_script_incref */
+    void (*release)(void *value); /* ai_model_decref / ai_script_decref */
+    RedisModuleTypeMethods methods; /* RDB, AOF, MEMORY USAGE, COPY, free */
+} ai_stored_kind;
 
-/* New reference to the model/script at `keyname`, or NULL after replying
- * "ERR model key is empty" / "ERR script key is empty" / WRONGTYPE. */
-ai_model *ai_model_get_from_key(RedisModuleCtx *ctx, RedisModuleString *keyname);
-ai_script *ai_script_get_from_key(RedisModuleCtx *ctx, RedisModuleString *keyname);
+extern const ai_stored_kind ai_model_kind, ai_script_kind;
 
-/* Stores (taking a new reference); replies WRONGTYPE and returns REDISMODULE_ERR
- * when the key holds another type. */
-int ai_model_store(RedisModuleCtx *ctx, RedisModuleString *keyname, ai_model *m);
-int ai_script_store(RedisModuleCtx *ctx, RedisModuleString *keyname, ai_script *s);
+/* Creates the kind's data type (OnLoad). */
+int ai_stored_type_register(RedisModuleCtx *ctx, const ai_stored_kind *kind);
+
+/* New reference to the value of `kind` at `keyname`, or NULL after replying the kind's
+ * empty-key error or WRONGTYPE. */
+void *ai_stored_get(RedisModuleCtx *ctx, const ai_stored_kind *kind, RedisModuleString *keyname);
+
+/* Stores `value` (taking a new reference); replies WRONGTYPE and returns REDISMODULE_ERR when
+ * the key holds another type. */
+int ai_stored_put(RedisModuleCtx *ctx, const ai_stored_kind *kind, RedisModuleString *keyname,
+                  void *value);
 
 /* RDB loaders of every encoding version (rdb/model_rdb.c, rdb/script_rdb.c). */
 void *ai_model_rdb_load(RedisModuleIO *io, int encver);
