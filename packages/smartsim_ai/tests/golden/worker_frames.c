@@ -30,7 +30,7 @@ static wire_tensor tensor(uint8_t dtype, uint32_t ndim, const int64_t *dims, con
     wire_tensor t;
     t.dtype = dtype;
     t.ndim = ndim;
-    for (uint32_t i = 0; i < ndim; i++) t.dims[i] = dims[i];
+    t.dims = dims; /* static arrays: they outlive the encoding */
     t.data = data;
     t.nbytes = nbytes;
     t.shm_offset = shm_offset;
@@ -40,7 +40,7 @@ static wire_tensor tensor(uint8_t dtype, uint32_t ndim, const int64_t *dims, con
 /* Each frame through the module's own message encoders (worker_protocol.h, wmsg_*). */
 static int encode(const char *name, wbuf *b) {
     static const char *const x[] = {"x"}, *const y[] = {"y"};
-    static wire_tensor ts[3]; /* big: not on the stack */
+    wire_tensor ts[3];
     if (!strcmp(name, "load_model")) {
         wire_object o = {.obj_id = 3, .kind = WIRE_KIND_MODEL, .backend = "TORCH",
                          .device = "CPU", .ninputs = 1, .inputs = x, .noutputs = 1,
@@ -162,8 +162,9 @@ static int tensors_field(rbuf *r) {
     putchar('[');
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         wire_tensor t;
+        int64_t dims[WIRE_MAX_DIMS];
         if (i) printf(", ");
-        if (rbuf_tensor(r, &t) != 0) return -1;
+        if (rbuf_tensor(r, &t, dims) != 0) return -1;
         if (t.dtype == WIRE_ABSENT) {
             printf("null");
             continue;

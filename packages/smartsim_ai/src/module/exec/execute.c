@@ -256,7 +256,7 @@ static int load_object(ai_worker *w, ai_op *op, ai_model *m, ai_script *s, int k
 static void wire_of(const ai_tensor *t, wire_tensor *wt) {
     wt->dtype = t->dtype;
     wt->ndim = (uint32_t)t->ndims;
-    for (int i = 0; i < t->ndims; i++) wt->dims[i] = t->dims[i];
+    wt->dims = t->dims;
     wt->data = t->data;
     wt->nbytes = t->nbytes;
     wt->shm_offset = WIRE_INLINE;
@@ -320,7 +320,8 @@ static int read_outputs(ai_op *op, rbuf *r, ai_tensor **outputs, size_t noutputs
     }
     for (uint32_t i = 0; i < n; i++) {
         wire_tensor wt;
-        if (rbuf_tensor(r, &wt) != 0) {
+        int64_t dims[WIRE_MAX_DIMS];
+        if (rbuf_tensor(r, &wt, dims) != 0) {
             ai_op_fail(op, AI_ERR_WORKER_MALFORMED_RESULT);
             return -1;
         }

@@ -225,13 +225,14 @@ const char *rbuf_bytes(rbuf *r, size_t *len) {
     return p ? p : "";
 }
 
-int rbuf_tensor(rbuf *r, wire_tensor *t) {
+int rbuf_tensor(rbuf *r, wire_tensor *t, int64_t *dims) {
+    t->dims = dims;
     t->shm_offset = WIRE_INLINE;
     t->dtype = rbuf_u8(r);
     t->ndim = rbuf_u32(r);
     if (t->dtype == WIRE_ABSENT) return r->bad ? -1 : 0;
     if (t->ndim > WIRE_MAX_DIMS) return -1;
-    for (uint32_t i = 0; i < t->ndim; i++) t->dims[i] = (int64_t)rbuf_u64(r);
+    for (uint32_t i = 0; i < t->ndim; i++) dims[i] = (int64_t)rbuf_u64(r);
     if (t->dtype & WIRE_SHM) {
         t->dtype &= (uint8_t)~WIRE_SHM;
         uint64_t off = rbuf_u64(r), n = rbuf_u64(r);

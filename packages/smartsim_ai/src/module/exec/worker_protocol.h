@@ -90,11 +90,11 @@ enum wire_dtype {
 #define WIRE_SHM_ALIGN 64  /* tensors in a region start at multiples of this (protocol.SHM_ALIGN) */
 #define WIRE_MAX_DIMS 1024 /* >= AI_TENSOR_MAX_DIMS (checked in execute.c) */
 
-/* A tensor as it travels: dtype code, shape, bytes (not owned). */
+/* A tensor as it travels: dtype code, shape, bytes (none of them owned). */
 typedef struct wire_tensor {
     uint8_t dtype;
     uint32_t ndim;
-    int64_t dims[WIRE_MAX_DIMS];
+    const int64_t *dims; /* ndim entries: the sender's own shape, or the reader's buffer */
     const char *data;
     size_t nbytes;
     /* WIRE_INLINE: the bytes travel in the frame; else where they lie in the sender's region
@@ -190,7 +190,8 @@ uint8_t rbuf_u8(rbuf *r);
 uint32_t rbuf_u32(rbuf *r);
 uint64_t rbuf_u64(rbuf *r);
 const char *rbuf_bytes(rbuf *r, size_t *len);
-/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm (shm_offset) */
-int rbuf_tensor(rbuf *r, wire_tensor *t);
+/* 0 ok (t->dtype may be WIRE_ABSENT), -1 bad; t->data may point into r->shm (shm_offset).
+ * The shape is read into dims (WIRE_MAX_DIMS entries), which t->dims then points at. */
+int rbuf_tensor(rbuf *r, wire_tensor *t, int64_t *dims);
 
 #endif
