@@ -13,7 +13,7 @@ import shutil
 import pytest
 import redis
 
-from smartsim_ai.testing.memcheck import MemcheckServer, problems
+from smartsim_ai.testing.memcheck import memcheck_client
 from smartsim_ai.testing.pytest_plugin import engine_binary
 from smartsim_ai.worker import samples
 
@@ -26,11 +26,9 @@ pytestmark = [
 
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
 def test_scriptrun_names_are_read_after_the_parse(tmp_path, engine):
-    report = tmp_path / "memcheck.txt"
-    server = MemcheckServer(engine_binary(engine), workdir=tmp_path, report=report)
-    server.start(timeout=120)
-    try:
-        c = redis.Redis(host=server.host, port=server.port, socket_timeout=300)
+    with memcheck_client(
+        engine_binary(engine), tmp_path, start_timeout=120, socket_timeout=300
+    ) as c:
         c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT)
         c.execute_command("AI.TENSORSET", "a", "FLOAT", 2, "VALUES", 1, 2)
         # "b" is neither LOADed nor made by an earlier op: the binding reads both names
@@ -38,7 +36,3 @@ def test_scriptrun_names_are_read_after_the_parse(tmp_path, engine):
         op = ["AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "a", "$", "b", "OUTPUTS", "y"]
         with pytest.raises(redis.ResponseError, match="INPUT key cannot be found in DAG"):
             c.execute_command(*dag, *op)
-        c.close()
-    finally:
-        server.stop(timeout=60)
-    assert problems(report) == [], report.read_text()[-4000:]

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartsim_ai.testing.dump import with_crc
-from smartsim_ai.testing.memcheck import MemcheckServer, problems
+from smartsim_ai.testing.memcheck import memcheck_client
 from smartsim_ai.testing.pytest_plugin import ENGINES, engine_binary
 
 BIG = 2**63 - 1
@@ -362,11 +362,9 @@ def test_fuzz_counts_of_every_command(ai_server):
 def test_fuzz_counts_under_memcheck(tmp_path):
     """The count fuzzer, a short pass, against a server under valgrind memcheck: a bad read,
     write or free that does not crash the server fails here too."""
-    report = tmp_path / "memcheck.txt"
-    server = MemcheckServer(engine_binary("valkey"), workdir=tmp_path, report=report)
-    server.start(timeout=180)
-    try:
-        client = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+    with memcheck_client(
+        engine_binary("valkey"), tmp_path, start_timeout=180, socket_timeout=120
+    ) as client:
         _prepare(client)
 
         @settings(FUZZ, max_examples=250)
@@ -379,7 +377,3 @@ def test_fuzz_counts_under_memcheck(tmp_path):
             _tensors(client)
             refused(client, *case.values)
         client.flushall()
-        client.close()
-    finally:
-        server.stop(timeout=120)
-    assert problems(report) == [], report.read_text()[-4000:]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartsim_ai.testing.dump import with_crc
-from smartsim_ai.testing.memcheck import MemcheckServer, problems
+from smartsim_ai.testing.memcheck import memcheck_client
 from smartsim_ai.testing.pytest_plugin import engine_binary
 from smartsim_ai.testing.servers import ServerProcess
 
@@ -234,11 +234,9 @@ def test_fuzz_under_memcheck(tmp_path):
     """The fuzzers above, fewer examples, plus mutated DUMP payloads that reach the tensor
     loader, against a server under valgrind memcheck: a bad read, write or free that does not
     crash the server still fails here, and so does memory definitely lost at exit."""
-    report = tmp_path / "memcheck.txt"
-    server = MemcheckServer(engine_binary("valkey"), workdir=tmp_path, report=report)
-    server.start(timeout=180)
-    try:
-        c = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+    with memcheck_client(
+        engine_binary("valkey"), tmp_path, start_timeout=180, socket_timeout=120
+    ) as c:
         few = settings(FUZZ, max_examples=200)
 
         @few
@@ -270,7 +268,3 @@ def test_fuzz_under_memcheck(tmp_path):
         assert 0 < loaded < 400  # some reached and passed the loader, most were refused
         assert c.ping()
         c.flushall()
-        c.close()
-    finally:
-        server.stop(timeout=120)
-    assert problems(report) == [], report.read_text()[-4000:]

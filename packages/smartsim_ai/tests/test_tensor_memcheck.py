@@ -14,9 +14,8 @@ import shutil
 
 import numpy as np
 import pytest
-import redis
 
-from smartsim_ai.testing.memcheck import MemcheckServer, problems
+from smartsim_ai.testing.memcheck import memcheck_client
 from smartsim_ai.testing.pytest_plugin import engine_binary
 
 pytestmark = [
@@ -27,11 +26,9 @@ pytestmark = [
 
 @pytest.mark.parametrize("engine", ["valkey", "redis"])
 def test_kept_blob_survives_the_servers_trim(tmp_path, engine):
-    report = tmp_path / "memcheck.txt"
-    server = MemcheckServer(engine_binary(engine), workdir=tmp_path, report=report)
-    server.start(timeout=120)
-    try:
-        c = redis.Redis(host=server.host, port=server.port, socket_timeout=120)
+    with memcheck_client(
+        engine_binary(engine), tmp_path, start_timeout=120, socket_timeout=120
+    ) as c:
         rng = np.random.default_rng(0)
         big, small = 1 << 20, 256 << 10
         kept = {}
@@ -54,7 +51,3 @@ def test_kept_blob_survives_the_servers_trim(tmp_path, engine):
         dag = ["AI.DAGEXECUTE", "PERSIST", 1, "x", "|>", "AI.TENSORSET", "x", "UINT8", small]
         assert c.execute_command(*dag, "BLOB", data) == [b"OK"]
         assert c.execute_command("AI.TENSORGET", "x", "BLOB") == data
-        c.close()
-    finally:
-        server.stop(timeout=60)
-    assert problems(report) == [], report.read_text()[-4000:]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +35,25 @@ def problems(report: Path) -> list[str]:
     if lost and lost.group(1) != "0":
         found.append(f"{lost.group(1)} bytes definitely lost")
     return found
+
+
+@contextmanager
+def memcheck_client(
+    binary: Path, workdir: Path, start_timeout: float = 120, socket_timeout: float = 120
+) -> Iterator[Any]:
+    """A redis-py client of a server run under memcheck in ``workdir``.  On leaving, the
+    client is closed, the server stopped, and an AssertionError raised with the report's
+    tail if memcheck found anything (``problems``)."""
+    import redis
+
+    report = workdir / "memcheck.txt"
+    server = MemcheckServer(binary, workdir=workdir, report=report)
+    server.start(timeout=start_timeout)
+    try:
+        client = redis.Redis(host=server.host, port=server.port, socket_timeout=socket_timeout)
+        yield client
+        client.close()
+    finally:
+        server.stop(timeout=max(60.0, start_timeout - 60))
+    found = problems(report)
+    assert found == [], f"{found}\n{report.read_text()[-4000:]}"
