@@ -143,6 +143,27 @@ def test_failed_store_leaves_no_new_worker(ai_server_factory) -> None:
     wait_for(lambda: devices_of(server) == ["CPU"])
 
 
+def test_a_store_sent_again_meets_the_same_worker(ai_server_factory) -> None:
+    """The official SmartRedis clients re-send a command whose reply takes longer than 250 ms
+    (SR_SOCKET_TIMEOUT), 1 s later; a failed store on a new device takes about a second (its
+    worker's first import).  The second attempt must find that worker still running and get the
+    error at once, not start another worker and time out again."""
+    server = ai_server_factory("valkey")
+    c = redis.Redis(port=server.port, socket_timeout=60)
+    wait_for(lambda: devices_of(server) == ["CPU"])
+    store = ["AI.MODELSTORE", "m", "TORCH", "CPU:3", "BLOB", b"not a model"]
+    with pytest.raises(redis.ResponseError) as first:
+        c.execute_command(*store)
+    workers = {p.pid for p in workers_of(server)}
+    assert devices_of(server) == ["CPU", "CPU:3"]  # the device has no object, its worker stays
+    time.sleep(1.0)  # SR_CMD_INTERVAL
+    with pytest.raises(redis.ResponseError) as second:
+        c.execute_command(*store)
+    assert str(second.value) == str(first.value)
+    assert {p.pid for p in workers_of(server)} == workers
+    wait_for(lambda: devices_of(server) == ["CPU"])  # and goes once the grace is over
+
+
 def _queues(c: redis.Redis) -> list[str]:
     return sorted(str(k).split("_bthread")[0] for k in c.info("modules") if "_bthread_n" in str(k))
 

@@ -50,6 +50,14 @@ struct run_queue {
 
 /* Lock order: a queue's mu, then pool_mu (then exec_ids.c's own).  pool_mu guards the queue
  * list (written by the main thread) and the worker slots. */
+/* How long a device's workers outlive its last model or script.  A store that fails (bad
+ * blob, no CUDA) leaves the device without objects; a client that re-sends it, as the official
+ * SmartRedis clients do when a reply takes longer than their SR_SOCKET_TIMEOUT (250 ms; a new
+ * worker's first backend import takes about a second), finds the worker started and gets the
+ * error at once, instead of each attempt starting, and timing out on, a worker of its own.  They
+ * re-send 1 s (SR_CMD_INTERVAL) after giving up. */
+#define AI_EMPTY_DEVICE_GRACE_MS 3000
+
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static run_queue *queues;
 static int slots_used;
@@ -221,9 +229,9 @@ static void release_worker(queue_thread *t) {
     pthread_mutex_unlock(&pool_mu);
 }
 
-/* Between requests (q->mu held): stop the worker when the device has no object left (not
- * the CPU queue) or it has idled past WORKER_IDLE_TIMEOUT.  Returns the ms until the idle
- * deadline, or -1 when there is nothing to wait for. */
+/* Between requests (q->mu held): stop the worker when the device has had no object left for
+ * AI_EMPTY_DEVICE_GRACE_MS (not the CPU queue) or it has idled past WORKER_IDLE_TIMEOUT.
+ * Returns the ms until the next of those deadlines, or -1 when there is nothing to wait for. */
 static long long maybe_reclaim(queue_thread *t) {
     long long wait = -1;
     pthread_mutex_lock(&pool_mu);
@@ -231,7 +239,10 @@ static long long maybe_reclaim(queue_thread *t) {
         long long idle = ai_now_ms() - t->last_ms;
         long long limit = ai_config.worker_idle_timeout;
         if (!t->q->eager && ai_exec_device_objects(t->q->device) == 0) {
-            reclaim_locked(t, "no model or script uses its device any more");
+            if (idle >= AI_EMPTY_DEVICE_GRACE_MS)
+                reclaim_locked(t, "no model or script uses its device any more");
+            else
+                wait = AI_EMPTY_DEVICE_GRACE_MS - idle;
         } else if (limit > 0 && idle >= limit) {
             char why[64];
             snprintf(why, sizeof why, "idle for %lld ms, WORKER_IDLE_TIMEOUT", idle);
