@@ -31,6 +31,7 @@ from typing import ClassVar
 
 from smartsim._core.launcher.base import Launcher, StepInfo
 from smartsim._core.launcher.local.launcher import LocalLauncher, _stop_signals_held
+from smartsim._core.launcher.local.steps import create_local_step
 from smartsim._core.launcher.poller import StatusPoller
 from smartsim._core.launcher.shell import CommandRunner
 from smartsim._core.launcher.step import BatchStep, Step, StepContext, job_name
@@ -117,6 +118,8 @@ class BatchLauncher(LocalLauncher):
     job_name_limit: ClassVar[int] = 64
     #: output of the cancel command that means the job had already ended (not an error)
     cancel_accept: ClassVar[tuple[str, ...]] = ()
+    #: the program that submits a batch script when the batch settings name none
+    submit_program: ClassVar[str] = ""
     #: the least time a submission may take (it is tried once: a retry could submit twice)
     submit_timeout: ClassVar[float] = 120.0
     #: seconds :meth:`stop` waits for cancelled jobs to leave the queue
@@ -217,6 +220,24 @@ class BatchLauncher(LocalLauncher):
             fh.write(text)
         step.command = self.submit_command(step)
         return step
+
+    def create_step(
+        self,
+        name: str,
+        run_settings: RunSettings,
+        context: StepContext,
+        wrap_command: Callable[[list[str]], list[str]] | None = None,
+    ) -> Step:
+        """A batch job's member (:meth:`member_step`), or a step the driver runs itself, whose
+        run command may need the driver to be inside a job (:meth:`require_allocation`)."""
+        if context.in_batch:
+            return self.member_step(name, run_settings, context, wrap_command)
+        self.require_allocation(name, run_settings)
+        return create_local_step(name, run_settings, context, wrap_command)
+
+    def batch_command(self, step: BatchStep) -> str:
+        """The submit program: the batch settings' ``batch_cmd``, else :attr:`submit_program`."""
+        return step.batch_settings.batch_cmd if step.batch_settings else self.submit_program
 
     def member_step(
         self,

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from smartsim._core.launcher.batch import BatchLauncher, JobState
 from smartsim._core.launcher.cobalt import commands, parser
 from smartsim._core.launcher.cobalt.states import to_status
-from smartsim._core.launcher.local.steps import create_local_step
 from smartsim._core.launcher.missing import MissingJobs
 from smartsim._core.launcher.step import BatchStep, Step, StepContext
 from smartsim.error import LauncherError, ShellError
-from smartsim.settings.base import BatchSettings, RunSettings
+from smartsim.settings.base import BatchSettings
 from smartsim.status import SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -43,6 +41,7 @@ class CobaltLauncher(BatchLauncher):
     """Launches Cobalt script-mode jobs and aprun/mpirun steps inside Cobalt allocations."""
 
     name: ClassVar[str] = "cobalt"
+    submit_program: ClassVar[str] = "qsub"
     required_commands: ClassVar[tuple[str, ...]] = ("qsub", "qstat", "qdel")
     directive_prefix: ClassVar[str] = "#COBALT"
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "qsub.sh"
@@ -68,19 +67,6 @@ class CobaltLauncher(BatchLauncher):
         return super().detect() and qsub_flavour() == "cobalt"
 
     # ---- steps ---------------------------------------------------------------------------
-    def create_step(
-        self,
-        name: str,
-        run_settings: RunSettings,
-        context: StepContext,
-        wrap_command: Callable[[list[str]], list[str]] | None = None,
-    ) -> Step:
-        """A batch member, or a step run from the driver (aprun needs an allocation)."""
-        if context.in_batch:
-            return self.member_step(name, run_settings, context, wrap_command)
-        self.require_allocation(name, run_settings)
-        return create_local_step(name, run_settings, context, wrap_command)
-
     # ---- batch hooks ---------------------------------------------------------------------
     def create_batch_step(
         self,
@@ -108,8 +94,7 @@ class CobaltLauncher(BatchLauncher):
 
     def submit_command(self, step: BatchStep) -> list[str]:
         """``qsub <script>``."""
-        batch_cmd = step.batch_settings.batch_cmd if step.batch_settings else "qsub"
-        return commands.qsub(step.script, batch_cmd)
+        return commands.qsub(step.script, self.batch_command(step))
 
     def job_id_from_submit_output(self, output: str) -> str:
         """The job id on qsub's last line."""

@@ -45,6 +45,7 @@ class LSFLauncher(BatchLauncher):
     """Launches bsub batch jobs and jsrun/mpirun steps inside LSF allocations."""
 
     name: ClassVar[str] = "lsf"
+    submit_program: ClassVar[str] = "bsub"
     required_commands: ClassVar[tuple[str, ...]] = ("bsub", "jsrun", "jslist", "bjobs", "bkill")
     directive_prefix: ClassVar[str] = "#BSUB"
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "bsub.sh"
@@ -192,8 +193,7 @@ class LSFLauncher(BatchLauncher):
 
     def submit_command(self, step: BatchStep) -> list[str]:
         """``bsub <script>``."""
-        batch_cmd = step.batch_settings.batch_cmd if step.batch_settings else "bsub"
-        return commands.bsub(step.script, batch_cmd)
+        return commands.bsub(step.script, self.batch_command(step))
 
     def job_id_from_submit_output(self, output: str) -> str:
         """The id in ``Job <12345> is submitted to queue <normal>.``."""

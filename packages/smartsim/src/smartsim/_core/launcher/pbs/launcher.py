@@ -22,17 +22,14 @@ import logging
 import os
 import shlex
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from smartsim._core.launcher.batch import BatchLauncher, JobState
-from smartsim._core.launcher.local.steps import create_local_step
 from smartsim._core.launcher.pbs import commands, parser
 from smartsim._core.launcher.shell import RetryPolicy
-from smartsim._core.launcher.step import BatchStep, Step, StepContext, base36, job_name
+from smartsim._core.launcher.step import BatchStep, base36, job_name
 from smartsim.error import LauncherError, ShellError
-from smartsim.settings.base import RunSettings
 from smartsim.status import SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -65,6 +62,7 @@ class PBSLauncher(BatchLauncher):
     """Launches batch jobs with qsub and steps inside a PBS job from the driver."""
 
     name: ClassVar[str] = "pbs"
+    submit_program: ClassVar[str] = "qsub"
     required_commands: ClassVar[tuple[str, ...]] = ("qsub", "qstat", "qdel")
     directive_prefix: ClassVar[str] = "#PBS"
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "qsub.sh"
@@ -121,19 +119,6 @@ class PBSLauncher(BatchLauncher):
         return short_job_name(entity_name, self.name_limit())
 
     # ---- steps ---------------------------------------------------------------------------
-    def create_step(
-        self,
-        name: str,
-        run_settings: RunSettings,
-        context: StepContext,
-        wrap_command: Callable[[list[str]], list[str]] | None = None,
-    ) -> Step:
-        """A batch job's member, or a step the driver runs inside its PBS job."""
-        if context.in_batch:
-            return self.member_step(name, run_settings, context, wrap_command)
-        self.require_allocation(name, run_settings)
-        return create_local_step(name, run_settings, context, wrap_command)
-
     # ---- batch hooks ---------------------------------------------------------------------
     def job_directives(self, name: str, step: BatchStep) -> list[str]:
         """Job name, output files, and the driver's environment (``-V``)."""
@@ -146,8 +131,7 @@ class PBSLauncher(BatchLauncher):
 
     def submit_command(self, step: BatchStep) -> list[str]:
         """``qsub <script>``."""
-        batch_cmd = step.batch_settings.batch_cmd if step.batch_settings else "qsub"
-        return commands.qsub(step.script, batch_cmd)
+        return commands.qsub(step.script, self.batch_command(step))
 
     def job_id_from_submit_output(self, output: str) -> str:
         """The ``<seq>.<server>`` qsub printed."""

@@ -18,16 +18,13 @@ import logging
 import os
 import shlex
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from smartsim._core.launcher.batch import BatchLauncher, JobState
-from smartsim._core.launcher.local.steps import create_local_step
 from smartsim._core.launcher.sge import commands, parser
-from smartsim._core.launcher.step import BatchStep, Step, StepContext
+from smartsim._core.launcher.step import BatchStep
 from smartsim.error import LauncherError
-from smartsim.settings.base import RunSettings
 from smartsim.status import SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -47,6 +44,7 @@ class SGELauncher(BatchLauncher):
     """Launches batch jobs with Grid Engine's qsub; steps inside a job from the driver."""
 
     name: ClassVar[str] = "sge"
+    submit_program: ClassVar[str] = "qsub"
     required_commands: ClassVar[tuple[str, ...]] = ("qsub", "qstat", "qdel", "qacct")
     directive_prefix: ClassVar[str] = "#$"
     template: ClassVar[Path] = Path(__file__).parent / "templates" / "qsub.sh"
@@ -65,18 +63,6 @@ class SGELauncher(BatchLauncher):
 
         return super().detect() and qsub_flavour() == "sge"
 
-    def create_step(
-        self,
-        name: str,
-        run_settings: RunSettings,
-        context: StepContext,
-        wrap_command: Callable[[list[str]], list[str]] | None = None,
-    ) -> Step:
-        """A batch job's member, or a step the driver runs itself (mpirun in a job)."""
-        if context.in_batch:
-            return self.member_step(name, run_settings, context, wrap_command)
-        return create_local_step(name, run_settings, context, wrap_command)
-
     # ---- batch hooks ---------------------------------------------------------------------
     def job_directives(self, name: str, step: BatchStep) -> list[str]:
         """Job name, output files, bash (sites default to csh), the driver's environment."""
@@ -89,8 +75,7 @@ class SGELauncher(BatchLauncher):
 
     def submit_command(self, step: BatchStep) -> list[str]:
         """``qsub -terse <script>``."""
-        batch_cmd = step.batch_settings.batch_cmd if step.batch_settings else "qsub"
-        return commands.qsub(step.script, batch_cmd)
+        return commands.qsub(step.script, self.batch_command(step))
 
     def job_id_from_submit_output(self, output: str) -> str:
         """The job number qsub printed."""

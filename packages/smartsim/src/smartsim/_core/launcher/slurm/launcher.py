@@ -43,6 +43,7 @@ class SlurmLauncher(BatchLauncher):
     """Launches steps with srun inside allocations and batch jobs with sbatch."""
 
     name: ClassVar[str] = "slurm"
+    submit_program: ClassVar[str] = "sbatch"
     required_commands: ClassVar[tuple[str, ...]] = (
         "sacct",
         "srun",
@@ -199,8 +200,7 @@ class SlurmLauncher(BatchLauncher):
 
     def submit_command(self, step: BatchStep) -> list[str]:
         """``sbatch --parsable <script>``."""
-        batch_cmd = step.batch_settings.batch_cmd if step.batch_settings else "sbatch"
-        return commands.sbatch(step.script, batch_cmd)
+        return commands.sbatch(step.script, self.batch_command(step))
 
     def job_id_from_submit_output(self, output: str) -> str:
         """The id ``sbatch --parsable`` printed."""
