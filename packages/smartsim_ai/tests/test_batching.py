@@ -10,6 +10,7 @@ import pytest
 import redis
 import torch
 
+from smartsim_ai.testing.processes import wait_for
 from smartsim_ai.worker import samples
 
 pytestmark = pytest.mark.torch
@@ -17,15 +18,6 @@ pytestmark = pytest.mark.torch
 
 def blocked_clients(c: redis.Redis) -> int:
     return int(c.info("clients")["blocked_clients"])
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def run_async(port: int, *args: object) -> tuple[threading.Thread, list]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import redis
 
+from smartsim_ai.testing.processes import wait_for
 from smartsim_ai.testing.servers import ServerProcess
 
 ENGINES = ["valkey", "redis"]
@@ -39,14 +38,6 @@ def fill(client: redis.Redis) -> dict[str, list]:
     client.set("plain", "value")
     keys = ["f", "d", "i8", "u16", "b", "s", "big"]
     return {k: client.execute_command("AI.TENSORGET", k, "META", "BLOB") for k in keys}
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

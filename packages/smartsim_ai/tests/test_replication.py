@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import redis
 
+from smartsim_ai.testing.processes import wait_for
+
 ENGINES = ["valkey", "redis"]
-
-
-def wait_for(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("replica did not catch up in time")
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -11,31 +11,10 @@ import psutil
 import pytest
 import redis
 
+from smartsim_ai.testing.processes import wait_for, worker_processes
 from smartsim_ai.worker import samples
 
 pytestmark = pytest.mark.torch
-
-
-def workers_of(server) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
-    parent = psutil.Process(server.proc.pid)
-    found = []
-    for p in parent.children():
-        try:  # a worker just killed is a zombie until the server reaps it
-            if "smartsim_ai.worker" in " ".join(p.cmdline()):
-                found.append(p)
-        except psutil.Error:
-            pass
-    return found
-
-
-def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def setup_script(c: redis.Redis) -> None:
@@ -71,7 +50,7 @@ def busy_worker(server) -> psutil.Process:  # type: ignore[no-untyped-def]
             return False
 
     def find() -> psutil.Process | None:
-        for proc in workers_of(server):
+        for proc in worker_processes(server.proc.pid, zombies=True):
             looks = []
             for _ in range(3):
                 looks.append(running(proc))
@@ -98,7 +77,9 @@ def test_killed_worker_fails_the_waiting_client_and_is_restarted(ai_server_facto
     assert isinstance(error, redis.ResponseError)
     assert "died (killed by signal 9)" in str(error) and "restarted" in str(error)
     # a fresh worker replaced it, the data is intact, the next run works
-    assert wait_for(lambda: [p for p in workers_of(server) if p.pid != victim.pid])
+    assert wait_for(
+        lambda: [p for p in worker_processes(server.proc.pid, zombies=True) if p.pid != victim.pid]
+    )
     assert [float(v) for v in c.execute_command("AI.TENSORGET", "x", "VALUES")] == [1.0, 2.0]
     reply = c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
     assert reply == b"OK"
@@ -132,7 +113,7 @@ def test_load_timeout_bounds_a_slow_model_load(ai_server_factory) -> None:
     assert c.exists("m") == 0  # nothing half-stored
     assert c.ping()
     assert "ran past its time limit and was killed" in server.log_text()
-    assert wait_for(lambda: len(workers_of(server)) == 1)  # restarted
+    assert wait_for(lambda: len(worker_processes(server.proc.pid, zombies=True)) == 1)  # restarted
 
 
 def test_memory_limit_bounds_a_memory_hog(ai_server_factory) -> None:
@@ -152,7 +133,12 @@ def test_memory_limit_bounds_a_memory_hog(ai_server_factory) -> None:
 
 def test_workers_start_at_load_and_die_with_the_server(ai_server_factory) -> None:
     server = ai_server_factory("redis", module_args=["THREADS_PER_QUEUE", "2"])
-    workers = wait_for(lambda: len(workers_of(server)) == 2 and workers_of(server))
+    workers = wait_for(
+        lambda: (
+            len(worker_processes(server.proc.pid, zombies=True)) == 2
+            and worker_processes(server.proc.pid, zombies=True)
+        )
+    )
     pids = [p.pid for p in workers]
     os.kill(server.proc.pid, signal.SIGKILL)
     server.proc.wait(10)

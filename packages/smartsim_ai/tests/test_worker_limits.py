@@ -11,6 +11,7 @@ import psutil
 import pytest
 import redis
 
+from smartsim_ai.testing.processes import wait_for, worker_processes
 from smartsim_ai.worker import samples
 
 pytestmark = pytest.mark.torch
@@ -27,22 +28,10 @@ def double(x):
 """
 
 
-def workers_of(server) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
-    parent = psutil.Process(server.proc.pid)
-    found = []
-    for p in parent.children():
-        try:
-            if "smartsim_ai.worker" in " ".join(p.cmdline()) and p.status() != "zombie":
-                found.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return found
-
-
 def devices_of(server) -> list[str]:  # type: ignore[no-untyped-def]
     """The --device argument of every live worker, sorted."""
     out = []
-    for p in workers_of(server):
+    for p in worker_processes(server.proc.pid):
         try:
             cmd = p.cmdline()
         except psutil.NoSuchProcess:
@@ -50,16 +39,6 @@ def devices_of(server) -> list[str]:  # type: ignore[no-untyped-def]
         if "--device" in cmd:  # not a child that is still being spawned (or already reaped)
             out.append(cmd[cmd.index("--device") + 1])
     return sorted(out)
-
-
-def wait_for(predicate, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def run_in_thread(port: int, *args: object) -> tuple[threading.Thread, list]:
@@ -85,7 +64,7 @@ def busy_devices(server) -> list[str]:  # type: ignore[no-untyped-def]
     seen: list[set[str]] = []
     for _ in range(3):
         now = set()
-        for p in workers_of(server):
+        for p in worker_processes(server.proc.pid):
             try:
                 if p.status() == psutil.STATUS_RUNNING:
                     cmd = p.cmdline()
@@ -154,13 +133,13 @@ def test_a_store_sent_again_meets_the_same_worker(ai_server_factory) -> None:
     store = ["AI.MODELSTORE", "m", "TORCH", "CPU:3", "BLOB", b"not a model"]
     with pytest.raises(redis.ResponseError) as first:
         c.execute_command(*store)
-    workers = {p.pid for p in workers_of(server)}
+    workers = {p.pid for p in worker_processes(server.proc.pid)}
     assert devices_of(server) == ["CPU", "CPU:3"]  # the device has no object, its worker stays
     time.sleep(1.0)  # SR_CMD_INTERVAL
     with pytest.raises(redis.ResponseError) as second:
         c.execute_command(*store)
     assert str(second.value) == str(first.value)
-    assert {p.pid for p in workers_of(server)} == workers
+    assert {p.pid for p in worker_processes(server.proc.pid)} == workers
     wait_for(lambda: devices_of(server) == ["CPU"])  # and goes once the grace is over
 
 
@@ -186,14 +165,14 @@ def test_workers_max_reclaims_idle_workers_then_refuses_clearly(ai_server_factor
     for device in ["CPU", "CPU:1", "CPU:2"]:
         key = f"s{device}"
         assert c.execute_command("AI.SCRIPTSET", key, device, "SOURCE", ENDLESS) == b"OK"
-        assert len(workers_of(server)) <= 2
+        assert len(worker_processes(server.proc.pid)) <= 2
     # every device still runs: at the cap an idle worker of another device makes room
     for device in ["CPU", "CPU:1", "CPU:2", "CPU:1"]:
         reply = c.execute_command(
             "AI.SCRIPTRUN", f"s{device}", "double", "INPUTS", "x", "OUTPUTS", "y"
         )
         assert reply == b"OK"
-        assert len(workers_of(server)) <= 2
+        assert len(worker_processes(server.proc.pid)) <= 2
     # two endless runs hold both workers: a third device cannot get one and says why
     runs = [
         run_in_thread(
@@ -205,7 +184,7 @@ def test_workers_max_reclaims_idle_workers_then_refuses_clearly(ai_server_factor
     with pytest.raises(redis.ResponseError) as info:
         c.execute_command("AI.SCRIPTRUN", "sCPU:2", "double", "INPUTS", "x", "OUTPUTS", "y")
     assert "WORKERS_MAX (2)" in str(info.value)
-    assert len(workers_of(server)) == 2
+    assert len(worker_processes(server.proc.pid)) == 2
     for thread, _ in runs:
         assert thread.is_alive()
 
@@ -215,7 +194,7 @@ def test_idle_workers_are_reclaimed_and_restarted_on_demand(ai_server_factory) -
     c = redis.Redis(port=server.port, socket_timeout=60)
     assert c.execute_command("AI.SCRIPTSET", "s", "CPU", "SOURCE", samples.SCRIPT) == b"OK"
     c.execute_command("AI.TENSORSET", "x", "FLOAT", 2, "VALUES", 1, 2)
-    wait_for(lambda: workers_of(server) == [])
+    wait_for(lambda: worker_processes(server.proc.pid) == [])
     wait_for(lambda: "idle for" in server.log_text())  # the line follows the kill
     reply = c.execute_command("AI.SCRIPTRUN", "s", "two_to_one", "INPUTS", "x", "x", "OUTPUTS", "y")
     assert reply == b"OK"
@@ -309,7 +288,7 @@ def test_memory_limit_lets_every_backend_load_the_first_time(ai_server_factory) 
 
 def _intra_op_of(server) -> list[int]:  # type: ignore[no-untyped-def]
     out = []
-    for p in workers_of(server):
+    for p in worker_processes(server.proc.pid):
         cmd = p.cmdline()
         out.append(int(cmd[cmd.index("--intra-op") + 1]))
     return out
@@ -318,15 +297,15 @@ def _intra_op_of(server) -> list[int]:  # type: ignore[no-untyped-def]
 def test_thread_counts_default_from_cores_and_workers(ai_server_factory) -> None:
     cores = len(os.sched_getaffinity(0))
     server = ai_server_factory("valkey", module_args=["THREADS_PER_QUEUE", "2"])
-    assert wait_for(lambda: len(workers_of(server)) == 2)
+    assert wait_for(lambda: len(worker_processes(server.proc.pid)) == 2)
     assert _intra_op_of(server) == [max(1, (cores - 1) // 2)] * 2
     # one worker: every core but the server's
     server1 = ai_server_factory("valkey")
-    assert wait_for(lambda: len(workers_of(server1)) == 1)
+    assert wait_for(lambda: len(worker_processes(server1.proc.pid)) == 1)
     assert _intra_op_of(server1) == [max(1, cores - 1)]
     # an explicit value is kept
     server2 = ai_server_factory(
         "valkey", module_args=["THREADS_PER_QUEUE", "2", "INTRA_OP_PARALLELISM", "3"]
     )
-    assert wait_for(lambda: len(workers_of(server2)) == 2)
+    assert wait_for(lambda: len(worker_processes(server2.proc.pid)) == 2)
     assert _intra_op_of(server2) == [3, 3]

@@ -18,6 +18,7 @@ import psutil
 import pytest
 import redis
 
+from smartsim_ai.testing.processes import wait_for, worker_processes
 from smartsim_ai.testing.pytest_plugin import ENGINES
 from smartsim_ai.worker import samples
 
@@ -65,27 +66,6 @@ def server_memfds(pid: int) -> list[str]:
 def region_mappings(pid: int) -> list[str]:
     with open(f"/proc/{pid}/maps") as fh:
         return [line for line in fh if "/memfd:ai-worker-" in line]
-
-
-def workers_of(pid: int) -> list[psutil.Process]:
-    found = []
-    for p in psutil.Process(pid).children():
-        try:
-            if "smartsim_ai.worker" in " ".join(p.cmdline()) and p.status() != "zombie":
-                found.append(p)
-        except psutil.Error:
-            pass
-    return found
-
-
-def wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def tensor(rng: np.random.Generator, dtype: str, n: int) -> np.ndarray:
@@ -172,7 +152,7 @@ def test_killed_worker_leaves_no_half_written_tensor(ai_server_factory, engine) 
         thread.start()
 
         def busy() -> psutil.Process | None:
-            for proc in workers_of(server.proc.pid):
+            for proc in worker_processes(server.proc.pid):
                 if proc.cpu_times().user > 0.5 and proc.status() == psutil.STATUS_RUNNING:
                     return proc
             return None
@@ -191,7 +171,7 @@ def test_killed_worker_leaves_no_half_written_tensor(ai_server_factory, engine) 
     # the dead workers' regions are gone: two per live worker, and the next big run is right
     _meta, blob = run_ident(c, "FLOAT", big + 1)
     assert blob == (big + 1).tobytes()
-    live = workers_of(server.proc.pid)
+    live = worker_processes(server.proc.pid)
     assert len(server_memfds(server.proc.pid)) == 2 * len(live)
     c.close()
 
