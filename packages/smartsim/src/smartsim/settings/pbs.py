@@ -6,18 +6,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartsim.error import SmartSimError
+from smartsim.settings._qsub import QsubLikeSettings
 from smartsim.settings.base import (
-    BatchSettings,
     check_positive_int,
     format_directives,
     hosts_to_str,
 )
 
 
-class QsubBatchSettings(BatchSettings):
-    """Settings for PBS ``qsub``; ``resources`` become ``-l name=value`` directives."""
+class QsubBatchSettings(QsubLikeSettings):
+    """Settings for PBS ``qsub``; ``resources`` become ``-l name=value`` directives
+    (``select``, ``place`` and ``walltime`` among them override the built ones)."""
 
     reserved_batch_args = frozenset({"e", "o", "N", "l"})
+    scheduler = "PBS"
 
     def __init__(
         self,
@@ -34,11 +36,8 @@ class QsubBatchSettings(BatchSettings):
         self._ncpus: int | None = None
         self._time: str | None = None
         self._hosts: str | None = None
-        if resources is not None and not isinstance(resources, Mapping):
-            raise TypeError("resources must be a dict of PBS resource names to values")
-        self.resources: dict[str, Any] = dict(resources or {})
         super().__init__(
-            "qsub",
+            resources,
             batch_args=batch_args,
             nodes=nodes,
             time=time,
@@ -60,20 +59,6 @@ class QsubBatchSettings(BatchSettings):
     def set_walltime(self, walltime: str) -> None:
         """``-l walltime=HH:MM:SS``."""
         self._time = str(walltime)
-
-    def set_queue(self, queue: str) -> None:
-        """``-q``."""
-        self.batch_args["q"] = str(queue)
-
-    def set_account(self, account: str) -> None:
-        """``-A``."""
-        self.batch_args["A"] = str(account)
-
-    def set_resource(self, resource_name: str, value: Any) -> None:
-        """Any ``-l name=value`` resource (``select``, ``place`` and ``walltime`` override)."""
-        if not isinstance(resource_name, str) or not resource_name:
-            raise TypeError("resource_name must be a non-empty str")
-        self.resources[resource_name] = value
 
     def set_hostlist(self, host_list: str | list[str]) -> None:
         """Restrict the job to these hosts (``-l select=1:host=a+1:host=b``)."""

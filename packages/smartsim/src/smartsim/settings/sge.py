@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartsim.error import SmartSimError
-from smartsim.settings.base import BatchSettings, check_positive_int, format_directives
+from smartsim.settings._qsub import QsubLikeSettings
+from smartsim.settings.base import check_positive_int, format_directives
 
 
-class SgeQsubBatchSettings(BatchSettings):
+class SgeQsubBatchSettings(QsubLikeSettings):
     """Settings for Grid Engine ``qsub``: ``-pe``, ``-l``, ``-q``, ``-A``, ``-P``."""
 
     reserved_batch_args = frozenset({"e", "o", "N", "l", "pe", "cwd", "wd", "V", "terse"})
+    scheduler = "Grid Engine"
 
     def __init__(
         self,
@@ -35,11 +37,8 @@ class SgeQsubBatchSettings(BatchSettings):
         self._nodes = 1
         self._ncpus = 1
         self.pe_type: str | None = None
-        if resources is not None and not isinstance(resources, Mapping):
-            raise TypeError("resources must be a dict of Grid Engine resource names to values")
-        self.resources: dict[str, Any] = dict(resources or {})
         super().__init__(
-            "qsub",
+            resources,
             batch_args=batch_args,
             nodes=nodes,
             time=time,
@@ -70,23 +69,9 @@ class SgeQsubBatchSettings(BatchSettings):
         """``-l h_rt=HH:MM:SS``."""
         self.resources["h_rt"] = str(walltime)
 
-    def set_queue(self, queue: str) -> None:
-        """``-q``."""
-        self.batch_args["q"] = str(queue)
-
-    def set_account(self, account: str) -> None:
-        """``-A`` (Grid Engine's account string)."""
-        self.batch_args["A"] = str(account)
-
     def set_project(self, project: str) -> None:
         """``-P`` (the share-tree project)."""
         self.batch_args["P"] = str(project)
-
-    def set_resource(self, resource_name: str, value: Any) -> None:
-        """Any ``-l name=value`` resource."""
-        if not isinstance(resource_name, str) or not resource_name:
-            raise TypeError("resource_name must be a non-empty str")
-        self.resources[resource_name] = value
 
     def set_hostlist(self, host_list: str | list[str]) -> None:
         """``-l hostname=a|b``."""
