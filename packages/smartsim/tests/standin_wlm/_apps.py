@@ -1,5 +1,5 @@
-"""Running several programs as the ranks of one launch (jsrun ERF files, aprun ``a : b``):
-the MPMD counterpart of :func:`standin_wlm.core.run_ranks`, for the LSF and Cobalt stand-ins."""
+"""Running programs as the ranks of one launch, for every parallel launcher of the stand-ins
+(aprun and its ``a : b`` form, PALS mpiexec, jsrun and its ERF files, the toy scheduler's)."""
 
 from __future__ import annotations
 

@@ -4,13 +4,10 @@ a scheduler module decides whether the caller is inside a job before calling the
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
+
+from standin_wlm._apps import run_apps
 
 
 def run_mpmd(
@@ -18,34 +15,9 @@ def run_mpmd(
     rank_env: Callable[[int], dict[str, str]],
     cwd: str | None = None,
 ) -> int:
-    """Start one process per ``(argv, extra env)`` in ``ranks`` (rank = its index, whose
-    ``rank_env(rank)`` is added too) and wait; the first non-zero exit code (128+n for a
-    signal), else 0. SIGTERM/SIGINT to this process is passed on to every rank."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def forward(signum: int, _frame: Any) -> None:
-        for p in procs:
-            with contextlib.suppress(ProcessLookupError):
-                p.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for rank, (argv, extra) in enumerate(ranks):
-        try:
-            procs.append(
-                subprocess.Popen(argv, env={**os.environ, **extra, **rank_env(rank)}, cwd=cwd)
-            )
-        except OSError as exc:
-            forward(signal.SIGKILL, None)
-            print(f"{os.path.basename(argv[0])}: cannot execute: {exc.strerror}", file=sys.stderr)
-            return 127
-    code = 0
-    for p in procs:
-        rc = p.wait()
-        rc = 128 - rc if rc < 0 else rc
-        if rc and not code:
-            code = rc
-    return code
+    """One process per ``(argv, extra env)`` in ``ranks`` (rank = its index, whose
+    ``rank_env(rank)`` is added too), run by :func:`standin_wlm._apps.run_apps`."""
+    return run_apps([(argv, 1, extra) for argv, extra in ranks], lambda r, _size: rank_env(r), cwd)
 
 
 _WITH_VALUE = {"-n", "-N", "-d", "-cc", "-e", "-L", "-E", "-m", "-j", "-S", "-sl", "-p",

@@ -441,40 +441,6 @@ def supervise(store: Store, seq: int) -> None:
     )
 
 
-# --- parallel launchers inside a job (aprun, mpiexec, jsrun share this) ----------------------
-
-
-def run_ranks(
-    argv: list[str], nranks: int, rank_env: Callable[[int], dict[str, str]], cwd: str | None = None
-) -> int:
-    """Run ``argv`` as ``nranks`` local processes (``rank_env(rank)`` added to each one's
-    environment) and wait; the first non-zero exit code (128+n for a signal), else 0.
-    SIGTERM/SIGINT to this process is passed on to the ranks."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def forward(signum: int, _frame: Any) -> None:
-        for p in procs:
-            with contextlib.suppress(ProcessLookupError):
-                p.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    try:
-        for rank in range(nranks):
-            procs.append(subprocess.Popen(argv, env={**os.environ, **rank_env(rank)}, cwd=cwd))
-    except OSError as exc:
-        forward(signal.SIGKILL, None)
-        print(f"{Path(argv[0]).name}: cannot execute: {exc.strerror}", file=sys.stderr)
-        return 127
-    code = 0
-    for p in procs:
-        rc = p.wait()
-        rc = 128 - rc if rc < 0 else rc
-        if rc and not code:
-            code = rc
-    return code
-
-
 # --- faults -------------------------------------------------------------------------------------
 
 

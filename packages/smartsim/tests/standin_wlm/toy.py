@@ -13,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from standin_wlm.core import FINISHED, Ctx, Job, run_ranks
+from standin_wlm._apps import run_apps
+from standin_wlm.core import FINISHED, Ctx, Job
 
 NAME = "toy"
 SUBMIT_COMMANDS = ("toysub",)
@@ -83,7 +84,7 @@ def toyrun(ctx: Ctx, argv: list[str]) -> int:
     n = 1
     if argv[:1] == ["-n"]:
         n, argv = int(argv[1]), argv[2:]
-    return run_ranks(argv, n, lambda rank: {"TOY_RANK": str(rank)})
+    return run_apps([(argv, n, {})], lambda rank, _size: {"TOY_RANK": str(rank)})
 
 
 COMMANDS = {
