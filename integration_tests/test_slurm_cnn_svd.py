@@ -13,7 +13,6 @@ it set, these tests skip (an external server on this host is not reachable from 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -59,28 +58,11 @@ json.dump({"hostname": socket.gethostname()}, open(out + ".json", "w"))
 
 
 def cnn(path: Path):  # type: ignore[no-untyped-def]
-    """An MNIST-size CNN, scripted and saved to ``path``; returns the module."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
+    """SmartSim's MNIST CNN, scripted and saved to ``path``; returns the module."""
+    from smartsim_ai.worker import samples
 
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
-            return F.log_softmax(self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))), dim=1)
-
-    torch.manual_seed(0)
-    net = Net().eval()
-    buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(net), buffer)
-    path.write_bytes(buffer.getvalue())
+    net = samples.torch_mnist_module()
+    path.write_bytes(samples.torch_script_bytes(net))
     return net
 
 

@@ -6,8 +6,6 @@ one client, run by both, with results checked against torch run locally.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 
@@ -21,27 +19,10 @@ SVD_SCRIPT = (
 
 
 def cnn():
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
+    from smartsim_ai.worker import samples
 
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
-            return F.log_softmax(self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))), dim=1)
-
-    torch.manual_seed(0)
-    net = Net().eval()
-    buffer = io.BytesIO()
-    torch.jit.save(torch.jit.script(net), buffer)
-    return net, buffer.getvalue()
+    net = samples.torch_mnist_module()
+    return net, samples.torch_script_bytes(net)
 
 
 def test_cnn_stored_by_each_client_runs_from_both(target, tmp_path):

@@ -37,9 +37,7 @@ def torch_two_outputs_bytes() -> bytes:
         def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             return a + b, a * b
 
-    buf = io.BytesIO()
-    torch.jit.save(torch.jit.script(Two()), buf)
-    return buf.getvalue()
+    return torch_script_bytes(Two())
 
 
 def torch_scale_bytes() -> bytes:
@@ -50,9 +48,7 @@ def torch_scale_bytes() -> bytes:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x * 2
 
-    buf = io.BytesIO()
-    torch.jit.save(torch.jit.script(Scale()), buf)
-    return buf.getvalue()
+    return torch_script_bytes(Scale())
 
 
 def torch_cnn_module(channels: tuple[int, int] = (8, 16)) -> object:
@@ -79,10 +75,38 @@ def torch_cnn_module(channels: tuple[int, int] = (8, 16)) -> object:
 
 def torch_cnn_bytes(channels: tuple[int, int] = (8, 16)) -> bytes:
     """:func:`torch_cnn_module` as a TorchScript archive."""
+    return torch_script_bytes(torch_cnn_module(channels))
+
+
+def torch_mnist_module() -> object:
+    """The MNIST CNN of SmartSim's examples (convs of 32 and 64 channels, 9216 -> 128 -> 10,
+    log-softmax) for 1x28x28 images, seeded."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+            return F.log_softmax(self.fc2(F.relu(self.fc1(torch.flatten(x, 1)))), dim=1)
+
+    torch.manual_seed(0)
+    return Net().eval()
+
+
+def torch_script_bytes(module: object) -> bytes:
+    """``module`` scripted and saved as a TorchScript archive."""
     import torch
 
     buf = io.BytesIO()
-    torch.jit.save(torch.jit.script(torch_cnn_module(channels)), buf)
+    torch.jit.save(torch.jit.script(module), buf)
     return buf.getvalue()
 
 
