@@ -139,15 +139,20 @@ def wheelhouse(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
             *_requirements(wheels["smartsim"], set()),
         }
     )
+    _download(reqs, deps)
+    return deps
+
+
+def _download(reqs: list[str], into: Path) -> None:
+    """``pip download`` ``reqs`` into ``into``; the test skips when the registry fails."""
     got = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "-d", str(deps), *reqs],
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(into), *reqs],
         capture_output=True,
         text=True,
         timeout=600,
     )
     if got.returncode != 0:
         pytest.skip(f"the package registry did not provide {reqs}: {got.stderr[-1500:]}")
-    return deps
 
 
 class Venv:
@@ -415,14 +420,7 @@ def test_official_client_installed_over_ours_is_reported_and_the_fix_works(built
     """The official smartredis, then ours, in one venv: ours warn; uninstall both, install one."""
     deps = tmp_path / "deps"
     official = ["smartredis==0.6.1", *_requirements(built.wheels["smartredis_py"], set())]
-    got = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "-d", str(deps), *official],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if got.returncode != 0:
-        pytest.skip(f"the registry did not provide the official smartredis: {got.stderr[-1500:]}")
+    _download(official, deps)
     both = Venv(tmp_path / "both", built.wheels["smartredis_py"].parent, deps, "smartredis==0.6.1")
     pip = [sys.executable, "-m", "pip", "--python", str(both.python)]
     links = [f"--find-links={built.wheels['smartredis_py'].parent}", f"--find-links={deps}"]
