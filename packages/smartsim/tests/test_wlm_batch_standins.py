@@ -20,6 +20,7 @@ import pytest
 from smartsim import Experiment
 from smartsim.error import SmartSimError
 from smartsim.status import SmartSimStatus as S
+from smartsim_ai.testing.processes import wait_for
 
 
 @dataclass(frozen=True)
@@ -102,16 +103,6 @@ def wlm(request, standin_wlm, tmp_path, monkeypatch):
     yield Setup(info, standin, exp, tmp_path)
     exp._control.stop_all()
     exp._control.close()
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 # ---- batch model and ensemble --------------------------------------------------------------
