@@ -20,10 +20,13 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from smartsim.error import ShellError
+from smartsim.error import LauncherError, ShellError
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -183,3 +186,23 @@ class CommandRunner:
             shell_error=last,
             command_list=list(argv),
         )
+
+    def run_parsed(
+        self,
+        argv: Sequence[str],
+        what: str,
+        parse: Callable[[str], T],
+        ok_codes: Sequence[int] = (0,),
+    ) -> tuple[T, CommandResult]:
+        """:meth:`run`, then ``parse`` its stdout; an answer ``parse`` cannot read
+        (LauncherError) is asked for again, up to the policy's tries."""
+        tries = self.policy.tries
+        for attempt in range(1, tries + 1):
+            out = self.run(argv, what, ok_codes=ok_codes)
+            try:
+                return parse(out.stdout), out
+            except LauncherError as exc:
+                if attempt == tries:
+                    raise LauncherError(f"{what}: {exc} ({tries} tries)") from exc
+                logger.debug("%s: unreadable answer, asking again: %s", what, exc)
+        raise AssertionError("unreachable")

@@ -29,7 +29,7 @@ from smartsim._core.launcher.batch import BatchLauncher, JobState
 from smartsim._core.launcher.pbs import commands, parser
 from smartsim._core.launcher.shell import RetryPolicy
 from smartsim._core.launcher.step import BatchStep, base36, job_name
-from smartsim.error import LauncherError, ShellError
+from smartsim.error import ShellError
 from smartsim.status import SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -145,18 +145,9 @@ class PBSLauncher(BatchLauncher):
         version = self.server_version()
         json_format = version is None or version[0] >= 14
         parse = parser.parse_qstat_json if json_format else parser.parse_qstat_full
-        tries = self.runner.policy.tries
-        for attempt in range(1, tries + 1):
-            out = self.runner.run(
-                commands.qstat_jobs(job_ids, json_format), what, ok_codes=_PARTIAL
-            )
-            try:
-                states = parse(out.stdout)
-                break
-            except LauncherError as exc:
-                if attempt == tries:
-                    raise LauncherError(f"{what}: {exc} ({tries} tries)") from exc
-                logger.debug("%s: unreadable answer, asking again: %s", what, exc)
+        states, out = self.runner.run_parsed(
+            commands.qstat_jobs(job_ids, json_format), what, parse, ok_codes=_PARTIAL
+        )
         for job_id in parser.unknown_jobs(out.stderr) & set(job_ids):
             states[job_id] = JobState(
                 SmartSimStatus.STATUS_FAILED,

@@ -24,7 +24,6 @@ from typing import ClassVar
 from smartsim._core.launcher.batch import BatchLauncher, JobState
 from smartsim._core.launcher.sge import commands, parser
 from smartsim._core.launcher.step import BatchStep
-from smartsim.error import LauncherError
 from smartsim.status import SmartSimStatus
 
 logger = logging.getLogger(__name__)
@@ -86,16 +85,8 @@ class SGELauncher(BatchLauncher):
         return commands.qdel(job_ids)
 
     def _listed(self, what: str) -> dict[str, JobState]:
-        tries = self.runner.policy.tries
-        for attempt in range(1, tries + 1):
-            out = self.runner.run(commands.qstat_all(), what)
-            try:
-                return parser.parse_qstat_xml(out.stdout)
-            except LauncherError as exc:
-                if attempt == tries:
-                    raise LauncherError(f"{what}: {exc} ({tries} tries)") from exc
-                logger.debug("%s: unreadable answer, asking again: %s", what, exc)
-        raise AssertionError("unreachable")
+        states, _ = self.runner.run_parsed(commands.qstat_all(), what, parser.parse_qstat_xml)
+        return states
 
     def query_jobs(self, job_ids: list[str]) -> dict[str, JobState]:
         """One ``qstat -xml``; one ``qacct`` for the jobs that left it (if any did)."""
